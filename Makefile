@@ -1,0 +1,58 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up on a fresh machine
+# with Python 3.11+: uv is installed into .tools/ when it is not on PATH, then uv installs the
+# locked dependencies into .venv/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+RUN := $(UV) run --locked
+DEMO_DIR ?= $(CURDIR)/data/demo
+
+.PHONY: help setup test lint typecheck validate unit demo ui bench clean
+
+help:
+	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
+	@echo "make ui     open the Dagster UI on the demo instance (after make demo)"
+	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
+	@echo "make bench  run the benchmarks and write benchmarks/results/"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked
+	touch $@
+
+setup: .venv/.synced
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: setup
+	$(RUN) mypy
+
+validate: setup
+	$(RUN) dagster definitions validate -m reminder_pipeline.definitions
+
+unit: setup
+	$(RUN) pytest
+
+test: lint typecheck validate unit
+
+demo: setup
+	$(RUN) reminders demo --workdir $(DEMO_DIR)
+
+ui: setup
+	@test -f $(DEMO_DIR)/demo.env || { echo "run 'make demo' first"; exit 1; }
+	set -a && . $(DEMO_DIR)/demo.env && set +a && $(RUN) dagster dev -m reminder_pipeline.definitions
+
+bench: setup
+	$(RUN) python -m benchmarks.ingest --invoices 1000000
+
+clean:
+	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""Ingestion: billing data into the ledger, one business day per partition."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.ingestion.automation import (
+    daily_ingest,
+    daily_ingest_schedule,
+    drop_folder_sensor,
+)
+from reminder_pipeline.defs.ingestion.checks import (
+    customers_reachable,
+    every_invoice_has_a_customer,
+    no_overpaid_invoices,
+)
+
+defs = dg.Definitions(
+    assets=[customers, invoices, payments],
+    asset_checks=[
+        every_invoice_has_a_customer,
+        no_overpaid_invoices,
+        customers_reachable,
+    ],
+    jobs=[daily_ingest],
+    schedules=[daily_ingest_schedule],
+    sensors=[drop_folder_sensor],
+)

@@ -1,0 +1,53 @@
+"""When ingestion runs: a daily schedule, and a sensor that reacts to files landing in the drop folder."""
+
+import json
+
+import dagster as dg
+
+from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.ingestion.partitions import business_days
+from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
+
+MAX_RUNS_PER_TICK = 10
+
+daily_ingest = dg.define_asset_job(
+    "daily_ingest",
+    selection=dg.AssetSelection.assets(customers, invoices, payments),
+    description="Ingest one business day of customers, invoices and payments into the ledger.",
+)
+
+daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
+    daily_ingest,
+    hour_of_day=6,
+    description="Ingest the day's billing data at 06:00 business time. Days missed during an outage are "
+    "picked up by the drop-folder sensor or a backfill, not by this schedule.",
+)
+
+
+def _fingerprint(source: DropFolderSource) -> dict[str, str]:
+    folder = source.folder()
+    prints: dict[str, str] = {}
+    for day in folder.dates_with_files():
+        files = sorted(p for p in folder.day_folder(day).iterdir() if p.is_file())
+        prints[day.isoformat()] = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+    return prints
+
+
+@dg.sensor(
+    job=daily_ingest,
+    minimum_interval_seconds=60,
+    description="Starts an ingest run for each business day whose drop folder gained or changed files.",
+)
+def drop_folder_sensor(context: dg.SensorEvaluationContext, billing_source: BillingSourceResource) -> dg.SensorResult:
+    if not isinstance(billing_source, DropFolderSource):
+        return dg.SensorResult(skip_reason="the billing source is not a drop folder")
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    current = _fingerprint(billing_source)
+    partitions = set(business_days.get_partition_keys())
+    changed = [day for day, print_ in sorted(current.items()) if seen.get(day) != print_ and day in partitions]
+    requests = [
+        dg.RunRequest(partition_key=day, run_key=f"{day}:{current[day]}") for day in changed[:MAX_RUNS_PER_TICK]
+    ]
+    for day in changed[:MAX_RUNS_PER_TICK]:
+        seen[day] = current[day]
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))

@@ -1,0 +1,62 @@
+"""Checks on the ledger after ingestion. Blocking ones stop risk scoring and reminders on bad data."""
+
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.metadata import table, with_money
+from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.ledger import queries
+
+MAX_UNREACHABLE_SHARE = 0.2
+
+
+@dg.asset_check(
+    asset=invoices,
+    blocking=True,
+    description="Every invoice in the ledger belongs to a known customer.",
+)
+def every_invoice_has_a_customer(ledger: LedgerResource) -> dg.AssetCheckResult:
+    with ledger.open().begin() as connection:
+        orphans = queries.invoices_without_customer(connection)
+    return dg.AssetCheckResult(passed=orphans == 0, metadata={"invoices_without_customer": orphans})
+
+
+@dg.asset_check(
+    asset=payments,
+    description="Payments do not exceed their invoice (an overpayment is a credit to refund or apply).",
+)
+def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
+    with ledger.open().begin() as connection:
+        overpaid = queries.overpaid_invoices(connection)
+    metadata: dict[str, Any] = {"overpaid_invoices": overpaid.height}
+    if not overpaid.is_empty():
+        excess = (
+            overpaid.group_by("currency")
+            .agg((pl.col("paid_minor") - pl.col("amount_minor")).sum().alias("balance_minor"))
+            .sort("currency")
+        )
+        metadata["excess_by_currency"] = table(with_money(excess, label="excess"))
+    return dg.AssetCheckResult(
+        passed=overpaid.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
+
+
+@dg.asset_check(
+    asset=customers,
+    description=f"At most {MAX_UNREACHABLE_SHARE:.0%} of customers have no usable channel "
+    "(no valid contact, or opted out / no SMS consent).",
+)
+def customers_reachable(ledger: LedgerResource) -> dg.AssetCheckResult:
+    with ledger.open().begin() as connection:
+        reach = queries.customer_reachability(connection)
+    share = reach["unreachable"] / reach["customers"] if reach["customers"] else 0.0
+    return dg.AssetCheckResult(
+        passed=share <= MAX_UNREACHABLE_SHARE,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={**reach, "unreachable_share": round(share, 4)},
+    )

@@ -1,0 +1,40 @@
+"""Turning frames and reports into Dagster metadata a person wants to read (never PII)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from reminder_pipeline.core.money import format_money
+
+_COLUMN_TYPES = {
+    pl.Int64: "int",
+    pl.Int32: "int",
+    pl.UInt32: "int",
+    pl.Float64: "float",
+    pl.Boolean: "bool",
+}
+
+
+def table(frame: pl.DataFrame) -> dg.TableMetadataValue:
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, _COLUMN_TYPES.get(dtype.base_type(), "string")) for name, dtype in frame.schema.items()
+        ]
+    )
+    records = [dg.TableRecord({k: _plain(v) for k, v in row.items()}) for row in frame.iter_rows(named=True)]
+    return dg.MetadataValue.table(records=records, schema=schema)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, bool, str)):
+        return value
+    return str(value)
+
+
+def with_money(frame: pl.DataFrame, minor: str = "balance_minor", label: str = "balance") -> pl.DataFrame:
+    """Replace a minor-units column by a formatted amount in the row's currency."""
+    formatted = [format_money(m, c) for m, c in zip(frame[minor].to_list(), frame["currency"].to_list(), strict=True)]
+    return frame.with_columns(pl.Series(label, formatted, dtype=pl.String)).drop(minor)

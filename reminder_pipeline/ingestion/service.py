@@ -1,0 +1,322 @@
+"""Ingest one table of raw rows: map, validate, check against the ledger, write, quarantine the rest.
+
+Everything for one table happens in one transaction, so a crash leaves the ledger as it was.
+Rows in = accepted + quarantined is checked for every batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import polars as pl
+from sqlalchemy import Connection, insert, update
+
+from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
+from reminder_pipeline.core.changes import Change, Merge
+from reminder_pipeline.core.mapping import (
+    Mapping,
+    ValueFormat,
+    apply_mapping,
+    derive_customers,
+)
+from reminder_pipeline.core.validation.customers import validate_customers
+from reminder_pipeline.core.validation.invoices import validate_invoices
+from reminder_pipeline.core.validation.payments import validate_payments
+from reminder_pipeline.core.validation.reasons import Reason
+from reminder_pipeline.core.validation.references import fold_duplicates
+from reminder_pipeline.core.validation.result import (
+    ValidationResult,
+    check,
+    split_on_problems,
+)
+from reminder_pipeline.ingestion.apply import (
+    Applied,
+    apply_customers,
+    apply_invoices,
+    apply_payments,
+)
+from reminder_pipeline.ingestion.files import REPLACEMENT_CHARACTER, RawTable
+from reminder_pipeline.ingestion.report import IngestReport
+from reminder_pipeline.ingestion.sources import SourceTable
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
+from reminder_pipeline.ledger.store import Ledger
+
+Validator = Callable[[pl.DataFrame, ValueFormat], ValidationResult]
+
+VALIDATORS: dict[Entity, Validator] = {
+    Entity.CUSTOMERS: validate_customers,
+    Entity.INVOICES: validate_invoices,
+    Entity.PAYMENTS: validate_payments,
+}
+KEYS = {
+    Entity.CUSTOMERS: "customer_id",
+    Entity.INVOICES: "invoice_id",
+    Entity.PAYMENTS: "payment_id",
+}
+
+
+def default_mapping(entity: Entity) -> Mapping:
+    return Mapping(entity=entity)
+
+
+def _raw_json(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The delivered values of ``rows`` as JSON text, kept with their quarantine records."""
+    values = [c for c in frame.columns if c != ROW_NUMBER]
+    chosen = frame.filter(pl.col(ROW_NUMBER).is_in(rows.implode()))
+    if not values:
+        return chosen.select(ROW_NUMBER, pl.lit(None, dtype=pl.String).alias("raw"))
+    return chosen.select(
+        ROW_NUMBER,
+        pl.struct([pl.col(c).cast(pl.String) for c in values]).struct.json_encode().alias("raw"),
+    )
+
+
+def _split_bad_encoding(frame: pl.DataFrame) -> ValidationResult:
+    text_columns = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text_columns:
+        return split_on_problems(frame, [])
+    return split_on_problems(
+        frame,
+        [
+            check(
+                pl.any_horizontal(pl.col(text_columns).str.contains(REPLACEMENT_CHARACTER, literal=True)),
+                Reason.INVALID_ENCODING,
+                "the row holds bytes that are not valid in the file's encoding",
+            )
+        ],
+    )
+
+
+def _apply(
+    connection: Connection,
+    entity: Entity,
+    accepted: pl.DataFrame,
+    source: str,
+    business_date: date | None,
+) -> tuple[pl.DataFrame, Applied]:
+    if entity is Entity.CUSTOMERS:
+        return apply_customers(connection, accepted, source)
+    if entity is Entity.INVOICES:
+        return apply_invoices(connection, accepted, source, business_date)
+    return apply_payments(connection, accepted, source)
+
+
+def _write_quarantine(
+    connection: Connection,
+    entity: Entity,
+    quarantined: pl.DataFrame,
+    raw: pl.DataFrame,
+    *,
+    source: str,
+    source_key: str,
+    business_date: date | None,
+) -> None:
+    if quarantined.is_empty():
+        return
+    rows = (
+        quarantined.join(_raw_json(raw, quarantined[ROW_NUMBER]), on=ROW_NUMBER, how="left", maintain_order="left")
+        if "raw" not in quarantined.columns
+        else quarantined
+    )
+    rows = rows.select(
+        pl.lit(entity.value).alias("entity"),
+        pl.lit(source).alias("source"),
+        pl.lit(source_key).alias("source_key"),
+        pl.col(ROW_NUMBER).alias("source_row"),
+        "reason",
+        "detail",
+        "raw",
+        pl.lit(business_date, dtype=pl.Date).alias("business_date"),
+    )
+    upsert(
+        connection,
+        schema.quarantine,
+        rows,
+        key=["entity", "source_key", "source_row"],
+        merge={"reason": Merge.REPLACE, "detail": Merge.REPLACE},
+        touch=False,
+    )
+
+
+def _resolve_quarantine(connection: Connection, entity: Entity, source_key: str, accepted_rows: pl.Series) -> None:
+    """Rows quarantined by an earlier ingest of the same input that are now accepted are resolved."""
+    earlier = fetch_by_keys(
+        connection,
+        schema.quarantine,
+        "source_key",
+        pl.Series([source_key]),
+        ["entity", "source_row", "resolved_at"],
+    ).filter((pl.col("entity") == entity.value) & pl.col("resolved_at").is_null())
+    now_fine = earlier.filter(pl.col("source_row").is_in(accepted_rows.implode()))["source_row"].to_list()
+    if now_fine:
+        table = schema.quarantine
+        connection.execute(
+            update(table)
+            .where(
+                table.c.entity == entity.value,
+                table.c.source_key == source_key,
+                table.c.source_row.in_(now_fine),
+            )
+            .values(resolved_at=datetime.now(UTC))
+        )
+
+
+def ingest_rows(
+    ledger: Ledger,
+    entity: Entity,
+    rows: pl.DataFrame,
+    *,
+    mapping: Mapping,
+    source: str,
+    source_key: str,
+    business_date: date | None = None,
+    malformed: pl.DataFrame | None = None,
+    warnings: list[str] | None = None,
+) -> IngestReport:
+    """Ingest ``rows`` (raw values numbered by ``source_row``) of one entity."""
+    started = datetime.now(UTC)
+    if malformed is None:
+        malformed = pl.DataFrame(
+            schema={
+                ROW_NUMBER: pl.Int64,
+                "reason": pl.String,
+                "detail": pl.String,
+                "raw": pl.String,
+            }
+        )
+    encoding = _split_bad_encoding(rows)
+    canonical = apply_mapping(encoding.accepted, mapping) if rows.width > 1 or rows.height > 0 else None
+    with ledger.begin() as connection:
+        if canonical is None:
+            result = ValidationResult(pl.DataFrame(), encoding.quarantined)
+            accepted_rows, applied, folded = (
+                pl.DataFrame({ROW_NUMBER: []}, schema={ROW_NUMBER: pl.Int64}),
+                None,
+                0,
+            )
+        else:
+            validated = encoding.then(VALIDATORS[entity](canonical, mapping.format))
+            deduplicated, folded = fold_duplicates(validated.accepted, KEYS[entity])
+            result = validated.then(deduplicated)
+            accepted_rows, applied = _apply(connection, entity, result.accepted, source, business_date)
+            result = result.then(ValidationResult(accepted_rows, applied.quarantined))
+        quarantined = result.quarantined
+        _write_quarantine(
+            connection,
+            entity,
+            quarantined,
+            rows,
+            source=source,
+            source_key=source_key,
+            business_date=business_date,
+        )
+        _write_quarantine(
+            connection,
+            entity,
+            malformed,
+            rows,
+            source=source,
+            source_key=source_key,
+            business_date=business_date,
+        )
+        _resolve_quarantine(connection, entity, source_key, accepted_rows[ROW_NUMBER])
+        changes = applied.changes if applied else dict.fromkeys(Change, 0)
+        reasons = (
+            pl.concat([quarantined.select("reason"), malformed.select("reason")])
+            .group_by("reason")
+            .len()
+            .sort("reason")
+        )
+        report = IngestReport(
+            entity=entity.value,
+            source=source,
+            source_key=source_key,
+            business_date=business_date,
+            rows_in=rows.height + malformed.height,
+            accepted=accepted_rows.height + folded,
+            quarantined=quarantined.height + malformed.height,
+            inserted=changes[Change.INSERT],
+            updated=changes[Change.UPDATE],
+            unchanged=changes[Change.NONE] + folded,
+            folded_duplicates=folded,
+            reasons={r: int(n) for r, n in reasons.iter_rows()},
+            warnings=list(warnings or []),
+            effects=applied.effects if applied else {},
+        )
+        connection.execute(
+            insert(schema.ingest_batches).values(
+                entity=entity.value,
+                source=source,
+                source_key=source_key,
+                business_date=business_date,
+                rows_in=report.rows_in,
+                accepted=report.accepted,
+                quarantined=report.quarantined,
+                inserted=report.inserted,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+            )
+        )
+    return report
+
+
+def ingest_table(
+    ledger: Ledger,
+    table: RawTable,
+    *,
+    entity: Entity | None = None,
+    mapping: Mapping | None = None,
+    business_date: date | None = None,
+) -> list[IngestReport]:
+    """Ingest a file or query result; customers derived by the mapping go first. Last report = the table's."""
+    mapping = mapping or default_mapping(entity or Entity.INVOICES)
+    entity = entity or mapping.entity
+    if entity is not mapping.entity:
+        raise ValueError(f"the mapping is for {mapping.entity.value}, not {entity.value}")
+    reports = []
+    derived = derive_customers(table.frame, mapping) if table.frame.height else None
+    if derived is not None:
+        apply_mapping(table.frame, mapping)  # refuse a file with wrong headers before writing anything
+        reports.append(
+            ingest_rows(
+                ledger,
+                Entity.CUSTOMERS,
+                derived,
+                mapping=Mapping(entity=Entity.CUSTOMERS, format=mapping.format),
+                source=f"{table.source} (customers)",
+                source_key=table.source_key,
+                business_date=business_date,
+            )
+        )
+    reports.append(
+        ingest_rows(
+            ledger,
+            entity,
+            table.frame,
+            mapping=mapping,
+            source=table.source,
+            source_key=table.source_key,
+            business_date=business_date,
+            malformed=table.malformed,
+            warnings=table.warnings,
+        )
+    )
+    return reports
+
+
+def ingest_from_source(
+    ledger: Ledger,
+    read: Callable[[Entity, date], list[SourceTable]],
+    entity: Entity,
+    days: list[date],
+) -> list[IngestReport]:
+    """Ingest every table a source delivers for ``entity`` on each of ``days``, in date order."""
+    reports: list[IngestReport] = []
+    for day in days:
+        for item in read(entity, day):
+            reports.extend(ingest_table(ledger, item.table, mapping=item.mapping, business_date=day))
+    return reports

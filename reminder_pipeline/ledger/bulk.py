@@ -1,0 +1,160 @@
+"""Fast, parameterised bulk movement between polars frames and ledger tables.
+
+Rows travel through a temporary staging table: PostgreSQL's COPY or SQLite's executemany fill
+it, then one set-based statement merges it. Identifiers in the SQL text are the schema's own;
+values only ever travel as parameters or COPY data.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import uuid4
+
+import polars as pl
+from sqlalchemy import Column, Connection, MetaData, Table, select
+from sqlalchemy.sql import sqltypes
+from sqlalchemy.sql.type_api import TypeEngine
+
+from reminder_pipeline.core.changes import Merge
+
+
+def polars_type(sql_type: TypeEngine) -> pl.DataType:
+    if isinstance(sql_type, (sqltypes.String, sqltypes.Text)):
+        return pl.String()
+    if isinstance(sql_type, sqltypes.Integer):
+        return pl.Int64()
+    if isinstance(sql_type, sqltypes.DateTime):
+        return pl.Datetime("us", "UTC")
+    if isinstance(sql_type, sqltypes.Date):
+        return pl.Date()
+    if isinstance(sql_type, sqltypes.Boolean):
+        return pl.Boolean()
+    raise TypeError(f"no polars type for {sql_type!r}")
+
+
+def schema_of(table: Table, columns: Sequence[str]) -> dict[str, pl.DataType]:
+    return {c: polars_type(table.c[c].type) for c in columns}
+
+
+STAGE_CHUNK_ROWS = 100_000
+"""Rows converted for the driver at a time: bounds memory for million-row batches."""
+
+
+def _sqlite_rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
+    converted = frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date]
+        + [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%f") for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+        + [pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean]
+    )
+    return converted.rows()
+
+
+def stage(connection: Connection, frame: pl.DataFrame, like: Table) -> Table:
+    """A temporary table with ``frame``'s columns (typed as in ``like``), filled with its rows."""
+    staged = Table(
+        f"stage_{like.name}_{uuid4().hex[:10]}",
+        MetaData(),
+        *[Column(c, like.c[c].type) for c in frame.columns],
+        prefixes=["TEMPORARY"],
+    )
+    staged.create(connection)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    for offset in range(0, frame.height, STAGE_CHUNK_ROWS):
+        chunk = frame.slice(offset, STAGE_CHUNK_ROWS)
+        if connection.dialect.name == "postgresql":
+            _copy_into(connection, staged.name, columns, chunk)
+        else:
+            placeholders = ", ".join("?" for _ in frame.columns)
+            connection.exec_driver_sql(
+                f'INSERT INTO "{staged.name}" ({columns}) VALUES ({placeholders})', _sqlite_rows(chunk)
+            )
+    return staged
+
+
+def _copy_into(connection: Connection, table: str, columns: str, frame: pl.DataFrame) -> None:
+    buffer = io.StringIO()
+    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
+    buffer.seek(0)
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor: Any = raw.cursor()
+    try:
+        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)', buffer)
+    finally:
+        cursor.close()
+
+
+def _merge_expression(table: str, column: str, how: Merge) -> str:
+    if how is Merge.REPLACE:
+        return f'excluded."{column}"'
+    if how is Merge.KEEP_EXISTING_IF_NEW_NULL:
+        return f'COALESCE(excluded."{column}", "{table}"."{column}")'
+    return f'COALESCE("{table}"."{column}", excluded."{column}")'
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    key: Sequence[str],
+    merge: Mapping[str, Merge],
+    touch: bool = True,
+) -> int:
+    """Insert new keys and merge existing ones column by column; returns rows written."""
+    if frame.is_empty():
+        return 0
+    staged = stage(connection, frame, table)
+    try:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        assignments = [f'"{c}" = {_merge_expression(table.name, c, how)}' for c, how in merge.items()]
+        if touch and "updated_at" in table.c:
+            assignments.append('"updated_at" = CURRENT_TIMESTAMP')
+        conflict = ", ".join(f'"{k}"' for k in key)
+        action = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
+        result = connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
+            f"ON CONFLICT ({conflict}) {action}"
+        )
+        return int(result.rowcount)
+    finally:
+        staged.drop(connection)
+
+
+def insert(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
+    return upsert(
+        connection,
+        table,
+        frame,
+        key=[c.name for c in table.primary_key.columns],
+        merge={},
+        touch=False,
+    )
+
+
+def fetch_by_keys(
+    connection: Connection,
+    table: Table,
+    key: str,
+    keys: pl.Series,
+    columns: Sequence[str],
+) -> pl.DataFrame:
+    """Rows of ``table`` whose ``key`` is among ``keys``, as a typed frame."""
+    schema = schema_of(table, columns)
+    distinct = keys.drop_nulls().unique()
+    if distinct.is_empty():
+        return pl.DataFrame(schema=schema)
+    staged = stage(connection, pl.DataFrame({key: distinct}), table)
+    try:
+        query = select(*[table.c[c] for c in columns]).join(staged, staged.c[key] == table.c[key])
+        rows = connection.execute(query).all()
+    finally:
+        staged.drop(connection)
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def fetch(connection: Connection, query: object, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    rows = connection.execute(query).all()  # type: ignore[call-overload]
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")

@@ -1,0 +1,219 @@
+"""Read queries over the ledger, returning polars frames."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+from sqlalchemy import Connection, Subquery, and_, case, func, select
+
+from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch
+
+OPEN_INVOICE_SCHEMA = {
+    "invoice_id": pl.String(),
+    "customer_id": pl.String(),
+    "issue_date": pl.Date(),
+    "due_date": pl.Date(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "paid_minor": pl.Int64(),
+    "balance_minor": pl.Int64(),
+}
+
+
+def paid_per_invoice(as_of: date | None = None) -> Subquery:
+    """``invoice_id, paid``: money received per invoice (by ``as_of``).
+
+    An invoice-history file reports what was paid; a payments feed records each payment. When
+    both describe an invoice they describe the same money, so the larger counts, never the sum.
+    """
+    pay = schema.payments
+    reported = func.coalesce(pay.c.method, "") == HISTORY_PAYMENT_METHOD
+    recorded_sum = func.sum(case((reported, 0), else_=pay.c.amount_minor))
+    reported_sum = func.sum(case((reported, pay.c.amount_minor), else_=0))
+    query = select(
+        pay.c.invoice_id,
+        case((recorded_sum >= reported_sum, recorded_sum), else_=reported_sum).label("paid"),
+    ).group_by(pay.c.invoice_id)
+    if as_of is not None:
+        query = query.where(pay.c.paid_date <= as_of)
+    return query.subquery()
+
+
+def open_invoices(connection: Connection, as_of: date) -> pl.DataFrame:
+    """Invoices issued by ``as_of`` with a balance left after payments made by ``as_of``."""
+    inv = schema.invoices
+    paid = paid_per_invoice(as_of)
+    paid_minor = func.coalesce(paid.c.paid, 0)
+    query = (
+        select(
+            inv.c.invoice_id,
+            inv.c.customer_id,
+            inv.c.issue_date,
+            inv.c.due_date,
+            inv.c.amount_minor,
+            inv.c.currency,
+            paid_minor.label("paid_minor"),
+            (inv.c.amount_minor - paid_minor).label("balance_minor"),
+        )
+        .select_from(inv.outerjoin(paid, paid.c.invoice_id == inv.c.invoice_id))
+        .where(inv.c.issue_date <= as_of, inv.c.amount_minor - paid_minor > 0)
+    )
+    return fetch(connection, query, OPEN_INVOICE_SCHEMA)
+
+
+def row_counts(connection: Connection) -> dict[str, int]:
+    tables = (
+        "customers",
+        "invoices",
+        "payments",
+        "disputes",
+        "promises_to_pay",
+        "quarantine",
+    )
+    return {
+        name: int(connection.execute(select(func.count()).select_from(schema.metadata.tables[name])).scalar_one())
+        for name in tables
+    }
+
+
+def batch_conservation(connection: Connection, entity: str, source_keys: Sequence[str]) -> pl.DataFrame:
+    """Per recorded batch: rows in, accepted, quarantined and the unresolved quarantine records behind it."""
+    batches, quarantine = schema.ingest_batches, schema.quarantine
+    latest = (
+        select(func.max(batches.c.batch_id).label("batch_id"))
+        .where(batches.c.entity == entity, batches.c.source_key.in_(list(source_keys)))
+        .group_by(batches.c.source_key)
+        .subquery()
+    )
+    records = (
+        select(func.count())
+        .where(
+            quarantine.c.entity == entity,
+            quarantine.c.source_key == batches.c.source_key,
+            quarantine.c.resolved_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    query = select(
+        batches.c.source,
+        batches.c.rows_in,
+        batches.c.accepted,
+        batches.c.quarantined,
+        records.label("records"),
+    ).join(latest, latest.c.batch_id == batches.c.batch_id)
+    return fetch(
+        connection,
+        query,
+        {
+            "source": pl.String(),
+            "rows_in": pl.Int64(),
+            "accepted": pl.Int64(),
+            "quarantined": pl.Int64(),
+            "records": pl.Int64(),
+        },
+    )
+
+
+def invoices_without_customer(connection: Connection) -> int:
+    inv, cust = schema.invoices, schema.customers
+    query = (
+        select(func.count())
+        .select_from(inv.outerjoin(cust, cust.c.customer_id == inv.c.customer_id))
+        .where(cust.c.customer_id.is_(None))
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def overpaid_invoices(connection: Connection) -> pl.DataFrame:
+    inv = schema.invoices
+    paid = paid_per_invoice()
+    query = (
+        select(inv.c.invoice_id, inv.c.currency, inv.c.amount_minor, paid.c.paid)
+        .join(paid, paid.c.invoice_id == inv.c.invoice_id)
+        .where(paid.c.paid > inv.c.amount_minor)
+    )
+    return fetch(
+        connection,
+        query,
+        {
+            "invoice_id": pl.String(),
+            "currency": pl.String(),
+            "amount_minor": pl.Int64(),
+            "paid_minor": pl.Int64(),
+        },
+    )
+
+
+def customer_reachability(connection: Connection) -> dict[str, int]:
+    """How many customers can be reached by email, by SMS, by neither (consent and opt-outs applied)."""
+    c = schema.customers
+    email_ok = and_(c.c.email.is_not(None), c.c.email_opt_out_at.is_(None))
+    sms_ok = and_(c.c.phone.is_not(None), c.c.sms_opt_out_at.is_(None), c.c.sms_consent.is_(True))
+    row = connection.execute(
+        select(
+            func.count(),
+            func.sum(case((email_ok, 1), else_=0)),
+            func.sum(case((sms_ok, 1), else_=0)),
+        ).select_from(c)
+    ).one()
+    total, email, sms = (int(v or 0) for v in row)
+    unreachable_query = select(func.count()).where(~email_ok, ~sms_ok)
+    unreachable = int(connection.execute(unreachable_query.select_from(c)).scalar_one())
+    return {
+        "customers": total,
+        "reachable_by_email": email,
+        "reachable_by_sms": sms,
+        "unreachable": unreachable,
+    }
+
+
+def batch_totals(connection: Connection, entity: str, first: date, last: date) -> dict[str, int]:
+    """Rows in and quarantined over the latest batch of each input ingested for business dates in range."""
+    batches = schema.ingest_batches
+    latest = (
+        select(func.max(batches.c.batch_id).label("batch_id"))
+        .where(batches.c.entity == entity, batches.c.business_date.between(first, last))
+        .group_by(batches.c.source_key)
+        .subquery()
+    )
+    row = connection.execute(
+        select(
+            func.coalesce(func.sum(batches.c.rows_in), 0),
+            func.coalesce(func.sum(batches.c.quarantined), 0),
+        ).join(latest, latest.c.batch_id == batches.c.batch_id)
+    ).one()
+    return {"rows_in": int(row[0]), "quarantined": int(row[1])}
+
+
+def payments_received(connection: Connection, first: date, last: date) -> pl.DataFrame:
+    pay = schema.payments
+    query = (
+        select(
+            pay.c.currency,
+            func.count().label("payments"),
+            func.sum(pay.c.amount_minor).label("balance_minor"),
+        )
+        .where(pay.c.paid_date.between(first, last))
+        .group_by(pay.c.currency)
+        .order_by(pay.c.currency)
+    )
+    return fetch(
+        connection,
+        query,
+        {"currency": pl.String(), "payments": pl.Int64(), "balance_minor": pl.Int64()},
+    )
+
+
+def invoiced(connection: Connection, first: date, last: date) -> pl.DataFrame:
+    inv = schema.invoices
+    query = (
+        select(inv.c.currency, func.count().label("invoices"), func.sum(inv.c.amount_minor).label("balance_minor"))
+        .where(inv.c.issue_date.between(first, last))
+        .group_by(inv.c.currency)
+        .order_by(inv.c.currency)
+    )
+    return fetch(connection, query, {"currency": pl.String(), "invoices": pl.Int64(), "balance_minor": pl.Int64()})

@@ -1,0 +1,105 @@
+"""Shared fixtures: real PostgreSQL (a fresh database per test) and SQLite ledgers.
+
+Under CI=true a PostgreSQL test never skips: if the server is down the fixture starts it, and
+if it still cannot connect the test fails.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from reminder_pipeline.ledger.store import Ledger
+
+PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def _pg_answers() -> bool:
+    try:
+        psycopg2.connect(connect_timeout=3, **PG_ADMIN).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def _start_postgres() -> None:
+    versions = sorted(Path(p).name for p in glob.glob("/etc/postgresql/*"))
+    if not versions:
+        return
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+        check=False,
+        capture_output=True,
+    )
+    for _ in range(30):
+        if _pg_answers():
+            return
+        time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> dict[str, object]:
+    if not _pg_answers():
+        _start_postgres()
+    if not _pg_answers():
+        message = "PostgreSQL at 127.0.0.1:5432 does not answer and could not be started"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_ADMIN
+
+
+@pytest.fixture
+def postgres_url(postgres_server: dict[str, object]) -> Iterator[str]:
+    name = f"rp_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(**postgres_server)  # type: ignore[arg-type]
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest) -> str:
+    """Run the test once on the embedded SQLite ledger and once on a real PostgreSQL database."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    with Ledger(ledger_url) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def ibm_csv() -> Path:
+    path = SHARED_DATA / "ibm_ar.csv"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the shared evaluation data must sit beside the project")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ibm_mapping() -> Path:
+    return PROJECT / "reminder_pipeline" / "mappings" / "ibm_ar.yaml"

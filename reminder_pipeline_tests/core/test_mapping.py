@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
+from reminder_pipeline.core.mapping import Mapping, UnusableInputError, apply_mapping, derive_customers, load_mapping
+from reminder_pipeline.core.yaml_config import ConfigError
+
+
+def _raw(**columns: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame(columns)
+    return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+
+
+def test_the_shipped_ibm_mapping_loads(ibm_mapping: Path) -> None:
+    mapping = load_mapping(ibm_mapping)
+    assert mapping.columns["invoice_id"] == "invoiceNumber"
+    assert "DaysLate" in mapping.drop
+    assert mapping.customers is not None
+
+
+def test_extra_columns_become_attributes_and_dropped_ones_vanish() -> None:
+    mapping = Mapping(columns={"invoice_id": "No"}, constants={"currency": "EUR"}, drop=("secret",))
+    raw = _raw(
+        No=["1"],
+        customer_id=["c"],
+        issue_date=["2026-01-01"],
+        due_date=["2026-01-02"],
+        amount=["1"],
+        region=["north"],
+        secret=["x"],
+    )
+    frame = apply_mapping(raw, mapping)
+    assert frame["invoice_id"].to_list() == ["1"]
+    assert frame["currency"].to_list() == ["EUR"]
+    assert json.loads(frame["attributes"][0]) == {"region": "north"}
+
+
+def test_missing_required_columns_are_named_with_what_was_found() -> None:
+    raw = _raw(InvoiceNo=["1"], Amount=["2"])
+    with pytest.raises(UnusableInputError) as error:
+        apply_mapping(raw, Mapping(columns={"amount": "Amount"}))
+    message = str(error.value)
+    assert "invoice_id" in message
+    assert "Columns found: InvoiceNo, Amount" in message
+    assert "amount" not in message.split("Columns found")[0].split("missing required columns:")[1]
+
+
+def test_headers_are_trimmed_and_a_byte_order_mark_removed() -> None:
+    raw = _raw(
+        **{
+            "\ufeffinvoice_id": ["1"],
+            " customer_id ": ["c"],
+            "issue_date": ["x"],
+            "due_date": ["x"],
+            "amount": ["1"],
+            "currency": ["EUR"],
+        }
+    )
+    assert apply_mapping(raw, Mapping())["customer_id"].to_list() == ["c"]
+
+
+def test_derived_customers_take_one_row_per_customer_and_skip_blank_ids() -> None:
+    mapping = Mapping(
+        columns={"customer_id": "cust"}, customers={"columns": {"paperless_since": "since"}, "attributes": ["zone"]}
+    )
+    raw = _raw(
+        cust=["a", "b", "a", " "], since=["2026-01-01", "2026-02-01", "2026-03-01", "x"], zone=["1", "2", "3", "4"]
+    )
+    derived = derive_customers(raw, mapping)
+    assert derived is not None
+    assert derived.sort("customer_id")["paperless_since"].to_list() == ["2026-03-01", "2026-02-01"]
+    assert set(derived.columns) == {ROW_NUMBER, "customer_id", "paperless_since", "zone"}
+
+
+def test_a_typo_in_a_mapping_field_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("entity: invoices\ncolumns:\n  invoice_id: No\nconstans:\n  currency: EUR\n")
+    with pytest.raises(ConfigError) as error:
+        load_mapping(path)
+    assert "line 4" in str(error.value)
+    assert "constans" in str(error.value)
+
+
+def test_an_unknown_canonical_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("columns:\n  invoice_number: No\n")
+    with pytest.raises(ConfigError, match="invoice_number"):
+        load_mapping(path)
+
+
+def test_a_mapping_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("columns: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_mapping(path)
+
+
+def test_customers_cannot_be_derived_from_a_payments_file() -> None:
+    with pytest.raises(ValueError, match="derived"):
+        Mapping(entity=Entity.PAYMENTS, customers={"columns": {}})

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
+from reminder_pipeline.core.mapping import Mapping, ValueFormat, apply_mapping
+from reminder_pipeline.core.validation.invoices import validate_invoices
+
+GOOD = {
+    "invoice_id": "INV-1",
+    "customer_id": "C-1",
+    "issue_date": "2026-01-01",
+    "due_date": "2026-01-31",
+    "amount": "100.50",
+    "currency": "EUR",
+    "paid_date": "",
+    "paid_amount": "",
+    "disputed": "",
+}
+
+
+def _frame(*rows: dict[str, str]) -> pl.DataFrame:
+    raw = pl.DataFrame([{**GOOD, **row} for row in rows], schema=dict.fromkeys(GOOD, pl.String))
+    raw = raw.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+    return apply_mapping(raw, Mapping(entity=Entity.INVOICES))
+
+
+def _reason(row: dict[str, str], fmt: ValueFormat | None = None) -> str | None:
+    result = validate_invoices(_frame(row), fmt or ValueFormat())
+    assert result.accepted.height + result.quarantined.height == 1
+    return result.quarantined["reason"][0] if result.quarantined.height else None
+
+
+def test_a_good_row_is_typed_with_minor_units() -> None:
+    result = validate_invoices(_frame({}), ValueFormat())
+    row = result.accepted.row(0, named=True)
+    assert row["amount_minor"] == 10050
+    assert row["issue_date"] == date(2026, 1, 1)
+    assert row["paid_amount_minor"] is None
+    assert result.quarantined.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"invoice_id": ""}, "missing_field"),
+        ({"customer_id": "   "}, "missing_field"),
+        ({"amount": ""}, "missing_field"),
+        ({"currency": "XYZ"}, "invalid_currency"),
+        ({"currency": "EURO"}, "invalid_currency"),
+        ({"issue_date": "2026-13-45"}, "invalid_date"),
+        ({"due_date": "31/01/2026"}, "invalid_date"),
+        ({"issue_date": "1900-01-01", "due_date": "1900-02-01"}, "implausible_date"),
+        ({"amount": "ten"}, "invalid_amount"),
+        ({"amount": "1e5"}, "invalid_amount"),
+        ({"amount": "12.345"}, "amount_precision"),
+        ({"amount": "100.5", "currency": "JPY"}, "amount_precision"),
+        ({"amount": "-5.00"}, "negative_amount"),
+        ({"paid_amount": "-1", "paid_date": "2026-01-10"}, "negative_amount"),
+        ({"due_date": "2025-12-31"}, "due_before_issue"),
+        ({"disputed": "maybe"}, "invalid_boolean"),
+        ({"amount": "1234567890123456"}, "invalid_amount"),
+    ],
+)
+def test_each_bad_row_gets_its_specific_reason(row: dict[str, str], reason: str) -> None:
+    assert _reason(row) == reason
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [("100", "JPY", 100), ("1.234", "KWD", 1234), ("0", "EUR", 0), ("+7.1", "USD", 710), ("12.50", "USD", 1250)],
+)
+def test_amounts_respect_each_currency_exponent(amount: str, currency: str, minor: int) -> None:
+    result = validate_invoices(_frame({"amount": amount, "currency": currency}), ValueFormat())
+    assert result.accepted["amount_minor"].to_list() == [minor]
+
+
+def test_lower_case_currency_is_normalised() -> None:
+    result = validate_invoices(_frame({"currency": " usd "}), ValueFormat())
+    assert result.accepted["currency"].to_list() == ["USD"]
+
+
+def test_decimal_comma_and_thousands_separator_from_the_mapping() -> None:
+    fmt = ValueFormat(decimal_separator=",", thousands_separator=".", date_format="%d.%m.%Y")
+    frame = _frame({"amount": "1.234,56", "issue_date": "01.02.2026", "due_date": "03.03.2026"})
+    result = validate_invoices(frame, fmt)
+    assert result.accepted["amount_minor"].to_list() == [123456]
+    assert result.accepted["due_date"].to_list() == [date(2026, 3, 3)]
+
+
+def test_paid_amount_defaults_to_the_invoice_amount_when_only_paid_date_is_given() -> None:
+    result = validate_invoices(_frame({"paid_date": "2026-01-20"}), ValueFormat())
+    assert result.accepted["paid_amount_minor"].to_list() == [10050]
+
+
+def test_typed_columns_from_parquet_or_sql_are_accepted() -> None:
+    raw = pl.DataFrame(
+        {
+            ROW_NUMBER: [1, 2],
+            "invoice_id": ["A", "B"],
+            "customer_id": ["C", "C"],
+            "issue_date": [date(2026, 1, 1), date(2026, 1, 2)],
+            "due_date": [date(2026, 2, 1), date(2026, 2, 2)],
+            "amount": [19.99, 19.999],
+            "currency": ["USD", "USD"],
+        }
+    )
+    result = validate_invoices(apply_mapping(raw, Mapping()), ValueFormat())
+    assert result.accepted["amount_minor"].to_list() == [1999]
+    assert result.quarantined["reason"].to_list() == ["amount_precision"]
+
+
+def test_the_detail_names_every_problem_of_a_row() -> None:
+    result = validate_invoices(_frame({"currency": "XYZ", "due_date": "nope"}), ValueFormat())
+    detail = result.quarantined["detail"][0]
+    assert "XYZ" in detail
+    assert "due_date" in detail

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from reminder_pipeline.core.changes import Merge
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
+from reminder_pipeline.ledger.store import Ledger
+
+
+def _customer(customer_id: str, email: str | None, name: str | None = "N") -> dict[str, object]:
+    return {"customer_id": customer_id, "name": name, "email": email, "source": "test"}
+
+
+def test_upsert_merges_per_column_and_survives_hostile_text(ledger: Ledger) -> None:
+    hostile = 'Robert\'); DROP TABLE customers;-- "quoted", comma\nnewline ünïcode'
+    first = pl.DataFrame([_customer("A", "a@example.com"), _customer("B", None, hostile)])
+    merge = {"name": Merge.KEEP_EXISTING_IF_NEW_NULL, "email": Merge.KEEP_EXISTING_IF_NEW_NULL}
+    with ledger.begin() as connection:
+        assert upsert(connection, schema.customers, first, key=["customer_id"], merge=merge) == 2
+        second = pl.DataFrame([_customer("A", None, None), _customer("B", "b@example.com", None)])
+        upsert(connection, schema.customers, second, key=["customer_id"], merge=merge)
+        rows = fetch_by_keys(
+            connection, schema.customers, "customer_id", pl.Series(["A", "B", "C"]), ["customer_id", "name", "email"]
+        )
+    assert sorted(rows.rows()) == [("A", "N", "a@example.com"), ("B", hostile, "b@example.com")]
+
+
+def test_fetch_by_keys_handles_many_keys_and_types(ledger: Ledger) -> None:
+    customers = pl.DataFrame({"customer_id": ["C"], "source": ["t"]})
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": [f"I{n}" for n in range(5000)],
+            "customer_id": ["C"] * 5000,
+            "issue_date": [date(2026, 1, 1)] * 5000,
+            "due_date": [date(2026, 1, 31)] * 5000,
+            "amount_minor": list(range(5000)),
+            "currency": ["EUR"] * 5000,
+            "source": ["t"] * 5000,
+        }
+    )
+    with ledger.begin() as connection:
+        upsert(connection, schema.customers, customers, key=["customer_id"], merge={})
+        assert upsert(connection, schema.invoices, invoices, key=["invoice_id"], merge={}) == 5000
+        wanted = pl.Series([f"I{n}" for n in range(0, 10000, 2)])
+        found = fetch_by_keys(
+            connection, schema.invoices, "invoice_id", wanted, ["invoice_id", "due_date", "amount_minor"]
+        )
+    assert found.height == 2500
+    assert found.schema["due_date"] == pl.Date
+    assert found["amount_minor"].sum() == sum(range(0, 5000, 2))
