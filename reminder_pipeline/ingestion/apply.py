@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
-from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
+from reminder_pipeline.core.canonical import CUSTOMER_SCHEMA, HISTORY_PAYMENT_METHOD
 from reminder_pipeline.core.changes import (
     CHANGE,
     Change,
@@ -41,20 +41,8 @@ INVOICE_IMMUTABLE = [
 ]
 PAYMENT_IMMUTABLE = ["invoice_id", "amount_minor", "currency", "paid_date"]
 
-CUSTOMER_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "country",
-    "time_zone",
-    "locale",
-    "preferred_channel",
-    "sms_consent",
-    "billing_cycle_day",
-    "paperless_since",
-    "payment_method",
-    "attributes",
-)
+OPT_OUT_FLAGS = ("email_opt_out", "sms_opt_out")
+CUSTOMER_FIELDS = (*(c for c in CUSTOMER_SCHEMA.optional if c not in OPT_OUT_FLAGS), "attributes")
 # A feed's empty field means "not given", never "erase"; an opt-out, once recorded, is never undone by a feed.
 CUSTOMER_MERGE: dict[str, Merge] = {
     **dict.fromkeys(CUSTOMER_FIELDS, Merge.KEEP_EXISTING_IF_NEW_NULL),
@@ -72,52 +60,33 @@ class Applied:
     effects: dict[str, int] = field(default_factory=dict)
 
 
-def _write_changed(
+def _merge_into(
     connection: Connection,
-    table_name: str,
-    classified: pl.DataFrame,
+    table: Table,
+    incoming: pl.DataFrame,
     key: str,
     merge: dict[str, Merge],
-) -> None:
-    table = schema.metadata.tables[table_name]
+    source: str,
+    existing: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Write only the rows that insert or change something; returns ``incoming`` classified."""
+    if existing is None:
+        existing = fetch_by_keys(connection, table, key, incoming[key], [key, *merge])
+    classified = classify_changes(incoming, existing, key, merge)
     changed = classified.filter(pl.col(CHANGE) != Change.NONE.value).drop(CHANGE)
-    upsert(connection, table, changed, key=[key], merge=merge)
+    upsert(connection, table, changed.with_columns(pl.lit(source).alias("source")), key=[key], merge=merge)
+    return classified
 
 
 def apply_customers(connection: Connection, accepted: pl.DataFrame, source: str) -> tuple[pl.DataFrame, Applied]:
-    now = datetime.now(UTC)
+    now = pl.lit(datetime.now(UTC), dtype=pl.Datetime("us", "UTC"))
     incoming = accepted.select(
         "customer_id",
-        "name",
-        "email",
-        "phone",
-        "country",
-        "time_zone",
-        "locale",
-        "preferred_channel",
-        pl.when(pl.col("email_opt_out")).then(pl.lit(now)).alias("email_opt_out_at"),
-        pl.when(pl.col("sms_opt_out")).then(pl.lit(now)).alias("sms_opt_out_at"),
-        "sms_consent",
-        "billing_cycle_day",
-        "paperless_since",
-        "payment_method",
-        "attributes",
-    ).with_columns(pl.col("email_opt_out_at", "sms_opt_out_at").cast(pl.Datetime("us", "UTC")))
-    existing = fetch_by_keys(
-        connection,
-        schema.customers,
-        "customer_id",
-        incoming["customer_id"],
-        ["customer_id", *CUSTOMER_MERGE],
+        *CUSTOMER_FIELDS,
+        pl.when(pl.col("email_opt_out")).then(now).alias("email_opt_out_at"),
+        pl.when(pl.col("sms_opt_out")).then(now).alias("sms_opt_out_at"),
     )
-    classified = classify_changes(incoming, existing, "customer_id", CUSTOMER_MERGE)
-    _write_changed(
-        connection,
-        "customers",
-        classified.with_columns(pl.lit(source).alias("source")),
-        "customer_id",
-        CUSTOMER_MERGE,
-    )
+    classified = _merge_into(connection, schema.customers, incoming, "customer_id", CUSTOMER_MERGE, source)
     return accepted, Applied(empty_quarantine(), count_changes(classified))
 
 
@@ -246,32 +215,11 @@ def apply_invoices(
     rows = result.accepted
     merge = {"attributes": Merge.KEEP_EXISTING_IF_NEW_NULL}
     invoice_rows = rows.select("invoice_id", *INVOICE_IMMUTABLE, "attributes")
-    classified = classify_changes(invoice_rows, existing, "invoice_id", merge)
-    _write_changed(
-        connection,
-        "invoices",
-        classified.with_columns(pl.lit(source).alias("source")),
-        "invoice_id",
-        merge,
-    )
+    classified = _merge_into(connection, schema.invoices, invoice_rows, "invoice_id", merge, source, existing)
 
     settlements = _settlements(rows, _export_date(rows, business_date))
     settled_merge = {"amount_minor": Merge.REPLACE, "paid_date": Merge.REPLACE}
-    existing_settlements = fetch_by_keys(
-        connection,
-        schema.payments,
-        "payment_id",
-        settlements["payment_id"],
-        ["payment_id", *settled_merge],
-    )
-    settled = classify_changes(settlements, existing_settlements, "payment_id", settled_merge)
-    _write_changed(
-        connection,
-        "payments",
-        settled.with_columns(pl.lit(source).alias("source")),
-        "payment_id",
-        settled_merge,
-    )
+    settled = _merge_into(connection, schema.payments, settlements, "payment_id", settled_merge, source)
     settled_touched = settled.filter(pl.col(CHANGE) != Change.NONE.value)["invoice_id"]
 
     disputes_touched, dispute_effects = _apply_dispute_flags(connection, _dispute_flags(rows, business_date), source)
@@ -349,12 +297,5 @@ def apply_payments(connection: Connection, accepted: pl.DataFrame, source: str) 
         "method",
         "attributes",
     )
-    classified = classify_changes(incoming, existing, "payment_id", merge)
-    _write_changed(
-        connection,
-        "payments",
-        classified.with_columns(pl.lit(source).alias("source")),
-        "payment_id",
-        merge,
-    )
+    classified = _merge_into(connection, schema.payments, incoming, "payment_id", merge, source, existing)
     return rows, Applied(result.quarantined, count_changes(classified))

@@ -17,6 +17,7 @@ import phonenumbers
 import polars as pl
 from babel.numbers import get_currency_precision
 
+from reminder_pipeline.core.canonical import CUSTOMER_SCHEMA, INVOICE_SCHEMA
 from reminder_pipeline.core.demo.behaviour import (
     BEHAVIOURS,
     PAYMENT_METHODS,
@@ -94,35 +95,8 @@ PAYMENT_DEFECTS = ("unknown_invoice", "zero_amount")
 DIRTY_CUSTOMER_QUANTILE = 0.25
 """Contact defects go to customers with few invoices, so quarantining them orphans few invoices."""
 
-CUSTOMER_COLUMNS = (
-    "customer_id",
-    "name",
-    "email",
-    "phone",
-    "country",
-    "time_zone",
-    "locale",
-    "preferred_channel",
-    "email_opt_out",
-    "sms_opt_out",
-    "sms_consent",
-    "billing_cycle_day",
-    "paperless_since",
-    "payment_method",
-    "first_invoice_date",
-)
-INVOICE_COLUMNS = (
-    "invoice_id",
-    "customer_id",
-    "issue_date",
-    "due_date",
-    "amount",
-    "currency",
-    "paid_date",
-    "paid_amount",
-    "disputed",
-    "dispute_date",
-)
+CUSTOMER_COLUMNS = (*CUSTOMER_SCHEMA.columns, "first_invoice_date")
+INVOICE_COLUMNS = INVOICE_SCHEMA.columns
 PAYMENT_COLUMNS = ("payment_id", "invoice_id", "amount", "currency", "paid_date")
 TRUTH_COLUMNS = (
     "customer_id",
