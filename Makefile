@@ -19,9 +19,20 @@ help:
 	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
 	@echo "make bench  run the benchmarks and write benchmarks/results/"
 
+# uv into .tools/: a venv of its own, or, where python3 -m venv is missing (Debian/Ubuntu without
+# python3-venv), pip's user install (with --break-system-packages where the system pip refuses),
+# linked into .tools/bin so that every rule below uses the same path.
 $(CURDIR)/.tools/bin/uv:
-	$(PYTHON) -m venv $(CURDIR)/.tools
-	$(CURDIR)/.tools/bin/pip install --quiet uv
+	@if $(PYTHON) -m venv $(CURDIR)/.tools && $(CURDIR)/.tools/bin/python -m pip install --quiet uv; then \
+		echo "installed uv into $(CURDIR)/.tools"; \
+	else \
+		echo "python3 -m venv is not usable here; installing uv with pip --user"; \
+		rm -rf $(CURDIR)/.tools && mkdir -p $(CURDIR)/.tools/bin && \
+		{ $(PYTHON) -m pip install --quiet --user uv || \
+		  $(PYTHON) -m pip install --quiet --user --break-system-packages uv; } && \
+		ln -sf "$$($(PYTHON) -m site --user-base)/bin/uv" $@ && \
+		test -x $@; \
+	fi
 
 .venv/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked

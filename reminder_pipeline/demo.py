@@ -43,17 +43,31 @@ class DemoPlan:
     def drop(self) -> Path:
         return self.workdir / "drop"
 
+    @property
+    def ledger_url(self) -> str:
+        return f"sqlite:///{self.workdir / 'ledger.sqlite'}"
+
     def variables(self) -> dict[str, str]:
-        """What a process needs to see this demo's instance, ledger and drop folder."""
+        """What a process needs to see this demo's instance, ledger and drop folder, and nothing else.
+
+        The ledger URL is always the demo's own SQLite file, whatever ``REMINDERS_DB_URL`` the shell
+        points at, and the billing source is the demo's drop folder: an empty
+        ``REMINDERS_SOURCE_CONFIG`` means "no source.yaml" (sourcing ``demo.env`` clears it too).
+        """
         return {
             "DAGSTER_HOME": str(self.dagster_home),
             settings.DATA_DIR_ENV: str(self.workdir),
+            settings.DB_URL_ENV: self.ledger_url,
             settings.DROP_DIR_ENV: str(self.drop),
             settings.PARTITIONS_START_ENV: self.start.isoformat(),
+            settings.SOURCE_CONFIG_ENV: "",
         }
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, **self.variables()}
+        """This process's environment with the demo's variables, and without any source.yaml."""
+        environment = {**os.environ, **self.variables()}
+        del environment[settings.SOURCE_CONFIG_ENV]
+        return environment
 
     def write_env_file(self) -> Path:
         """``demo.env`` for ``make ui`` and anyone who wants to poke at the demo by hand."""

@@ -26,7 +26,7 @@ def _materialized(plan: DemoPlan, assets: list[str]) -> list[str]:
 
 
 def summary_lines(plan: DemoPlan) -> list[str]:
-    with Ledger(f"sqlite:///{plan.workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
+    with Ledger(plan.ledger_url) as ledger, ledger.begin() as connection:
         counts = queries.row_counts(connection)
         reasons, _ = quarantine_overview(connection, reason=None, limit=0)
         open_now = queries.open_invoices(connection, plan.end)

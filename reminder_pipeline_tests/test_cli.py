@@ -8,12 +8,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
 from reminder_pipeline.cli import main
 from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.demo_files import write_history
+from reminder_pipeline.ledger.migrate import head_revision
 from reminder_pipeline_tests.ingestion.helpers import write_csv
 
 
@@ -84,7 +86,7 @@ def test_a_bad_mapping_exits_2_naming_its_line(sqlite_url: str, tmp_path: Path, 
 def test_db_upgrade_reports_the_revision(sqlite_url: str) -> None:
     result = CliRunner().invoke(main, ["db", "upgrade", "--db", sqlite_url])
     assert result.exit_code == 0
-    assert "revision 0001" in result.stdout
+    assert f"revision {head_revision()}" in result.stdout
 
 
 @pytest.mark.slow
@@ -106,3 +108,50 @@ def test_a_million_row_file_through_the_real_command(tmp_path: Path) -> None:
     assert sum(report["reasons"].values()) == report["quarantined"]
     assert 0 < report["quarantined"] < 20_000
     assert report["inserted"] + report["updated"] + report["unchanged"] == report["accepted"]
+
+
+def test_evaluate_on_the_ibm_sample_prints_the_metrics(ibm_csv: Path, ibm_mapping: Path) -> None:
+    args = ["--history", str(ibm_csv), "--mapping", str(ibm_mapping), "--split-date", "2013-07-01"]
+    result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", "disputed", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"auc", "pr_auc", "brier", "n_train", "n_test", "base_rate"} <= set(report)
+    assert (report["n_train"], report["n_test"]) == (1930, 536)
+    assert report["auc"] > 0.86
+    assert report["excluded"] == ["disputed"]
+
+
+def test_evaluate_works_on_another_history_through_its_mapping(tmp_path: Path) -> None:
+    """A different real-world layout (other names, day-first dates, decimal commas) needs only a mapping."""
+    data = generate_demo_data(4000, seed=3, start=date(2024, 1, 1), end=date(2025, 6, 30), dirty_rate=0.0)
+    exported = data.invoices.select(
+        pl.col("invoice_id").alias("Rechnung"),
+        pl.col("customer_id").alias("Kunde"),
+        pl.col("issue_date").str.to_date().dt.strftime("%d.%m.%Y").alias("Datum"),
+        pl.col("due_date").str.to_date().dt.strftime("%d.%m.%Y").alias("Fällig"),
+        pl.col("amount").str.replace(".", ",", literal=True).alias("Betrag"),
+        pl.col("currency").alias("Währung"),
+        pl.col("paid_date").str.to_date().dt.strftime("%d.%m.%Y").alias("Bezahlt"),
+    )
+    history = tmp_path / "export.csv"
+    exported.write_csv(history, separator=";")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "delimiter: ';'\n"
+        "columns: {invoice_id: Rechnung, customer_id: Kunde, issue_date: Datum, due_date: Fällig,\n"
+        "          amount: Betrag, currency: Währung, paid_date: Bezahlt}\n"
+        "format: {date_format: '%d.%m.%Y', decimal_separator: ','}\n"
+    )
+    args = ["--history", str(history), "--mapping", str(mapping), "--split-date", "2025-01-01", "--json"]
+    result = CliRunner().invoke(main, ["evaluate", *args])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rows_quarantined"] == {}
+    assert report["auc"] > 0.8
+
+
+def test_evaluate_refuses_an_unknown_exclusion(ibm_csv: Path, ibm_mapping: Path) -> None:
+    args = ["--history", str(ibm_csv), "--mapping", str(ibm_mapping), "--split-date", "2013-07-01", "--json"]
+    result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", "colour"])
+    assert result.exit_code == 2
+    assert "cannot exclude" in json.loads(result.stdout)["error"]

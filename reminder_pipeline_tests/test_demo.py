@@ -11,10 +11,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from reminder_pipeline import settings
+from reminder_pipeline.demo import DemoPlan
 from reminder_pipeline_tests.conftest import PROJECT
 
 ASSETS_QUERY = """
@@ -108,3 +111,19 @@ def test_dagster_dev_displays_the_demo_materializations(demo: tuple[Path, str]) 
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_demo_uses_its_own_ledger_and_drop_folder_whatever_the_shell_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(settings.DB_URL_ENV, "postgresql+psycopg2://prod@db.example.com/ledger")
+    monkeypatch.setenv(settings.SOURCE_CONFIG_ENV, "/etc/reminders/source.yaml")
+    plan = DemoPlan(tmp_path, invoices=100, days=3, seed=1, end=date(2026, 3, 3))
+    environment = plan.environment()
+    assert environment[settings.DB_URL_ENV] == f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    assert settings.SOURCE_CONFIG_ENV not in environment
+    assert environment[settings.DROP_DIR_ENV] == str(tmp_path / "drop")
+    tmp_path.mkdir(exist_ok=True)
+    written = _env_file(plan.write_env_file())
+    assert written[settings.DB_URL_ENV] == plan.ledger_url
+    assert written[settings.SOURCE_CONFIG_ENV] == ""

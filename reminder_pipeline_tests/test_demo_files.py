@@ -6,6 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from reminder_pipeline.core.canonical import ROW_NUMBER
 from reminder_pipeline.core.demo.generator import DemoData, generate_demo_data
 from reminder_pipeline.demo_files import write_drop_folder, write_history
 from reminder_pipeline.ingestion.files import read_file
@@ -21,7 +22,7 @@ def data() -> DemoData:
 
 def _read_all(paths: list[Path], name: str) -> pl.DataFrame:
     frames = [
-        read_file(path).frame.drop("source_row").with_columns(pl.lit(path.parent.name).alias("day"))
+        read_file(path).frame.drop(ROW_NUMBER).with_columns(pl.lit(path.parent.name).alias("day"))
         for path in paths
         if path.stem == name
     ]
@@ -90,8 +91,8 @@ def test_history_round_trips(data: DemoData, tmp_path: Path) -> None:
     paths = write_history(data, tmp_path / "history")
     assert set(paths) == {"invoices", "customers", "payments", "truth"}
     for name in ("invoices", "payments"):
-        frame = read_file(paths[name]).frame.drop("source_row")
+        frame = read_file(paths[name]).frame.drop(ROW_NUMBER)
         assert frame.equals(getattr(data, name)), name
-    customers = read_file(paths["customers"]).frame.drop("source_row")
+    customers = read_file(paths["customers"]).frame.drop(ROW_NUMBER)
     assert customers.equals(data.customers.with_columns(pl.col("first_invoice_date").cast(pl.String)))
     assert pl.read_parquet(paths["truth"]).equals(data.truth)

@@ -58,6 +58,7 @@ CUSTOMER_SCHEMA = EntitySchema(
         "email",
         "phone",
         "country",
+        "region",
         "time_zone",
         "locale",
         "preferred_channel",
@@ -86,7 +87,8 @@ SCHEMAS: dict[Entity, EntitySchema] = {
     Entity.PAYMENTS: PAYMENT_SCHEMA,
 }
 
-ROW_NUMBER = "source_row"
+ROW_NUMBER = "__source_row__"
+"""The row number frames carry through ingestion. A file may not use this name; the quarantine stores ``source_row``."""
 HISTORY_PAYMENT_METHOD = "invoice_history"
 """Marks a payment an invoice-history file reported (paid amount, paid date) rather than a recorded one."""
 ATTRIBUTES = "attributes"

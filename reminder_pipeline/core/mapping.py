@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reminder_pipeline.core.canonical import (
@@ -96,10 +97,49 @@ def _normalise_header(name: str) -> str:
     return name.strip().lstrip("\ufeff")
 
 
-def _attributes_expr(columns: list[str]) -> pl.Expr:
+def _holds_bytes_or_objects(dtype: pl.DataType | DataTypeClass) -> bool:
+    if dtype in (pl.Binary, pl.Object):
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _holds_bytes_or_objects(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_bytes_or_objects(f.dtype) for f in dtype.fields)
+    return False
+
+
+def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as a JSON object can carry it: nested values as they are, bytes as hex, the rest as text."""
+    if dtype == pl.Binary:
+        return pl.col(column).bin.encode("hex")
+    if _holds_bytes_or_objects(dtype):
+        return pl.col(column).map_elements(str, return_dtype=pl.String)
+    if dtype.is_nested():
+        return pl.col(column)
+    return pl.col(column).cast(pl.String)
+
+
+def _check_types(raw: pl.DataFrame, canonical: dict[str, str], extras: list[str], what: str) -> None:
+    """Canonical values are scalars; extra columns may be nested (kept as JSON) but not bytes or objects."""
+    for name, source in canonical.items():
+        dtype = raw.schema[source]
+        if dtype.is_nested() or _holds_bytes_or_objects(dtype):
+            raise UnusableInputError(
+                f"{what}: column '{source}' ({name}) has type {dtype}; {name} needs a single text, number or date value"
+            )
+    for column in extras:
+        dtype = raw.schema[column]
+        if _holds_bytes_or_objects(dtype):
+            raise UnusableInputError(
+                f"{what}: column '{column}' has type {dtype}, which cannot be kept as a row attribute; "
+                f"add it to the mapping's drop list"
+            )
+
+
+def _attributes_expr(raw: pl.DataFrame, columns: list[str]) -> pl.Expr:
+    """Extra columns as one JSON object per row; nested values (lists, structs) stay JSON arrays and objects."""
     if not columns:
         return pl.lit(None, dtype=pl.String).alias(ATTRIBUTES)
-    return pl.struct([pl.col(c).cast(pl.String) for c in columns]).struct.json_encode().alias(ATTRIBUTES)
+    return pl.struct([json_value(c, raw.schema[c]) for c in columns]).struct.json_encode().alias(ATTRIBUTES)
 
 
 def _select_canonical(
@@ -124,6 +164,7 @@ def _select_canonical(
             f"{what}: missing required columns: {described}. Columns found: {found}. "
             "Pass --mapping with a column mapping if the file uses other names."
         )
+    _check_types(raw, resolved, keep_as_attributes, what)
     exprs: list[pl.Expr] = [pl.col(ROW_NUMBER)]
     for name in schema.columns:
         if name in resolved:
@@ -132,15 +173,16 @@ def _select_canonical(
             exprs.append(pl.lit(constants[name], dtype=pl.String).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=pl.String).alias(name))
-    exprs.append(_attributes_expr(keep_as_attributes))
+    exprs.append(_attributes_expr(raw, keep_as_attributes))
     return raw.select(exprs)
 
 
 def apply_mapping(raw: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """Rename and select the canonical columns; every other column not dropped becomes ``attributes``.
 
-    ``raw`` must carry ``source_row``. Raises :class:`UnusableInputError` when required columns are
-    absent, naming them and the columns that were found.
+    ``raw`` must carry the row number column. Raises :class:`UnusableInputError` when required
+    columns are absent, naming them and the columns that were found, and when a column's type
+    cannot hold its values (a list as an amount, bytes anywhere but in a dropped column).
     """
     raw = raw.rename({c: _normalise_header(c) for c in raw.columns})
     used = {mapping.columns.get(c, c) for c in mapping.entity_schema.columns}

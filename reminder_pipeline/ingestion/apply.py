@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import polars as pl
 from sqlalchemy import Connection, Table
@@ -11,11 +11,14 @@ from sqlalchemy import Connection, Table
 from reminder_pipeline.core.canonical import CUSTOMER_SCHEMA, HISTORY_PAYMENT_METHOD
 from reminder_pipeline.core.changes import (
     CHANGE,
+    KNOWN_ON,
+    WRITE,
     Change,
     Merge,
     classify_changes,
     count_changes,
 )
+from reminder_pipeline.core.history import SETTLEMENT_SUFFIX, export_date, reported_payments
 from reminder_pipeline.core.validation.reasons import Reason
 from reminder_pipeline.core.validation.references import (
     conflicts_with_existing,
@@ -30,7 +33,6 @@ from reminder_pipeline.core.validation.result import (
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
 
-SETTLEMENT_SUFFIX = ":settled"
 DISPUTE_FLAG_SUFFIX = ":flag"
 INVOICE_IMMUTABLE = [
     "customer_id",
@@ -60,6 +62,18 @@ class Applied:
     effects: dict[str, int] = field(default_factory=dict)
 
 
+def known_on_date(business_date: date | None) -> date:
+    """The business date rows were known at; an ingest without one knows them today."""
+    return business_date or datetime.now(UTC).date()
+
+
+def recorded_at(business_date: date | None) -> datetime:
+    """When an opt-out counts as recorded: the start of its business day (UTC), else now."""
+    if business_date is None:
+        return datetime.now(UTC)
+    return datetime.combine(business_date, time(), tzinfo=UTC)
+
+
 def _merge_into(
     connection: Connection,
     table: Table,
@@ -69,72 +83,76 @@ def _merge_into(
     source: str,
     existing: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Write only the rows that insert or change something; returns ``incoming`` classified."""
+    """Write only the rows that insert or change something; returns ``incoming`` classified.
+
+    ``incoming`` and ``existing`` carry ``known_on``: values known earlier than the ledger's never
+    overwrite it. The values written are the ones classified, so the report and the ledger agree.
+    """
     if existing is None:
-        existing = fetch_by_keys(connection, table, key, incoming[key], [key, *merge])
-    classified = classify_changes(incoming, existing, key, merge)
-    changed = classified.filter(pl.col(CHANGE) != Change.NONE.value).drop(CHANGE)
-    upsert(connection, table, changed.with_columns(pl.lit(source).alias("source")), key=[key], merge=merge)
+        existing = fetch_by_keys(connection, table, key, incoming[key], [key, *merge, KNOWN_ON])
+    classified = classify_changes(incoming, existing, key, merge, known_on=True)
+    written = classified.filter(pl.col(WRITE)).drop(CHANGE, WRITE)
+    upsert(
+        connection,
+        table,
+        written.with_columns(pl.lit(source).alias("source")),
+        key=[key],
+        merge=dict.fromkeys([*merge, KNOWN_ON], Merge.REPLACE),
+    )
     return classified
 
 
-def apply_customers(connection: Connection, accepted: pl.DataFrame, source: str) -> tuple[pl.DataFrame, Applied]:
-    now = pl.lit(datetime.now(UTC), dtype=pl.Datetime("us", "UTC"))
+def apply_customers(
+    connection: Connection, accepted: pl.DataFrame, source: str, business_date: date | None
+) -> tuple[pl.DataFrame, Applied]:
+    """Merge customers; an opt-out or a withdrawn SMS consent is recorded once, dated by the business day."""
+    existing = fetch_by_keys(
+        connection,
+        schema.customers,
+        "customer_id",
+        accepted["customer_id"],
+        ["customer_id", *CUSTOMER_MERGE, KNOWN_ON],
+    )
+    on = known_on_date(business_date)
+    at = pl.lit(recorded_at(business_date), dtype=pl.Datetime("us", "UTC"))
+    stored = accepted.select("customer_id").join(
+        existing.select("customer_id", pl.col("sms_consent").alias("_had_consent"), pl.col(KNOWN_ON).alias("_on")),
+        on="customer_id",
+        how="left",
+        maintain_order="left",
+    )
+    # Consent true in the ledger, false in a feed at least as recent: a withdrawal, sticky like an opt-out.
+    withdrawn = (
+        ~pl.col("sms_consent") & stored["_had_consent"] & (stored["_on"].is_null() | (stored["_on"] <= on))
+    ).fill_null(False)
     incoming = accepted.select(
         "customer_id",
         *CUSTOMER_FIELDS,
-        pl.when(pl.col("email_opt_out")).then(now).alias("email_opt_out_at"),
-        pl.when(pl.col("sms_opt_out")).then(now).alias("sms_opt_out_at"),
+        pl.when(pl.col("email_opt_out")).then(at).alias("email_opt_out_at"),
+        pl.when(pl.col("sms_opt_out") | withdrawn).then(at).alias("sms_opt_out_at"),
+        pl.lit(on).alias(KNOWN_ON),
     )
-    classified = _merge_into(connection, schema.customers, incoming, "customer_id", CUSTOMER_MERGE, source)
+    classified = _merge_into(connection, schema.customers, incoming, "customer_id", CUSTOMER_MERGE, source, existing)
     return accepted, Applied(empty_quarantine(), count_changes(classified))
-
-
-def _export_date(invoices: pl.DataFrame, business_date: date | None) -> date | None:
-    """When the rows were known: the business date, else the latest date an invoice-history export shows."""
-    if business_date is not None or invoices.is_empty():
-        return business_date
-    latest = invoices.select(pl.max_horizontal(pl.col("issue_date", "paid_date", "dispute_date").max())).item()
-    return latest if isinstance(latest, date) else None
-
-
-def _settlements(invoices: pl.DataFrame, as_of: date | None) -> pl.DataFrame:
-    """What an invoice history says was paid, as one reported payment per invoice.
-
-    A settled invoice reports its paid date; a partly paid open one only that the money had
-    arrived by the export, so it is dated then. Reported payments carry ``HISTORY_PAYMENT_METHOD``:
-    balances take the larger of reported and individually recorded payments, never their sum.
-    """
-    return (
-        invoices.filter(pl.col("paid_amount_minor") > 0)
-        .select(
-            (pl.col("invoice_id") + SETTLEMENT_SUFFIX).alias("payment_id"),
-            "invoice_id",
-            "customer_id",
-            pl.col("paid_amount_minor").alias("amount_minor"),
-            "currency",
-            pl.coalesce(pl.col("paid_date"), pl.lit(as_of, dtype=pl.Date)).alias("paid_date"),
-            pl.lit(HISTORY_PAYMENT_METHOD).alias("method"),
-        )
-        .filter(pl.col("paid_date").is_not_null())
-    )
 
 
 def _dispute_flags(invoices: pl.DataFrame, business_date: date | None) -> pl.DataFrame:
     """Open a dispute for rows flagged disputed; close an open one for rows flagged not disputed."""
-    resolved = business_date or datetime.now(UTC).date()
+    flagged_on = known_on_date(business_date)
     return invoices.filter(pl.col("disputed").is_not_null()).select(
         (pl.col("invoice_id") + DISPUTE_FLAG_SUFFIX).alias("dispute_id"),
         "invoice_id",
         pl.col("disputed").alias("_disputed"),
+        pl.lit(flagged_on, dtype=pl.Date).alias("_flagged_on"),
         pl.when(pl.col("disputed"))
         .then(pl.coalesce(pl.col("dispute_date"), pl.lit(business_date, dtype=pl.Date)))
         .alias("opened_on"),
-        pl.when(~pl.col("disputed")).then(pl.lit(resolved, dtype=pl.Date)).alias("resolved_on"),
+        pl.when(~pl.col("disputed")).then(pl.lit(flagged_on, dtype=pl.Date)).alias("resolved_on"),
     )
 
 
 def _apply_dispute_flags(connection: Connection, flags: pl.DataFrame, source: str) -> tuple[pl.Series, dict[str, int]]:
+    """Flags change a dispute only forward in time: an older day's flag neither closes nor reopens it."""
     existing = fetch_by_keys(
         connection,
         schema.disputes,
@@ -151,8 +169,13 @@ def _apply_dispute_flags(connection: Connection, flags: pl.DataFrame, source: st
     )
     exists = pl.col("_exists").fill_null(False)
     is_open = exists & pl.col("resolved_on__existing").is_null()
-    opening = pl.col("_disputed") & (~exists | ~is_open)
-    closing = ~pl.col("_disputed") & is_open
+    reopens = exists & ~is_open & (pl.col("_flagged_on") > pl.col("resolved_on__existing")).fill_null(False)
+    opening = pl.col("_disputed") & (~exists | reopens)
+    closing = (
+        ~pl.col("_disputed")
+        & is_open
+        & (pl.col("opened_on__existing").is_null() | (pl.col("resolved_on") >= pl.col("opened_on__existing")))
+    )
     merged = merged.with_columns(opening.alias("_opening"), closing.alias("_closing"))
     to_open = merged.filter("_opening").select(
         "dispute_id",
@@ -183,6 +206,35 @@ def _apply_dispute_flags(connection: Connection, flags: pl.DataFrame, source: st
     }
 
 
+def _settlement_conflicts(rows: pl.DataFrame, settlements: pl.DataFrame, existing: pl.DataFrame) -> ValidationResult:
+    """Quarantine invoice rows whose reported settlement id is taken by another kind of payment.
+
+    The ledger row under ``<invoice_id>:settled`` must be this invoice's reported settlement;
+    anything else there (a recorded payment, another invoice's money) is never overwritten.
+    """
+    taken = settlements.join(
+        existing.select("payment_id", pl.col("invoice_id").alias("_ledger_invoice"), pl.col("method").alias("_method")),
+        on="payment_id",
+        how="inner",
+    ).filter(
+        pl.col("_ledger_invoice").ne_missing(pl.col("invoice_id"))
+        | pl.col("_method").ne_missing(HISTORY_PAYMENT_METHOD)
+    )
+    return split_on_problems(
+        rows,
+        [
+            check(
+                pl.col("invoice_id").is_in(taken["invoice_id"].implode()),
+                Reason.CONFLICTS_WITH_LEDGER,
+                pl.format(
+                    "payment {} is in the ledger but is not this invoice's reported settlement",
+                    pl.col("invoice_id") + SETTLEMENT_SUFFIX,
+                ),
+            )
+        ],
+    )
+
+
 def apply_invoices(
     connection: Connection,
     accepted: pl.DataFrame,
@@ -190,6 +242,7 @@ def apply_invoices(
     business_date: date | None,
 ) -> tuple[pl.DataFrame, Applied]:
     """Returns the rows that stayed accepted and what applying them did."""
+    on = pl.lit(known_on_date(business_date), dtype=pl.Date).alias(KNOWN_ON)
     known = fetch_by_keys(
         connection,
         schema.customers,
@@ -209,17 +262,29 @@ def apply_invoices(
         schema.invoices,
         "invoice_id",
         result.accepted["invoice_id"],
-        ["invoice_id", *INVOICE_IMMUTABLE, "attributes"],
+        ["invoice_id", *INVOICE_IMMUTABLE, "attributes", KNOWN_ON],
     )
     result = result.then(conflicts_with_existing(result.accepted, existing, "invoice_id", INVOICE_IMMUTABLE))
-    rows = result.accepted
-    merge = {"attributes": Merge.KEEP_EXISTING_IF_NEW_NULL}
-    invoice_rows = rows.select("invoice_id", *INVOICE_IMMUTABLE, "attributes")
-    classified = _merge_into(connection, schema.invoices, invoice_rows, "invoice_id", merge, source, existing)
 
-    settlements = _settlements(rows, _export_date(rows, business_date))
+    settlements = reported_payments(result.accepted, export_date(result.accepted, business_date)).with_columns(on)
     settled_merge = {"amount_minor": Merge.REPLACE, "paid_date": Merge.REPLACE}
-    settled = _merge_into(connection, schema.payments, settlements, "payment_id", settled_merge, source)
+    existing_settled = fetch_by_keys(
+        connection,
+        schema.payments,
+        "payment_id",
+        settlements["payment_id"],
+        ["payment_id", "invoice_id", "method", *settled_merge, KNOWN_ON],
+    )
+    result = result.then(_settlement_conflicts(result.accepted, settlements, existing_settled))
+    rows = result.accepted
+    settlements = settlements.filter(pl.col("invoice_id").is_in(rows["invoice_id"].implode()))
+
+    merge = {"attributes": Merge.KEEP_EXISTING_IF_NEW_NULL}
+    invoice_rows = rows.select("invoice_id", *INVOICE_IMMUTABLE, "attributes", on)
+    classified = _merge_into(connection, schema.invoices, invoice_rows, "invoice_id", merge, source, existing)
+    settled = _merge_into(
+        connection, schema.payments, settlements, "payment_id", settled_merge, source, existing_settled
+    )
     settled_touched = settled.filter(pl.col(CHANGE) != Change.NONE.value)["invoice_id"]
 
     disputes_touched, dispute_effects = _apply_dispute_flags(connection, _dispute_flags(rows, business_date), source)
@@ -238,7 +303,9 @@ def apply_invoices(
     return rows, Applied(result.quarantined, count_changes(final), effects)
 
 
-def apply_payments(connection: Connection, accepted: pl.DataFrame, source: str) -> tuple[pl.DataFrame, Applied]:
+def apply_payments(
+    connection: Connection, accepted: pl.DataFrame, source: str, business_date: date | None
+) -> tuple[pl.DataFrame, Applied]:
     invoices = fetch_by_keys(
         connection,
         schema.invoices,
@@ -274,19 +341,19 @@ def apply_payments(connection: Connection, accepted: pl.DataFrame, source: str) 
         ],
     )
     result = result.then(ValidationResult(matched.accepted.drop("invoice_currency"), matched.quarantined))
+    merge = {
+        "method": Merge.KEEP_EXISTING_IF_NEW_NULL,
+        "attributes": Merge.KEEP_EXISTING_IF_NEW_NULL,
+    }
     existing = fetch_by_keys(
         connection,
         schema.payments,
         "payment_id",
         result.accepted["payment_id"],
-        ["payment_id", *PAYMENT_IMMUTABLE, "method", "attributes"],
+        ["payment_id", *PAYMENT_IMMUTABLE, *merge, KNOWN_ON],
     )
     result = result.then(conflicts_with_existing(result.accepted, existing, "payment_id", PAYMENT_IMMUTABLE))
     rows = result.accepted
-    merge = {
-        "method": Merge.KEEP_EXISTING_IF_NEW_NULL,
-        "attributes": Merge.KEEP_EXISTING_IF_NEW_NULL,
-    }
     incoming = rows.select(
         "payment_id",
         "invoice_id",
@@ -296,6 +363,7 @@ def apply_payments(connection: Connection, accepted: pl.DataFrame, source: str) 
         "paid_date",
         "method",
         "attributes",
+        pl.lit(known_on_date(business_date), dtype=pl.Date).alias(KNOWN_ON),
     )
     classified = _merge_into(connection, schema.payments, incoming, "payment_id", merge, source, existing)
     return rows, Applied(result.quarantined, count_changes(classified))

@@ -2,7 +2,12 @@
 
 CSV is read as text (no type guessing) so that every value is validated the same way; lines
 with the wrong number of fields become ``malformed_row`` quarantine rows instead of failing
-the file or being silently cut.
+the file or being silently cut. A blank line is not a row.
+
+Two readers give the same result: polars (fast) for well-formed UTF-8 files, and Python's csv
+module record by record (tolerant) for everything else — other encodings, ragged records, CR-only
+line endings, stray quotes, or anything polars cannot read. One streaming pass with the csv module
+decides, and checks that polars saw the same records.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import csv
 import hashlib
 import io
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -20,9 +28,15 @@ from reminder_pipeline.core.canonical import ROW_NUMBER
 from reminder_pipeline.core.mapping import UnusableInputError
 from reminder_pipeline.core.validation.reasons import Reason
 
+if TYPE_CHECKING:
+    from _csv import Reader
+
 PARQUET_MAGIC = b"PAR1"
 SNIFF_BYTES = 65536
 REPLACEMENT_CHARACTER = "\ufffd"
+CSV_FIELD_LIMIT = 2**31 - 1
+"""Python's csv module refuses fields over 128 KiB by default; a long note is still a value."""
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass
@@ -49,6 +63,24 @@ class RawTable:
         return self.frame.height + self.malformed.height
 
 
+@dataclass
+class _Shape:
+    """What one pass of the csv module saw after the header."""
+
+    header: list[str]
+    records: int = 0
+    blank: list[int] = field(default_factory=list)
+    """Positions of blank lines among the records after the header (polars reads each as a row of nulls)."""
+    ragged: bool = False
+    lines: int = 0
+    leading_blank: int = 0
+
+    @property
+    def lines_in_records(self) -> int:
+        """Physical lines beyond one per record: records whose quoted fields span lines."""
+        return self.lines - self.leading_blank - len(self.blank) - (self.records + 1)
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -71,49 +103,92 @@ def _decode(path: Path, encoding: str) -> str:
         raise UnusableInputError(f"{path}: unknown encoding {encoding!r}") from exc
 
 
-def _read_csv_fast(path: Path, delimiter: str) -> pl.DataFrame:
-    return pl.read_csv(
-        path,
-        separator=delimiter,
-        infer_schema=False,
-        encoding="utf8-lossy",
-        raise_if_empty=False,
-    )
+def _csv_reader(lines: Iterable[str], delimiter: str) -> Reader:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    return csv.reader(lines, delimiter=delimiter)
 
 
-def _has_ragged_records(path: Path, delimiter: str) -> bool:
-    """One streaming pass: does any record have another field count than the header?
+def _header(reader: Reader, shape: _Shape) -> list[str] | None:
+    for row in reader:
+        if row:
+            return row
+        shape.leading_blank += 1
+    return None
 
-    polars pads short records with nulls, so a truncated line would pass as empty fields.
-    """
+
+def _scan(path: Path, delimiter: str) -> _Shape:
+    """One streaming pass: the header, how many records follow, where blank lines are, any ragged record."""
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return False
-        width = len(header)
-        return any(len(row) != width for row in reader if row)
+        reader = _csv_reader(handle, delimiter)
+        shape = _Shape(header=[])
+        try:
+            shape.header = _header(reader, shape) or []
+            for position, row in enumerate(reader):
+                if not row:
+                    shape.blank.append(position)
+                    continue
+                shape.records += 1
+                shape.ragged = shape.ragged or len(row) != len(shape.header)
+        except csv.Error as exc:
+            raise UnusableInputError(f"{path}: not readable as CSV: {exc}") from exc
+        shape.lines = reader.line_num
+    return shape
 
 
-def _read_csv_tolerant(text: str, delimiter: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_csv_fast(path: Path, delimiter: str, shape: _Shape) -> pl.DataFrame | None:
+    """polars' reading of the file, or None when it fails or sees other records than the csv module."""
+    try:
+        frame = pl.read_csv(
+            path,
+            separator=delimiter,
+            infer_schema=False,
+            encoding="utf8-lossy",
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # a panic is a read error too
+        return None
+    header = [shape.header[0].lstrip("\ufeff"), *shape.header[1:]] if shape.header else []
+    if [c.lstrip("\ufeff") for c in frame.columns] != header:
+        return None
+    if frame.height != shape.records + len(shape.blank):
+        return None
+    if shape.blank:
+        blank = frame.with_row_index("_position").filter(pl.col("_position").is_in(shape.blank))
+        if not blank.drop("_position").select(pl.all_horizontal(pl.all().is_null())).to_series().all():
+            return None
+        frame = frame.with_row_index("_position").filter(~pl.col("_position").is_in(shape.blank)).drop("_position")
+    return frame
+
+
+def _read_csv_tolerant(text: str, delimiter: str) -> tuple[pl.DataFrame, pl.DataFrame, _Shape]:
     """Record by record: rows with the header's field count, and the others as malformed."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        return pl.DataFrame(), _malformed([])
+    reader = _csv_reader(io.StringIO(text, newline=""), delimiter)
+    shape = _Shape(header=[])
     good: list[list[str | None]] = []
     numbers: list[int] = []
     bad: list[tuple[int, str, str]] = []
-    for number, row in enumerate((r for r in reader if r), start=1):
-        if len(row) == len(header):
-            good.append([value if value != "" else None for value in row])
-            numbers.append(number)
-        else:
-            detail = f"line has {len(row)} fields, the header has {len(header)}"
-            bad.append((number, detail, json.dumps(row)))
+    try:
+        header = _header(reader, shape)
+        if header is None:
+            return pl.DataFrame(), _malformed([]), shape
+        shape.header = header
+        for position, row in enumerate(reader):
+            if not row:
+                shape.blank.append(position)
+                continue
+            shape.records += 1
+            if len(row) == len(header):
+                good.append([value if value != "" else None for value in row])
+                numbers.append(shape.records)
+            else:
+                detail = f"line has {len(row)} fields, the header has {len(header)}"
+                bad.append((shape.records, detail, json.dumps(row)))
+    except csv.Error as exc:
+        raise UnusableInputError(f"not readable as CSV: {exc}") from exc
+    shape.lines = reader.line_num
     frame = pl.DataFrame(good, schema=dict.fromkeys(header, pl.String), orient="row")
     frame = frame.with_columns(pl.Series(ROW_NUMBER, numbers, dtype=pl.Int64))
-    return frame.select([ROW_NUMBER, *header]), _malformed(bad)
+    return frame.select([ROW_NUMBER, *header]), _malformed(bad), shape
 
 
 def _malformed(rows: list[tuple[int, str, str]]) -> pl.DataFrame:
@@ -133,9 +208,17 @@ def _malformed(rows: list[tuple[int, str, str]]) -> pl.DataFrame:
     )
 
 
+def refuse_reserved_columns(names: Iterable[str], what: str) -> None:
+    """The row-number column is ingestion's own: a table may not bring a column of that name."""
+    if ROW_NUMBER in {n.strip().lstrip("\ufeff") for n in names}:
+        raise UnusableInputError(
+            f"{what}: has a column named {ROW_NUMBER!r}, a name reserved for row numbers; rename or remove it"
+        )
+
+
 def _check_header(head: bytes, path: Path, delimiter: str, encoding: str) -> None:
-    """Refuse a header that is not text or repeats a column (polars would silently rename it)."""
-    first_line = head.split(b"\n", 1)[0]
+    """Refuse a header that is not text, repeats a column (polars would silently rename it) or is reserved."""
+    first_line = LINE_BREAK.split(head, maxsplit=1)[0]
     try:
         text = first_line.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -146,6 +229,17 @@ def _check_header(head: bytes, path: Path, delimiter: str, encoding: str) -> Non
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise UnusableInputError(f"{path}: the header repeats columns {duplicated}")
+    refuse_reserved_columns(names, str(path))
+
+
+def _shape_warnings(shape: _Shape) -> list[str]:
+    if shape.lines_in_records <= 0:
+        return []
+    return [
+        f"{shape.lines - shape.leading_blank - len(shape.blank)} lines hold only {shape.records + 1} records "
+        "(header included): quoted fields span lines. If no value should hold a line break, look for an "
+        'unbalanced quote (") that swallowed the lines after it'
+    ]
 
 
 def read_file(path: Path | str, *, delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
@@ -169,19 +263,28 @@ def read_file(path: Path | str, *, delimiter: str = ",", encoding: str = "utf-8"
             frame = pl.read_parquet(path)
         except Exception as exc:
             raise UnusableInputError(f"{path}: starts like Parquet but cannot be read: {exc}") from exc
+        refuse_reserved_columns(frame.columns, str(path))
         return RawTable(_numbered(frame).select([ROW_NUMBER, *frame.columns]), source, key)
     if b"\x00" in head:
         raise UnusableInputError(f"{path}: binary content (NUL bytes): not a CSV or Parquet file")
     _check_header(head, path, delimiter, encoding)
-    warnings: list[str] = []
     malformed = _malformed([])
-    if encoding.lower().replace("-", "") in ("utf8", "utf8sig") and not _has_ragged_records(path, delimiter):
-        frame = _numbered(_read_csv_fast(path, delimiter))
+    fast: pl.DataFrame | None = None
+    if encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
+        shape = _scan(path, delimiter)
+        if not shape.ragged and not shape.leading_blank:
+            fast = _read_csv_fast(path, delimiter, shape)
+    if fast is not None:
+        frame = _numbered(fast)
         frame = frame.select([ROW_NUMBER, *[c for c in frame.columns if c != ROW_NUMBER]])
     else:
-        frame, malformed = _read_csv_tolerant(_decode(path, encoding), delimiter)
+        try:
+            frame, malformed, shape = _read_csv_tolerant(_decode(path, encoding), delimiter)
+        except UnusableInputError as exc:
+            raise UnusableInputError(f"{path}: {exc}") from exc
     if frame.width == 0 or (frame.width == 1 and frame.columns == [ROW_NUMBER]):
         raise UnusableInputError(f"{path}: no header line")
+    warnings = _shape_warnings(shape)
     if frame.height == 0 and malformed.height == 0:
         warnings.append("the file has a header but no rows")
     return RawTable(frame, source, key, malformed=malformed, warnings=warnings)

@@ -1,7 +1,8 @@
 """Ingest one table of raw rows: map, validate, check against the ledger, write, quarantine the rest.
 
-Everything for one table happens in one transaction, so a crash leaves the ledger as it was.
-Rows in = accepted + quarantined is checked for every batch.
+Everything for one table happens in one write transaction holding the entity's lock, so a crash
+leaves the ledger as it was and two ingests of the same entity never interleave their
+read-check-write. Rows in = accepted + quarantined is checked for every batch.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from reminder_pipeline.core.mapping import (
     ValueFormat,
     apply_mapping,
     derive_customers,
+    json_value,
 )
 from reminder_pipeline.core.validation.customers import validate_customers
 from reminder_pipeline.core.validation.invoices import validate_invoices
+from reminder_pipeline.core.validation.limits import check_lengths
 from reminder_pipeline.core.validation.payments import validate_payments
 from reminder_pipeline.core.validation.reasons import Reason
-from reminder_pipeline.core.validation.references import fold_duplicates
+from reminder_pipeline.core.validation.references import find_duplicates, share_outcomes
 from reminder_pipeline.core.validation.result import (
     ValidationResult,
     check,
+    empty_quarantine,
     split_on_problems,
 )
 from reminder_pipeline.ingestion.apply import (
@@ -55,6 +59,19 @@ KEYS = {
     Entity.INVOICES: "invoice_id",
     Entity.PAYMENTS: "payment_id",
 }
+TABLES = {
+    Entity.CUSTOMERS: schema.customers,
+    Entity.INVOICES: schema.invoices,
+    Entity.PAYMENTS: schema.payments,
+}
+SOURCE_LENGTH = schema.text_limits(schema.quarantine)["source"]
+
+
+def fit_source(source: str) -> str:
+    """A source description that fits the ledger's column; a long path keeps its informative end."""
+    if len(source) <= SOURCE_LENGTH:
+        return source
+    return "…" + source[-(SOURCE_LENGTH - 1) :]
 
 
 def default_mapping(entity: Entity) -> Mapping:
@@ -69,7 +86,7 @@ def _raw_json(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
         return chosen.select(ROW_NUMBER, pl.lit(None, dtype=pl.String).alias("raw"))
     return chosen.select(
         ROW_NUMBER,
-        pl.struct([pl.col(c).cast(pl.String) for c in values]).struct.json_encode().alias("raw"),
+        pl.struct([json_value(c, frame.schema[c]) for c in values]).struct.json_encode().alias("raw"),
     )
 
 
@@ -97,10 +114,10 @@ def _apply(
     business_date: date | None,
 ) -> tuple[pl.DataFrame, Applied]:
     if entity is Entity.CUSTOMERS:
-        return apply_customers(connection, accepted, source)
+        return apply_customers(connection, accepted, source, business_date)
     if entity is Entity.INVOICES:
         return apply_invoices(connection, accepted, source, business_date)
-    return apply_payments(connection, accepted, source)
+    return apply_payments(connection, accepted, source, business_date)
 
 
 def _write_quarantine(
@@ -163,6 +180,34 @@ def _resolve_quarantine(connection: Connection, entity: Entity, source_key: str,
         )
 
 
+def _validate(
+    connection: Connection,
+    entity: Entity,
+    canonical: pl.DataFrame,
+    fmt: ValueFormat,
+    source: str,
+    business_date: date | None,
+) -> tuple[ValidationResult, Applied, int]:
+    """Every check, then the ledger write. Returns the outcome per row, what applying did, copies folded.
+
+    Repeated ids are found on the raw rows, before validation: copies that differ are all
+    conflicting, identical ones are checked once and then share the kept row's outcome.
+    """
+    duplicates = find_duplicates(canonical, KEYS[entity])
+    result = ValidationResult(duplicates.unique, duplicates.conflicting)
+    result = result.then(VALIDATORS[entity](result.accepted, fmt))
+    result = result.then(check_lengths(result.accepted, schema.text_limits(TABLES[entity])))
+    accepted, applied = _apply(connection, entity, result.accepted, source, business_date)
+    result = result.then(ValidationResult(accepted, applied.quarantined))
+    copies = share_outcomes(duplicates.folded, result.quarantined)
+    outcome = ValidationResult(
+        pl.concat([result.accepted.select(ROW_NUMBER), copies.accepted]),
+        pl.concat([result.quarantined, copies.quarantined]),
+    )
+    applied.changes[Change.NONE] += copies.accepted.height
+    return outcome, applied, duplicates.folded.height
+
+
 def ingest_rows(
     ledger: Ledger,
     entity: Entity,
@@ -175,8 +220,13 @@ def ingest_rows(
     malformed: pl.DataFrame | None = None,
     warnings: list[str] | None = None,
 ) -> IngestReport:
-    """Ingest ``rows`` (raw values numbered by ``source_row``) of one entity."""
+    """Ingest ``rows`` (raw values numbered by the row-number column) of one entity.
+
+    A database error rolls everything back and raises :class:`LedgerWriteError`, whose message
+    holds no row values.
+    """
     started = datetime.now(UTC)
+    source = fit_source(source)
     if malformed is None:
         malformed = pl.DataFrame(
             schema={
@@ -188,21 +238,14 @@ def ingest_rows(
         )
     encoding = _split_bad_encoding(rows)
     canonical = apply_mapping(encoding.accepted, mapping) if rows.width > 1 or rows.height > 0 else None
-    with ledger.begin() as connection:
+    with ledger.begin_write(f"ingest:{entity.value}") as connection:
         if canonical is None:
-            result = ValidationResult(pl.DataFrame(), encoding.quarantined)
-            accepted_rows, applied, folded = (
-                pl.DataFrame({ROW_NUMBER: []}, schema={ROW_NUMBER: pl.Int64}),
-                None,
-                0,
-            )
+            result = ValidationResult(pl.DataFrame({ROW_NUMBER: []}, schema={ROW_NUMBER: pl.Int64}), empty_quarantine())
+            applied, folded = Applied(empty_quarantine(), dict.fromkeys(Change, 0)), 0
         else:
-            validated = encoding.then(VALIDATORS[entity](canonical, mapping.format))
-            deduplicated, folded = fold_duplicates(validated.accepted, KEYS[entity])
-            result = validated.then(deduplicated)
-            accepted_rows, applied = _apply(connection, entity, result.accepted, source, business_date)
-            result = result.then(ValidationResult(accepted_rows, applied.quarantined))
-        quarantined = result.quarantined
+            result, applied, folded = _validate(connection, entity, canonical, mapping.format, source, business_date)
+        quarantined = pl.concat([encoding.quarantined, result.quarantined])
+        accepted_rows = result.accepted[ROW_NUMBER]
         _write_quarantine(
             connection,
             entity,
@@ -221,8 +264,8 @@ def ingest_rows(
             source_key=source_key,
             business_date=business_date,
         )
-        _resolve_quarantine(connection, entity, source_key, accepted_rows[ROW_NUMBER])
-        changes = applied.changes if applied else dict.fromkeys(Change, 0)
+        _resolve_quarantine(connection, entity, source_key, accepted_rows)
+        changes = applied.changes
         reasons = (
             pl.concat([quarantined.select("reason"), malformed.select("reason")])
             .group_by("reason")
@@ -235,15 +278,15 @@ def ingest_rows(
             source_key=source_key,
             business_date=business_date,
             rows_in=rows.height + malformed.height,
-            accepted=accepted_rows.height + folded,
+            accepted=accepted_rows.len(),
             quarantined=quarantined.height + malformed.height,
             inserted=changes[Change.INSERT],
             updated=changes[Change.UPDATE],
-            unchanged=changes[Change.NONE] + folded,
+            unchanged=changes[Change.NONE],
             folded_duplicates=folded,
             reasons={r: int(n) for r, n in reasons.iter_rows()},
             warnings=list(warnings or []),
-            effects=applied.effects if applied else {},
+            effects=applied.effects,
         )
         connection.execute(
             insert(schema.ingest_batches).values(

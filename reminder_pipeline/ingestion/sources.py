@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import create_engine, text
 
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
-from reminder_pipeline.core.mapping import Mapping, load_mapping
+from reminder_pipeline.core.mapping import Mapping, json_value, load_mapping
 from reminder_pipeline.core.yaml_config import load_yaml_model
-from reminder_pipeline.ingestion.files import RawTable, read_file
+from reminder_pipeline.ingestion.files import RawTable, read_file, refuse_reserved_columns
 from reminder_pipeline.ledger.engine import safe_url
 
 SUFFIXES = (".csv", ".parquet")
@@ -102,11 +102,14 @@ class SqlQuerySource:
                 )
         finally:
             engine.dispose()
-        digest = hashlib.sha256()
-        digest.update(f"{entity.value}|{business_date.isoformat()}|".encode())
-        digest.update(frame.write_csv().encode())
-        frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
         source = f"sql:{safe_url(self.url)}:{entity.value}@{business_date.isoformat()}"
+        refuse_reserved_columns(frame.columns, source)
+        digest = hashlib.sha256()
+        digest.update(f"{entity.value}|{business_date.isoformat()}|{','.join(frame.columns)}|".encode())
+        if frame.width:
+            rows = frame.select(pl.struct([json_value(c, t) for c, t in frame.schema.items()]).struct.json_encode())
+            digest.update("\n".join(rows.to_series().fill_null("").to_list()).encode())
+        frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
         return [
             SourceTable(
                 RawTable(frame, source, digest.hexdigest()),

@@ -1,7 +1,9 @@
 """Fast, parameterised bulk movement between polars frames and ledger tables.
 
 Rows travel through a temporary staging table: PostgreSQL's COPY or SQLite's executemany fill
-it, then one set-based statement merges it. Identifiers in the SQL text are the schema's own;
+it, then one set-based statement merges it. A staging table is created inside the caller's
+transaction: when a statement fails it is not dropped here (on PostgreSQL that would fail again
+and hide the real error); the transaction's rollback removes it. Identifiers in the SQL text are the schema's own;
 values only ever travel as parameters or COPY data.
 """
 
@@ -13,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import polars as pl
-from sqlalchemy import Column, Connection, MetaData, Table, select
+from sqlalchemy import Column, Connection, MetaData, Table, func, select
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.type_api import TypeEngine
 
@@ -51,8 +53,15 @@ def _sqlite_rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
     return converted.rows()
 
 
+class StagingError(RuntimeError):
+    """The staging table did not receive every row of the frame: nothing may be merged from it."""
+
+
 def stage(connection: Connection, frame: pl.DataFrame, like: Table) -> Table:
-    """A temporary table with ``frame``'s columns (typed as in ``like``), filled with its rows."""
+    """A temporary table with ``frame``'s columns (typed as in ``like``), filled with its rows.
+
+    Raises :class:`StagingError` when the table does not hold exactly ``frame.height`` rows.
+    """
     staged = Table(
         f"stage_{like.name}_{uuid4().hex[:10]}",
         MetaData(),
@@ -62,20 +71,36 @@ def stage(connection: Connection, frame: pl.DataFrame, like: Table) -> Table:
     staged.create(connection)
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     for offset in range(0, frame.height, STAGE_CHUNK_ROWS):
-        chunk = frame.slice(offset, STAGE_CHUNK_ROWS)
-        if connection.dialect.name == "postgresql":
-            _copy_into(connection, staged.name, columns, chunk)
-        else:
-            placeholders = ", ".join("?" for _ in frame.columns)
-            connection.exec_driver_sql(
-                f'INSERT INTO "{staged.name}" ({columns}) VALUES ({placeholders})', _sqlite_rows(chunk)
-            )
+        _fill(connection, staged.name, columns, frame.slice(offset, STAGE_CHUNK_ROWS))
+    count = connection.execute(select(func.count()).select_from(staged)).scalar_one()
+    if count != frame.height:
+        staged.drop(connection)
+        raise StagingError(f"staging {like.name}: {count} rows arrived of {frame.height}")
     return staged
 
 
+def _fill(connection: Connection, table: str, columns: str, chunk: pl.DataFrame) -> None:
+    if connection.dialect.name == "postgresql":
+        _copy_into(connection, table, columns, chunk)
+    else:
+        placeholders = ", ".join("?" for _ in chunk.columns)
+        connection.exec_driver_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})', _sqlite_rows(chunk))
+
+
 def _copy_into(connection: Connection, table: str, columns: str, frame: pl.DataFrame) -> None:
+    """COPY in CSV format. Every text value is quoted: a lone ``\\.`` would otherwise end the data.
+
+    Nulls stay unquoted empty fields (NULL to COPY) and an empty string is a quoted ``""``, so the
+    two remain distinct; numbers need no quotes.
+    """
     buffer = io.StringIO()
-    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
+    frame.write_csv(
+        buffer,
+        include_header=False,
+        null_value="",
+        quote_style="non_numeric",
+        datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z",
+    )
     buffer.seek(0)
     raw = connection.connection.dbapi_connection
     assert raw is not None
@@ -107,20 +132,18 @@ def upsert(
     if frame.is_empty():
         return 0
     staged = stage(connection, frame, table)
-    try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        assignments = [f'"{c}" = {_merge_expression(table.name, c, how)}' for c, how in merge.items()]
-        if touch and "updated_at" in table.c:
-            assignments.append('"updated_at" = CURRENT_TIMESTAMP')
-        conflict = ", ".join(f'"{k}"' for k in key)
-        action = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
-        result = connection.exec_driver_sql(
-            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
-            f"ON CONFLICT ({conflict}) {action}"
-        )
-        return int(result.rowcount)
-    finally:
-        staged.drop(connection)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    assignments = [f'"{c}" = {_merge_expression(table.name, c, how)}' for c, how in merge.items()]
+    if touch and "updated_at" in table.c:
+        assignments.append('"updated_at" = CURRENT_TIMESTAMP')
+    conflict = ", ".join(f'"{k}"' for k in key)
+    action = f"DO UPDATE SET {', '.join(assignments)}" if assignments else "DO NOTHING"
+    result = connection.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+    staged.drop(connection)
+    return int(result.rowcount)
 
 
 def insert(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
@@ -147,11 +170,9 @@ def fetch_by_keys(
     if distinct.is_empty():
         return pl.DataFrame(schema=schema)
     staged = stage(connection, pl.DataFrame({key: distinct}), table)
-    try:
-        query = select(*[table.c[c] for c in columns]).join(staged, staged.c[key] == table.c[key])
-        rows = connection.execute(query).all()
-    finally:
-        staged.drop(connection)
+    query = select(*[table.c[c] for c in columns]).join(staged, staged.c[key] == table.c[key])
+    rows = connection.execute(query).all()
+    staged.drop(connection)
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Subquery, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, or_, select
 
 from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
+from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch
 
@@ -118,14 +119,31 @@ def batch_conservation(connection: Connection, entity: str, source_keys: Sequenc
     )
 
 
-def invoices_without_customer(connection: Connection) -> int:
-    inv, cust = schema.invoices, schema.customers
-    query = (
-        select(func.count())
-        .select_from(inv.outerjoin(cust, cust.c.customer_id == inv.c.customer_id))
-        .where(cust.c.customer_id.is_(None))
-    )
-    return int(connection.execute(query).scalar_one())
+def payment_inconsistencies(connection: Connection) -> dict[str, int]:
+    """Payments that contradict their invoice or their id, which ingestion never writes (foreign keys
+    cannot catch these): another customer's or currency's money, or a settlement an invoice history
+    reported filed under another id.
+    """
+    pay, inv = schema.payments, schema.invoices
+    reported = func.coalesce(pay.c.method, "") == HISTORY_PAYMENT_METHOD
+    own_settlement_id = pay.c.payment_id == pay.c.invoice_id.concat(SETTLEMENT_SUFFIX)
+    misfiled = or_(and_(reported, ~own_settlement_id), and_(~reported, pay.c.payment_id.endswith(SETTLEMENT_SUFFIX)))
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = connection.execute(
+        select(
+            count(pay.c.customer_id != inv.c.customer_id),
+            count(pay.c.currency != inv.c.currency),
+            count(misfiled),
+        ).select_from(pay.join(inv, inv.c.invoice_id == pay.c.invoice_id))
+    ).one()
+    return {
+        "customer_differs_from_invoice": int(row[0]),
+        "currency_differs_from_invoice": int(row[1]),
+        "misfiled_settlements": int(row[2]),
+    }
 
 
 def overpaid_invoices(connection: Connection) -> pl.DataFrame:

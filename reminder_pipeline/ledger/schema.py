@@ -1,7 +1,8 @@
 """SQLAlchemy Core schema of the ledger. Changes go through a new Alembic migration too.
 
 Money is stored as integer minor units of the row's currency (JPY 0 digits, EUR 2, KWD 3):
-exact on SQLite and PostgreSQL alike.
+exact on SQLite and PostgreSQL alike. ``known_on`` on customers, invoices and payments is the
+business date the row's values were known at: an older business day never overwrites them.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ customers = Table(
     Column("email", String(320)),
     Column("phone", String(20)),
     Column("country", String(2)),
+    Column("region", String(64)),
     Column("time_zone", String(64)),
     Column("locale", String(35)),
     Column("preferred_channel", String(8)),
@@ -70,6 +72,7 @@ customers = Table(
     Column("paperless_since", Date),
     Column("payment_method", String(40)),
     Column("attributes", Text),
+    Column("known_on", Date),
     Column("source", String(500), nullable=False),
     *_timestamps(),
 )
@@ -90,6 +93,7 @@ invoices = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("attributes", Text),
+    Column("known_on", Date),
     Column("source", String(500), nullable=False),
     *_timestamps(),
 )
@@ -117,6 +121,7 @@ payments = Table(
     Column("paid_date", Date, nullable=False, index=True),
     Column("method", String(40)),
     Column("attributes", Text),
+    Column("known_on", Date),
     Column("source", String(500), nullable=False),
     *_timestamps(),
 )
@@ -205,3 +210,13 @@ Index(
     ingest_batches.c.entity,
     ingest_batches.c.business_date,
 )
+
+
+def text_limits(table: Table) -> dict[str, int]:
+    """The length limit of each bounded text column of ``table``: what an incoming value must fit."""
+    return {c.name: c.type.length for c in table.columns if isinstance(c.type, String) and c.type.length}
+
+
+# The risk domain's tables live in their own module but on this MetaData; importing it here
+# keeps `metadata` complete for migrations and comparisons wherever the schema is used.
+from reminder_pipeline.ledger import risk_schema  # noqa: E402, F401

@@ -1,20 +1,51 @@
-"""The ledger handle: one engine, migrated on open."""
+"""The ledger handle: engines, migrated on open, and the write transactions ingestion uses."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from reminder_pipeline.ledger.engine import make_engine, safe_url
+from reminder_pipeline.ledger.engine import is_file_sqlite, make_engine, make_sqlite_write_engine, safe_url
 from reminder_pipeline.ledger.migrate import upgrade
+
+LOCK_NAMESPACE = "reminder_pipeline.ledger:"
+
+
+class LedgerWriteError(RuntimeError):
+    """A database error in a write transaction, reduced to its class and error code.
+
+    The driver's own message may quote row values (``Key (email)=(...)``), which must not reach
+    logs or Dagster's event log; the transaction was rolled back.
+    """
+
+
+def describe_database_error(error: BaseException) -> str:
+    """``<driver error class> (SQLSTATE <code>)`` — never the message, which may carry values."""
+    original = getattr(error, "orig", None) or error
+    sqlstate = getattr(original, "pgcode", None)
+    if sqlstate:
+        return f"{type(original).__name__} (SQLSTATE {sqlstate})"
+    sqlite_code = getattr(original, "sqlite_errorname", None)
+    if sqlite_code:
+        return f"{type(original).__name__} ({sqlite_code})"
+    return type(original).__name__
+
+
+def advisory_lock_key(lock: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (the same in every process and run)."""
+    digest = hashlib.sha256((LOCK_NAMESPACE + lock).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class Ledger:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
+        self._write_engine: Engine | None = make_sqlite_write_engine(url) if is_file_sqlite(url) else None
         if migrate:
             upgrade(self.engine)
 
@@ -28,11 +59,43 @@ class Ledger:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
+        """A transaction for reading (and writes that need no lock); it never blocks a writer."""
         with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def begin_write(self, lock: str) -> Iterator[Connection]:
+        """A write transaction that holds ``lock`` from its first statement to its end.
+
+        Read-check-write sequences under the same lock never interleave, whichever process runs
+        them. PostgreSQL: a transaction-scoped advisory lock on a key derived from ``lock``.
+        SQLite: ``BEGIN IMMEDIATE``, the database's single write lock (so any name serialises).
+        A database error rolls back and surfaces as :class:`LedgerWriteError`, without its text.
+        """
+        failure: LedgerWriteError | None = None
+        try:
+            with self._locked(lock) as connection:
+                yield connection
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as error:
+            failure = LedgerWriteError(f"writing to the ledger failed: {describe_database_error(error)}")
+        if failure is not None:
+            raise failure from None
+
+    @contextmanager
+    def _locked(self, lock: str) -> Iterator[Connection]:
+        if self._write_engine is not None:
+            with self._write_engine.begin() as connection:
+                yield connection
+            return
+        with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(lock)})
             yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._write_engine is not None:
+            self._write_engine.dispose()
 
     def __enter__(self) -> Ledger:
         return self

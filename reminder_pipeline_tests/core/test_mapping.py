@@ -103,3 +103,45 @@ def test_a_mapping_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
 def test_customers_cannot_be_derived_from_a_payments_file() -> None:
     with pytest.raises(ValueError, match="derived"):
         Mapping(entity=Entity.PAYMENTS, customers={"columns": {}})
+
+
+def _invoice_raw(**extra: pl.Series) -> pl.DataFrame:
+    base = pl.DataFrame(
+        {
+            "invoice_id": ["1"],
+            "customer_id": ["c"],
+            "issue_date": ["2026-01-01"],
+            "due_date": ["2026-01-02"],
+            "amount": ["1"],
+            "currency": ["EUR"],
+        }
+    )
+    frame = base.with_columns(**extra) if extra else base
+    return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+
+
+def test_nested_extra_columns_are_kept_as_json_attributes() -> None:
+    raw = _invoice_raw(tags=pl.Series([[1, 2]]), meta=pl.Series([{"a": "x", "b": [3]}]))
+    frame = apply_mapping(raw, Mapping())
+    assert json.loads(frame["attributes"][0]) == {"tags": [1, 2], "meta": {"a": "x", "b": [3]}}
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("amount", pl.Series([[10]])),
+        ("amount", pl.Series([{"value": 10}])),
+        ("invoice_id", pl.Series([b"\x01"], dtype=pl.Binary)),
+        ("blob", pl.Series([b"\xff\x00"], dtype=pl.Binary)),
+        ("blobs", pl.Series([[b"\xff"]], dtype=pl.List(pl.Binary))),
+        ("thing", pl.Series([object()], dtype=pl.Object)),
+    ],
+)
+def test_columns_whose_type_cannot_hold_their_values_are_refused(column: str, values: pl.Series) -> None:
+    with pytest.raises(UnusableInputError, match=f"column '{column}'.* has type"):
+        apply_mapping(_invoice_raw(**{column: values}), Mapping())
+
+
+def test_a_refused_extra_column_can_be_dropped() -> None:
+    raw = _invoice_raw(blob=pl.Series([b"\xff\x00"], dtype=pl.Binary))
+    assert apply_mapping(raw, Mapping(drop=("blob",)))["attributes"].to_list() == [None]

@@ -7,7 +7,8 @@ import pytest
 
 from reminder_pipeline.core.canonical import ROW_NUMBER
 from reminder_pipeline.core.mapping import UnusableInputError
-from reminder_pipeline.ingestion.files import read_file
+from reminder_pipeline.ingestion import files
+from reminder_pipeline.ingestion.files import RawTable, read_file
 
 
 def test_csv_values_stay_text_and_rows_are_numbered(tmp_path: Path) -> None:
@@ -95,3 +96,95 @@ def test_duplicate_headers_are_refused(tmp_path: Path) -> None:
     path.write_text("a,a\n1,2\n")
     with pytest.raises(UnusableInputError, match="repeats"):
         read_file(path)
+
+
+INVOICES = "invoice_id,customer_id,issue_date,due_date,amount,currency"
+
+
+def _both_readers(path: Path) -> tuple[RawTable, RawTable]:
+    """The fast reader (UTF-8) and the tolerant one (forced through another encoding name)."""
+    return read_file(path), read_file(path, encoding="latin-1")
+
+
+def _content(table: RawTable) -> list[tuple[object, ...]]:
+    return table.frame.rows() + table.malformed.drop("raw").rows()
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("stray_quote", f'{INVOICES}\nM1,C1,2026-01-01,2026-01-31,10,US"D\nM2,C1,2026-01-01,2026-01-31,10,USD\n'),
+        (
+            "text_after_quote",
+            f'{INVOICES}\n"M3"x,C1,2026-01-01,2026-01-31,10,USD\nM4,C1,2026-01-01,2026-01-31,10,USD\n',
+        ),
+        ("cr_only", f"{INVOICES}\rM5,C1,2026-01-01,2026-01-31,10,USD\rM6,C1,2026-01-01,2026-01-31,10,USD\r"),
+    ],
+)
+def test_hostile_csv_is_read_record_by_record(tmp_path: Path, name: str, body: str) -> None:
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(body.encode())
+    table = read_file(path)
+    assert table.frame.columns == [ROW_NUMBER, *INVOICES.split(",")]
+    assert table.frame[ROW_NUMBER].to_list() == [1, 2]
+    assert table.malformed.is_empty()
+    assert table.frame["currency"].to_list()[-1] == "USD"
+
+
+def test_a_field_over_128_kib_is_a_value(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    note = "x" * 300_000
+    path.write_text(f"{INVOICES},note\nH1,C1,2026-01-01,2026-01-31,10,USD,{note}\nH2,C1,2026-01-01,2026-01-31,10,USD\n")
+    table = read_file(path)
+    assert table.frame["note"].to_list() == [note]
+    assert table.malformed[ROW_NUMBER].to_list() == [2]
+
+
+def test_a_column_named_source_row_is_an_ordinary_column(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("source_row,invoice_id\nx,1\n")
+    assert read_file(path).frame["source_row"].to_list() == ["x"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_the_internal_row_number_column_name_is_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"r.{suffix}"
+    frame = pl.DataFrame({ROW_NUMBER: ["1"], "invoice_id": ["A"]})
+    frame.write_csv(path) if suffix == "csv" else frame.write_parquet(path)
+    with pytest.raises(UnusableInputError, match=ROW_NUMBER):
+        read_file(path)
+
+
+def test_blank_lines_are_not_rows_for_either_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b\n1,2\n\n,\n3,4\n\n")
+    tolerant_reader = files._read_csv_tolerant
+    with monkeypatch.context() as patch:
+        patch.setattr(files, "_read_csv_tolerant", None)  # the fast reader must handle this file alone
+        fast = read_file(path)
+    assert files._read_csv_tolerant is tolerant_reader
+    tolerant = read_file(path, encoding="latin-1")
+    assert _content(fast) == _content(tolerant) == [(1, "1", "2"), (2, None, None), (3, "3", "4")]
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(b"a,b\r\n1,2\r\n\r\n3,4\r\n")
+    assert [_content(t) for t in _both_readers(crlf)] == [[(1, "1", "2"), (2, "3", "4")]] * 2
+
+
+def test_the_readers_agree_on_ragged_and_quoted_records(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text('a,b\n1,2\n"x\ny",z\n\n3\n4,5\n')
+    fast, tolerant = _both_readers(path)
+    assert _content(fast) == _content(tolerant)
+    assert fast.frame[ROW_NUMBER].to_list() == [1, 2, 4]
+
+
+def test_fewer_records_than_lines_warns_of_an_unbalanced_quote(tmp_path: Path) -> None:
+    path = tmp_path / "swallowed.csv"
+    rows = [f"S{n},C1,2026-01-01,2026-01-31,10,USD" for n in range(2, 5)]
+    path.write_text("\n".join([INVOICES, 'S1,"C1,2026-01-01,2026-01-31,10,USD', *rows]) + "\n")
+    for table in _both_readers(path):
+        assert table.rows_in == 1
+        assert any("unbalanced quote" in warning for warning in table.warnings)
+    clean = tmp_path / "clean.csv"
+    clean.write_text(f"{INVOICES}\nS1,C1,2026-01-01,2026-01-31,10,USD\n")
+    assert read_file(clean).warnings == []

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
+from sqlalchemy import Connection
 
 from reminder_pipeline.core.changes import Merge
-from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger import bulk, schema
 from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
 from reminder_pipeline.ledger.store import Ledger
 
@@ -51,3 +53,26 @@ def test_fetch_by_keys_handles_many_keys_and_types(ledger: Ledger) -> None:
     assert found.height == 2500
     assert found.schema["due_date"] == pl.Date
     assert found["amount_minor"].sum() == sum(range(0, 5000, 2))
+
+
+def test_values_copy_and_postgres_treat_specially_arrive_intact(ledger: Ledger) -> None:
+    """``\\.`` alone on a line ends PostgreSQL's COPY data unless quoted; nulls must stay NULL, '' stay ''."""
+    keys = ["\\.", "\\N", '""', "", "line\nbreak", "after"]
+    names = ["\\.", None, "", '"', "\\N", "\r\n"]
+    frame = pl.DataFrame({"customer_id": keys, "name": names, "source": ["t"] * len(keys)})
+    with ledger.begin() as connection:
+        assert upsert(connection, schema.customers, frame, key=["customer_id"], merge={}) == len(keys)
+        rows = fetch_by_keys(connection, schema.customers, "customer_id", pl.Series(keys), ["customer_id", "name"])
+    assert sorted(rows.rows(), key=repr) == sorted(zip(keys, names, strict=True), key=repr)
+
+
+def test_staging_refuses_to_merge_when_rows_went_missing(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill = bulk._fill
+
+    def lossy(connection: Connection, table: str, columns: str, chunk: pl.DataFrame) -> None:
+        fill(connection, table, columns, chunk.head(chunk.height - 1))
+
+    monkeypatch.setattr(bulk, "_fill", lossy)
+    frame = pl.DataFrame({"customer_id": ["A", "B"], "source": ["t", "t"]})
+    with pytest.raises(bulk.StagingError, match="1 rows arrived of 2"), ledger.begin() as connection:
+        upsert(connection, schema.customers, frame, key=["customer_id"], merge={})

@@ -95,6 +95,10 @@ PAYMENT_DEFECTS = ("unknown_invoice", "zero_amount")
 DIRTY_CUSTOMER_QUANTILE = 0.25
 """Contact defects go to customers with few invoices, so quarantining them orphans few invoices."""
 
+SALES_REGIONS = {"US": "AMER", "CA": "AMER", "MX": "LATAM", "GB": "EMEA", "DE": "EMEA", "FR": "EMEA", "ES": "EMEA"}
+SALES_REGIONS |= {"IN": "APAC", "AU": "APAC", "JP": "APAC"}
+"""The sales organisation's regions, a coarser grouping than the country."""
+
 CUSTOMER_COLUMNS = (*CUSTOMER_SCHEMA.columns, "first_invoice_date")
 INVOICE_COLUMNS = INVOICE_SCHEMA.columns
 PAYMENT_COLUMNS = ("payment_id", "invoice_id", "amount", "currency", "paid_date")
@@ -516,6 +520,7 @@ def _draw_customers(rng: np.random.Generator, schedule: _Schedule) -> _Customers
             "email": _text(_blank_where(~has_email, email)),
             "phone": _text(_blank_where(~has_phone, phone)),
             "country": _text(np.array([c.code for c in COUNTRIES], dtype=object)[country]),
+            "region": _text(np.array([SALES_REGIONS[c.code] for c in COUNTRIES], dtype=object)[country]),
             "time_zone": _text(time_zone),
             "locale": _text(locale),
             "preferred_channel": _text(preferred_channel),

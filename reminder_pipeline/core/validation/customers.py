@@ -46,6 +46,7 @@ def validate_customers(frame: pl.DataFrame, fmt: ValueFormat) -> ValidationResul
         text("customer_id"),
         text("name"),
         text("country").str.to_uppercase(),
+        text("region"),
         text("time_zone"),
         text("preferred_channel").str.to_lowercase(),
         text("payment_method"),

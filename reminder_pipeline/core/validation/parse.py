@@ -6,8 +6,10 @@ from datetime import date
 from functools import cache
 
 import polars as pl
-from babel.numbers import get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_precision, get_territory_currencies
 
+from reminder_pipeline.core.canonical import ROW_NUMBER
 from reminder_pipeline.core.mapping import ValueFormat
 from reminder_pipeline.core.validation.reasons import Reason
 from reminder_pipeline.core.validation.result import check
@@ -22,8 +24,16 @@ Problem = tuple[pl.Expr, pl.Expr]
 
 @cache
 def currency_exponents() -> dict[str, int]:
-    """ISO 4217 codes with their number of minor-unit digits (JPY 0, EUR 2, KWD 3)."""
-    return {code: get_currency_precision(code) for code in sorted(list_currencies()) if len(code) == 3}
+    """Currencies that are legal tender somewhere today, with their minor-unit digits (JPY 0, EUR 2, KWD 3).
+
+    Withdrawn currencies (DEM, FRF), funds, metals and test codes (XAU, XTS, XXX) are not money an
+    invoice is paid in. Computed once per process.
+    """
+    today = date.today()
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, start_date=today, tender=True))
+    return {code: get_currency_precision(code) for code in sorted(codes)}
 
 
 def raw_name(column: str) -> str:
@@ -93,7 +103,7 @@ def parse_currency(frame: pl.DataFrame, column: str = "currency") -> tuple[pl.Da
     problem = check(
         pl.col(column).is_not_null() & pl.col("_exponent").is_null(),
         Reason.INVALID_CURRENCY,
-        pl.format(f"{column} '{{}}' is not an ISO 4217 code", pl.col(raw_name(column))),
+        pl.format(f"{column} '{{}}' is not the ISO 4217 code of a currency in use", pl.col(raw_name(column))),
     )
     return frame, [problem]
 
@@ -105,7 +115,8 @@ def _minor_from_text(value: pl.Expr, fmt: ValueFormat) -> tuple[pl.Expr, pl.Expr
         cleaned = cleaned.str.replace_all(fmt.thousands_separator, "", literal=True)
     if fmt.decimal_separator != ".":
         cleaned = cleaned.str.replace_all(fmt.decimal_separator, ".", literal=True)
-    is_number = cleaned.str.contains(rf"^[+-]?\d{{1,{MAX_INTEGER_DIGITS}}}(\.\d+)?$")
+    # [0-9], not \d: \d also matches other scripts' digits (١٠٠, １００), which the casts below cannot read.
+    is_number = cleaned.str.contains(rf"^[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]+)?$")
     sign = pl.when(cleaned.str.starts_with("-")).then(-1).otherwise(1)
     parts = cleaned.str.strip_chars_start("+-").str.split(".")
     whole = parts.list.get(0, null_on_oob=True).cast(pl.Int64, strict=False)
@@ -132,8 +143,12 @@ def parse_money(frame: pl.DataFrame, columns: tuple[str, ...], fmt: ValueFormat)
             fits = (scaled - scaled.round(0)).abs() < 1e-6
             minor = pl.when(is_number & fits).then(scaled.round(0).cast(pl.Int64, strict=False))
         elif dtype.is_integer():
-            minor = pl.col(column).cast(pl.Int64) * pl.lit(10, dtype=pl.Int64).pow(pl.col("_exponent"))
-            is_number, fits = pl.lit(True), pl.lit(True)
+            # Checked: a value beyond Int64 (UInt64) becomes null, and with at most 15 digits the
+            # scaling by 10^exponent cannot overflow.
+            whole = pl.col(column).cast(pl.Int64, strict=False)
+            is_number = whole.is_between(1 - 10**MAX_INTEGER_DIGITS, 10**MAX_INTEGER_DIGITS - 1)
+            minor = pl.when(is_number).then(whole * pl.lit(10, dtype=pl.Int64).pow(pl.col("_exponent")))
+            fits = pl.lit(True)
         else:
             minor, is_number, fits = _minor_from_text(text(column), fmt)
         exprs += [
@@ -161,6 +176,17 @@ def parse_money(frame: pl.DataFrame, columns: tuple[str, ...], fmt: ValueFormat)
                     pl.col(raw_name(column)),
                     pl.col("currency"),
                 ),
+            )
+        )
+        problems.append(
+            check(
+                present
+                & pl.col(f"_{column}_is_number")
+                & pl.col(f"_{column}_fits")
+                & pl.col("_exponent").is_not_null()
+                & pl.col(column + "_minor").is_null(),
+                Reason.INVALID_AMOUNT,
+                pl.format(f"{column} '{{}}' could not be read as an amount", pl.col(raw_name(column))),
             )
         )
     return frame.with_columns(exprs), problems
@@ -192,5 +218,5 @@ def parse_booleans(
 
 
 def drop_work_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Remove the raw copies and ``_``-prefixed helper columns."""
-    return frame.drop([c for c in frame.columns if c.endswith(RAW) or c.startswith("_")])
+    """Remove the raw copies and ``_``-prefixed helper columns (the row number stays)."""
+    return frame.drop([c for c in frame.columns if c != ROW_NUMBER and (c.endswith(RAW) or c.startswith("_"))])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 
 from reminder_pipeline.core.canonical import ATTRIBUTES, PAYMENT_SCHEMA, ROW_NUMBER
+from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.core.mapping import ValueFormat
 from reminder_pipeline.core.validation.parse import (
     drop_work_columns,
@@ -37,6 +38,16 @@ def validate_payments(frame: pl.DataFrame, fmt: ValueFormat) -> ValidationResult
     frame = keep_raw(frame, list(PAYMENT_SCHEMA.columns))
     frame = frame.with_columns(text("payment_id"), text("invoice_id"), text("method"))
     problems = required_present(PAYMENT_SCHEMA.required)
+    problems.append(
+        check(
+            pl.col("payment_id").str.ends_with(SETTLEMENT_SUFFIX),
+            Reason.RESERVED_ID,
+            pl.format(
+                f"payment_id {{}} ends with '{SETTLEMENT_SUFFIX}', reserved for settlements an invoice history reports",
+                pl.col("payment_id"),
+            ),
+        )
+    )
     frame, found = parse_currency(frame)
     problems += found
     frame, found = parse_dates(frame, PAYMENT_SCHEMA.dates, fmt)

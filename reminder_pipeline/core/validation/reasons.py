@@ -30,6 +30,8 @@ class Reason(StrEnum):
     UNKNOWN_CUSTOMER = "unknown_customer"
     UNKNOWN_INVOICE = "unknown_invoice"
     CURRENCY_MISMATCH = "currency_mismatch"
+    RESERVED_ID = "reserved_id"
+    VALUE_TOO_LONG = "value_too_long"
 
 
 DESCRIPTIONS: dict[Reason, str] = {
@@ -42,7 +44,7 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.AMOUNT_PRECISION: "an amount has more decimals than its currency allows",
     Reason.NEGATIVE_AMOUNT: "an invoice amount is negative",
     Reason.NON_POSITIVE_AMOUNT: "a payment amount is zero or negative",
-    Reason.INVALID_CURRENCY: "the currency is not an ISO 4217 code",
+    Reason.INVALID_CURRENCY: "the currency is not the ISO 4217 code of a currency in use (legal tender)",
     Reason.DUE_BEFORE_ISSUE: "the due date is before the issue date",
     Reason.INVALID_BOOLEAN: "a yes/no field holds something else",
     Reason.INVALID_EMAIL: "the email address is not deliverable-looking",
@@ -57,4 +59,6 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.UNKNOWN_CUSTOMER: "the customer is neither in the ledger nor in this input",
     Reason.UNKNOWN_INVOICE: "the invoice is not in the ledger",
     Reason.CURRENCY_MISMATCH: "the payment's currency differs from its invoice's",
+    Reason.RESERVED_ID: "the id uses a suffix the ledger reserves for reported settlements",
+    Reason.VALUE_TOO_LONG: "a value is longer than the ledger's column for it",
 }

@@ -12,14 +12,14 @@ from reminder_pipeline.defs.ingestion.automation import (
 )
 from reminder_pipeline.defs.ingestion.checks import (
     customers_reachable,
-    every_invoice_has_a_customer,
     no_overpaid_invoices,
+    payments_agree_with_their_invoices,
 )
 
 defs = dg.Definitions(
     assets=[customers, invoices, payments],
     asset_checks=[
-        every_invoice_has_a_customer,
+        payments_agree_with_their_invoices,
         no_overpaid_invoices,
         customers_reachable,
     ],

@@ -5,8 +5,9 @@ reports counts, quarantine reasons and receivables. Bad rows never fail a run (t
 quarantined with a reason). Two blocking checks run inside each asset:
 
 - ``rows_conserved`` re-reads the ledger: every row of every batch is accepted or quarantined;
-- ``quarantine_rate_acceptable``: at most 5 % of the run's rows were quarantined (or fewer than
-  10 rows) — more means the feed itself is broken and acting on it would be wrong.
+- ``quarantine_rate_acceptable``: on every business day of the run at most 5 % of the rows were
+  quarantined (or fewer than 10 rows) — more means that day's feed is broken and acting on it
+  would be wrong. Judged per day, so one broken day inside a long backfill still blocks.
 """
 
 import os
@@ -77,15 +78,53 @@ def conservation_result(ledger: Ledger, entity: Entity, reports: list[IngestRepo
     )
 
 
-def quarantine_rate_result(summary: RunSummary) -> dg.AssetCheckResult:
+WORST_DAYS_SHOWN = 5
+
+
+def daily_quarantine(reports: list[IngestReport]) -> pl.DataFrame:
+    """``business_date, rows_in, quarantined, quarantine_rate`` per business day (null: no date given)."""
+    frame = pl.DataFrame(
+        {
+            "business_date": [r.business_date for r in reports],
+            "rows_in": [r.rows_in for r in reports],
+            "quarantined": [r.quarantined for r in reports],
+        },
+        schema={"business_date": pl.Date, "rows_in": pl.Int64, "quarantined": pl.Int64},
+    )
+    return (
+        frame.group_by("business_date", maintain_order=True)
+        .agg(pl.col("rows_in").sum(), pl.col("quarantined").sum())
+        .with_columns(
+            pl.when(pl.col("rows_in") > 0)
+            .then(pl.col("quarantined") / pl.col("rows_in"))
+            .otherwise(0.0)
+            .alias("quarantine_rate")
+        )
+    )
+
+
+def quarantine_rate_result(reports: list[IngestReport]) -> dg.AssetCheckResult:
+    """Fails when any business day quarantined more than the limit, counting at least the minimum rows."""
     limit, floor = max_quarantine_rate(), min_quarantined_rows()
+    days = daily_quarantine(reports)
+    broken = days.filter((pl.col("quarantine_rate") > limit) & (pl.col("quarantined") >= floor))
+    worst = days.sort(["quarantine_rate", "quarantined"], descending=True).head(WORST_DAYS_SHOWN)
+    summary = summarise(reports)
     return dg.AssetCheckResult(
         check_name=RATE,
-        passed=summary.quarantine_rate <= limit or summary.quarantined < floor,
+        passed=broken.is_empty(),
         metadata={
             "rows_in": summary.rows_in,
             "quarantined": summary.quarantined,
             "quarantine_rate": round(summary.quarantine_rate, 4),
+            "business_days": days.height,
+            "broken_days": broken.height,
+            "worst_days": table(
+                worst.with_columns(
+                    pl.col("business_date").cast(pl.String).fill_null("(none)"),
+                    pl.col("quarantine_rate").round(4),
+                )
+            ),
             "limit": limit,
             "min_rows": floor,
         },
@@ -145,7 +184,7 @@ def result(run: IngestRun, extra: dict[str, Any] | None = None) -> dg.Materializ
         metadata={**ingest_metadata(run), **(extra or {})},
         check_results=[
             conservation_result(run.ledger, run.entity, run.reports),
-            quarantine_rate_result(run.summary),
+            quarantine_rate_result(run.reports),
         ],
     )
 
@@ -162,8 +201,9 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             RATE,
             asset=asset,
             blocking=True,
-            description=f"At most {MAX_QUARANTINE_RATE_ENV} (default 5 %) of the run's rows were quarantined, or "
-            f"fewer than {MIN_QUARANTINED_ENV} (default 10): more means the feed itself is broken.",
+            description=f"On every business day of the run at most {MAX_QUARANTINE_RATE_ENV} (default 5 %) of the "
+            f"rows were quarantined, or fewer than {MIN_QUARANTINED_ENV} (default 10): more means that day's feed "
+            "is broken.",
         ),
     ]
 

@@ -1,6 +1,8 @@
 """When ingestion runs: a daily schedule, and a sensor that reacts to files landing in the drop folder."""
 
 import json
+import os
+import time
 
 import dagster as dg
 
@@ -9,6 +11,15 @@ from reminder_pipeline.defs.ingestion.partitions import business_days
 from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
 
 MAX_RUNS_PER_TICK = 10
+SETTLE_SECONDS_ENV = "REMINDERS_DROP_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 60.0
+"""A day folder is only ingested once none of its files changed for this long: a file still being
+copied in is not read half-written. Writers should still write under another name and rename."""
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get(SETTLE_SECONDS_ENV) or DEFAULT_SETTLE_SECONDS)
+
 
 daily_ingest = dg.define_asset_job(
     "daily_ingest",
@@ -24,25 +35,29 @@ daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 
-def _fingerprint(source: DropFolderSource) -> dict[str, str]:
+def _fingerprint(source: DropFolderSource, settled_before: float) -> dict[str, str]:
+    """A fingerprint per day folder whose files all last changed before ``settled_before`` (epoch seconds)."""
     folder = source.folder()
     prints: dict[str, str] = {}
     for day in folder.dates_with_files():
-        files = sorted(p for p in folder.day_folder(day).iterdir() if p.is_file())
-        prints[day.isoformat()] = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+        stats = sorted((p.name, p.stat()) for p in folder.day_folder(day).iterdir() if p.is_file())
+        if any(stat.st_mtime > settled_before for _, stat in stats):
+            continue
+        prints[day.isoformat()] = "|".join(f"{name}:{stat.st_size}:{stat.st_mtime_ns}" for name, stat in stats)
     return prints
 
 
 @dg.sensor(
     job=daily_ingest,
     minimum_interval_seconds=60,
-    description="Starts an ingest run for each business day whose drop folder gained or changed files.",
+    description="Starts an ingest run for each business day whose drop folder gained or changed files, once "
+    f"they have not changed for {SETTLE_SECONDS_ENV} seconds (default {DEFAULT_SETTLE_SECONDS:.0f}).",
 )
 def drop_folder_sensor(context: dg.SensorEvaluationContext, billing_source: BillingSourceResource) -> dg.SensorResult:
     if not isinstance(billing_source, DropFolderSource):
         return dg.SensorResult(skip_reason="the billing source is not a drop folder")
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = _fingerprint(billing_source)
+    current = _fingerprint(billing_source, time.time() - settle_seconds())
     partitions = set(business_days.get_partition_keys())
     changed = [day for day, print_ in sorted(current.items()) if seen.get(day) != print_ and day in partitions]
     requests = [

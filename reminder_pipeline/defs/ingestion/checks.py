@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.ingestion.assets import customers, payments
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import LedgerResource
 from reminder_pipeline.ledger import queries
@@ -14,14 +14,15 @@ MAX_UNREACHABLE_SHARE = 0.2
 
 
 @dg.asset_check(
-    asset=invoices,
+    asset=payments,
     blocking=True,
-    description="Every invoice in the ledger belongs to a known customer.",
+    description="Every payment agrees with its invoice: same customer, same currency, and a reported "
+    "settlement only under its invoice's settlement id.",
 )
-def every_invoice_has_a_customer(ledger: LedgerResource) -> dg.AssetCheckResult:
+def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
-        orphans = queries.invoices_without_customer(connection)
-    return dg.AssetCheckResult(passed=orphans == 0, metadata={"invoices_without_customer": orphans})
+        found = queries.payment_inconsistencies(connection)
+    return dg.AssetCheckResult(passed=not any(found.values()), metadata=found)
 
 
 @dg.asset_check(

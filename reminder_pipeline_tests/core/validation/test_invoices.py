@@ -8,6 +8,7 @@ import pytest
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
 from reminder_pipeline.core.mapping import Mapping, ValueFormat, apply_mapping
 from reminder_pipeline.core.validation.invoices import validate_invoices
+from reminder_pipeline.core.validation.parse import currency_exponents
 
 GOOD = {
     "invoice_id": "INV-1",
@@ -63,6 +64,14 @@ def test_a_good_row_is_typed_with_minor_units() -> None:
         ({"due_date": "2025-12-31"}, "due_before_issue"),
         ({"disputed": "maybe"}, "invalid_boolean"),
         ({"amount": "1234567890123456"}, "invalid_amount"),
+        ({"amount": "１００"}, "invalid_amount"),
+        ({"amount": "1.５"}, "invalid_amount"),
+        ({"amount": "٣"}, "invalid_amount"),
+        ({"currency": "DEM"}, "invalid_currency"),
+        ({"currency": "FRF"}, "invalid_currency"),
+        ({"currency": "XXX"}, "invalid_currency"),
+        ({"currency": "XTS"}, "invalid_currency"),
+        ({"currency": "XAU"}, "invalid_currency"),
     ],
 )
 def test_each_bad_row_gets_its_specific_reason(row: dict[str, str], reason: str) -> None:
@@ -118,3 +127,41 @@ def test_the_detail_names_every_problem_of_a_row() -> None:
     detail = result.quarantined["detail"][0]
     assert "XYZ" in detail
     assert "due_date" in detail
+
+
+@pytest.mark.parametrize(
+    ("amount", "minor"),
+    [
+        (pl.Series([10], dtype=pl.Int64), 1000),
+        (pl.Series([-5], dtype=pl.Int8), None),
+        (pl.Series([999_999_999_999_999], dtype=pl.Int64), 99_999_999_999_999_900),
+        (pl.Series([1_000_000_000_000_000], dtype=pl.Int64), None),
+        (pl.Series([200_000_000_000_000_000], dtype=pl.Int64), None),
+        (pl.Series([2**63 + 5], dtype=pl.UInt64), None),
+        (pl.Series([-(2**63)], dtype=pl.Int64), None),
+    ],
+)
+def test_integer_amounts_are_checked_before_scaling(amount: pl.Series, minor: int | None) -> None:
+    raw = pl.DataFrame(
+        {
+            ROW_NUMBER: [1],
+            "invoice_id": ["A"],
+            "customer_id": ["C"],
+            "issue_date": [date(2026, 1, 1)],
+            "due_date": [date(2026, 2, 1)],
+            "amount": amount,
+            "currency": ["USD"],
+        }
+    )
+    result = validate_invoices(apply_mapping(raw, Mapping()), ValueFormat())
+    if minor is None:
+        assert result.quarantined["reason"].to_list() in (["invalid_amount"], ["negative_amount"])
+    else:
+        assert result.accepted["amount_minor"].to_list() == [minor]
+
+
+def test_only_currencies_in_use_are_accepted_and_keep_their_exponents() -> None:
+    exponents = currency_exponents()
+    assert (exponents["JPY"], exponents["EUR"], exponents["KWD"]) == (0, 2, 3)
+    assert {"DEM", "FRF", "XXX", "XTS", "XAU"}.isdisjoint(exponents)
+    assert currency_exponents() is exponents

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from sqlalchemy import insert
 
+from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.definitions import defs
-from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
-from reminder_pipeline.defs.ingestion.automation import drop_folder_sensor
+from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments, quarantine_rate_result
+from reminder_pipeline.defs.ingestion.automation import SETTLE_SECONDS_ENV, drop_folder_sensor
 from reminder_pipeline.defs.ingestion.checks import (
     customers_reachable,
-    every_invoice_has_a_customer,
     no_overpaid_invoices,
+    payments_agree_with_their_invoices,
 )
 from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
-from reminder_pipeline_tests.ingestion.helpers import write_csv
+from reminder_pipeline.ingestion.report import IngestReport
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline_tests.ingestion.helpers import customers_csv, ingest_file, write_csv
 
 D1, D2 = "2026-03-02", "2026-03-03"
 INVOICE_HEADER = "invoice_id,customer_id,issue_date,due_date,amount,currency"
 ASSETS = [customers, invoices, payments]
-CHECKS = [every_invoice_has_a_customer, no_overpaid_invoices, customers_reachable]
+CHECKS = [payments_agree_with_their_invoices, no_overpaid_invoices, customers_reachable]
 
 
 def _drop(root: Path, *, bad_invoices: int = 1) -> Path:
@@ -84,7 +92,7 @@ def test_two_business_days_in_one_run(ledger_url: str, tmp_path: Path) -> None:
     assert checks["customers.rows_conserved"] is True
     assert checks["invoices.rows_conserved"] is True
     assert checks["payments.rows_conserved"] is True
-    assert checks["invoices.every_invoice_has_a_customer"] is True
+    assert checks["payments.payments_agree_with_their_invoices"] is True
     assert checks["payments.no_overpaid_invoices"] is False
     assert checks["customers.quarantine_rate_acceptable"] is True
 
@@ -99,7 +107,8 @@ def test_a_broken_feed_blocks_everything_downstream(sqlite_url: str, tmp_path: P
     assert "payments" not in materialized
 
 
-def test_the_sensor_requests_each_changed_day_once(tmp_path: Path) -> None:
+def test_the_sensor_requests_each_changed_day_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SETTLE_SECONDS_ENV, "0")
     root = _drop(tmp_path / "drop")
     source = DropFolderSource(root=str(root))
     with dg.instance_for_test() as instance:
@@ -124,3 +133,75 @@ def test_the_job_and_its_schedule_are_defined(name: str) -> None:
     assert defs.resolve_job_def(name).name == name
     schedule = defs.resolve_schedule_def(f"{name}_schedule")
     assert schedule.cron_schedule == "0 6 * * *"
+
+
+def test_the_sensor_waits_until_a_day_folder_has_settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SETTLE_SECONDS_ENV, raising=False)
+    root = _drop(tmp_path / "drop")
+    source = DropFolderSource(root=str(root))
+    with dg.instance_for_test() as instance:
+        fresh = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"billing_source": source}))
+        assert fresh.run_requests == []
+        assert fresh.cursor == "{}"
+        two_minutes_ago = time.time() - 120
+        for path in (root / D1).iterdir():
+            os.utime(path, (two_minutes_ago, two_minutes_ago))
+        settled = drop_folder_sensor(
+            dg.build_sensor_context(instance=instance, cursor=fresh.cursor, resources={"billing_source": source})
+        )
+    assert [r.partition_key for r in settled.run_requests] == [D1]
+
+
+def _report(day: date, rows_in: int, quarantined: int) -> IngestReport:
+    return IngestReport(
+        entity="invoices",
+        source=f"drop/{day}",
+        source_key=str(day),
+        business_date=day,
+        rows_in=rows_in,
+        accepted=rows_in - quarantined,
+        quarantined=quarantined,
+        unchanged=rows_in - quarantined,
+        reasons={"invalid_amount": quarantined} if quarantined else {},
+    )
+
+
+def test_one_broken_day_inside_a_long_backfill_fails_the_rate_check() -> None:
+    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(120)]
+    reports = [_report(day, 100, 12 if day == days[60] else 1) for day in days]
+    assert sum(r.quarantined for r in reports) / sum(r.rows_in for r in reports) < 0.05
+    result = quarantine_rate_result(reports)
+    assert result.passed is False
+    assert result.metadata["broken_days"].value == 1
+    worst = result.metadata["worst_days"].value.records  # type: ignore[attr-defined]
+    assert worst[0].data["business_date"] == days[60].isoformat()
+    assert worst[0].data["quarantined"] == 12
+
+
+def test_days_below_the_rate_or_the_minimum_rows_pass_the_rate_check() -> None:
+    reports = [_report(date(2026, 1, 1), 100, 5), _report(date(2026, 1, 2), 20, 9)]
+    assert quarantine_rate_result(reports).passed is True
+
+
+def test_a_payment_that_contradicts_its_invoice_fails_the_consistency_check(ledger_url: str, tmp_path: Path) -> None:
+    with Ledger(ledger_url) as store:
+        ingest_file(store, customers_csv(tmp_path / "c.csv", "C1", "C2"), Entity.CUSTOMERS)
+        ingest_file(store, write_csv(tmp_path / "i.csv", f"{INVOICE_HEADER}\nI1,C1,{D1},2026-04-01,10.00,EUR"))
+        check = payments_agree_with_their_invoices(ledger=LedgerResource(url=ledger_url))
+        assert check.passed is True
+        with store.begin() as connection:
+            connection.execute(
+                insert(schema.payments).values(
+                    payment_id="P1",
+                    invoice_id="I1",
+                    customer_id="C2",
+                    amount_minor=500,
+                    currency="USD",
+                    paid_date=date(2026, 3, 3),
+                    source="written directly",
+                )
+            )
+    failed = payments_agree_with_their_invoices(ledger=LedgerResource(url=ledger_url))
+    assert failed.passed is False
+    assert failed.metadata["customer_differs_from_invoice"].value == 1
+    assert failed.metadata["currency_differs_from_invoice"].value == 1

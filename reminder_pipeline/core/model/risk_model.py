@@ -1,0 +1,232 @@
+"""The risk model: a LightGBM classifier and a LightGBM median days-late head, stacked and calibrated.
+
+Training is time-ordered: the last ``valid_share`` of the examples stops the boosting early and
+fits the stacker; the final boosters are then refitted on all examples for the rounds found.
+The stacker is a logistic regression over three out-of-time inputs — the classifier's margin,
+the predicted days late and the transparent rule score — so it both calibrates P(late) (like
+Platt scaling) and lets the magnitude of lateness, which the binary label throws away, count.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+from sklearn.linear_model import LogisticRegression
+
+from reminder_pipeline.core.features.catalogue import Feature
+from reminder_pipeline.core.model.rules import rule_p_late
+
+DAYS_LATE_CLIP = (-60.0, 365.0)
+MODEL_FORMAT = 2
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.asarray(np.log(clipped / (1 - clipped)), dtype=float)
+
+
+def _stack_inputs(classifier: lgb.Booster, days_late: lgb.Booster, x: np.ndarray, frame: pl.DataFrame) -> np.ndarray:
+    return np.column_stack(
+        [
+            np.asarray(classifier.predict(x, raw_score=True), dtype=float),
+            np.asarray(days_late.predict(x), dtype=float),
+            _logit(rule_p_late(frame).to_numpy()),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    num_leaves: int = 15
+    learning_rate: float = 0.03
+    min_data_in_leaf: int = 20
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 1.0
+    max_rounds: int = 2000
+    early_stopping_rounds: int = 150
+    valid_share: float = 0.2
+    refit: bool = True
+    seed: int = 7
+    threads: int = 2
+
+    def params(self, objective: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "objective": objective,
+            "num_leaves": self.num_leaves,
+            "learning_rate": self.learning_rate,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction,
+            "bagging_freq": 1,
+            "lambda_l2": self.lambda_l2,
+            "seed": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.threads,
+            "verbosity": -1,
+            **extra,
+        }
+
+
+def feature_matrix(frame: pl.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
+    """Features as a float matrix; a categorical feature becomes its training code, unseen values missing."""
+    columns = []
+    for name in features:
+        if name in categories:
+            codes = {value: float(i) for i, value in enumerate(categories[name])}
+            column = frame[name].cast(pl.String).replace_strict(codes, default=None, return_dtype=pl.Float64)
+        else:
+            column = frame[name].cast(pl.Float64)
+        columns.append(column.fill_nan(None).to_numpy())
+    if not columns:
+        return np.empty((frame.height, 0))
+    return np.column_stack(columns).astype(float)
+
+
+@dataclass
+class RiskModel:
+    features: list[str]
+    categorical: list[str]
+    categories: dict[str, list[str]]
+    classifier: lgb.Booster
+    stacker: tuple[float, ...]
+    """Weights of (classifier margin, predicted days late, rule logit) and the intercept."""
+    days_late: lgb.Booster
+    rounds: dict[str, int] = field(default_factory=dict)
+
+    def matrix(self, frame: pl.DataFrame) -> np.ndarray:
+        return feature_matrix(frame, self.features, self.categories)
+
+    def raw_margin(self, frame: pl.DataFrame) -> np.ndarray:
+        return np.asarray(self.classifier.predict(self.matrix(frame), raw_score=True), dtype=float)
+
+    def p_late(self, frame: pl.DataFrame) -> np.ndarray:
+        x = self.matrix(frame)
+        inputs = _stack_inputs(self.classifier, self.days_late, x, frame)
+        weights, intercept = np.asarray(self.stacker[:-1]), self.stacker[-1]
+        return np.asarray(1.0 / (1.0 + np.exp(-(inputs @ weights + intercept))), dtype=float)
+
+    def expected_days_late(self, frame: pl.DataFrame) -> np.ndarray:
+        return np.asarray(self.days_late.predict(self.matrix(frame)), dtype=float)
+
+    def contributions(self, frame: pl.DataFrame) -> np.ndarray:
+        """Per-feature contributions to the raw margin (LightGBM ``pred_contrib``), bias column dropped."""
+        values = np.asarray(self.classifier.predict(self.matrix(frame), pred_contrib=True), dtype=float)
+        return values[:, :-1]
+
+    def importance(self) -> pl.DataFrame:
+        gain = self.classifier.feature_importance(importance_type="gain")
+        return pl.DataFrame({"feature": self.features, "gain": gain.astype(float)}).sort("gain", descending=True)
+
+    def to_text(self) -> str:
+        """Everything needed to score, as one JSON text (boosters in LightGBM's own model format)."""
+        return json.dumps(
+            {
+                "format": MODEL_FORMAT,
+                "features": self.features,
+                "categorical": self.categorical,
+                "categories": self.categories,
+                "stacker": list(self.stacker),
+                "rounds": self.rounds,
+                "classifier": base64.b64encode(self.classifier.model_to_string().encode()).decode(),
+                "days_late": base64.b64encode(self.days_late.model_to_string().encode()).decode(),
+            }
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> RiskModel:
+        data = json.loads(text)
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"unknown model format {data.get('format')!r}")
+        return cls(
+            features=list(data["features"]),
+            categorical=list(data["categorical"]),
+            categories={k: list(v) for k, v in data["categories"].items()},
+            classifier=lgb.Booster(model_str=base64.b64decode(data["classifier"]).decode()),
+            stacker=tuple(float(w) for w in data["stacker"]),
+            days_late=lgb.Booster(model_str=base64.b64decode(data["days_late"]).decode()),
+            rounds={k: int(v) for k, v in data["rounds"].items()},
+        )
+
+
+def _categories(frame: pl.DataFrame, features: list[Feature]) -> dict[str, list[str]]:
+    return {
+        f.name: sorted(v for v in frame[f.name].cast(pl.String).unique().to_list() if v is not None)
+        for f in features
+        if f.categorical
+    }
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    probe: lgb.Booster
+    """Trained on the head of the examples, early-stopped on the tail."""
+    final: lgb.Booster
+    """Refitted on every example for the probe's number of rounds, scaled to the larger data."""
+    rounds: int
+
+
+def _train(
+    params: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    categorical: list[int],
+    config: ModelConfig,
+    split: int,
+    weight: np.ndarray | None = None,
+) -> _Fitted:
+    head = weight[:split] if weight is not None else None
+    tail = weight[split:] if weight is not None else None
+    train = lgb.Dataset(x[:split], y[:split], weight=head, categorical_feature=categorical, free_raw_data=False)
+    valid = lgb.Dataset(x[split:], y[split:], weight=tail, categorical_feature=categorical, reference=train)
+    probe = lgb.train(
+        params,
+        train,
+        num_boost_round=config.max_rounds,
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
+    rounds = max(1, probe.best_iteration or config.max_rounds)
+    if not config.refit:
+        return _Fitted(probe, probe, rounds)
+    grown = max(1, round(rounds * len(x) / max(1, split)))
+    final = lgb.train(params, lgb.Dataset(x, y, weight=weight, categorical_feature=categorical), num_boost_round=grown)
+    return _Fitted(probe, final, rounds)
+
+
+def fit_risk_model(examples: pl.DataFrame, features: list[Feature], config: ModelConfig | None = None) -> RiskModel:
+    """Fit on ``examples`` (time-ordered, with ``late`` and ``days_late``) using ``features``."""
+    config = config or ModelConfig()
+    if examples.height < 50 or examples["late"].n_unique() < 2:
+        raise ValueError(f"too few examples to train on ({examples.height}; both late and on-time ones are needed)")
+    names = [f.name for f in features]
+    categorical_names = [f.name for f in features if f.categorical]
+    categories = _categories(examples, features)
+    x = feature_matrix(examples, names, categories)
+    late = examples["late"].cast(pl.Int8).to_numpy()
+    days = examples["days_late"].cast(pl.Float64).clip(*DAYS_LATE_CLIP).to_numpy()
+    categorical = [names.index(name) for name in categorical_names]
+    split = int(len(x) * (1 - config.valid_share))
+    weight = examples["weight"].cast(pl.Float64).to_numpy() if "weight" in examples.columns else None
+    classifier = _train(config.params("binary", metric="binary_logloss"), x, late, categorical, config, split, weight)
+    days_late = _train(
+        config.params("quantile", alpha=0.5, metric="quantile"), x, days, categorical, config, split, weight
+    )
+    held_out = _stack_inputs(classifier.probe, days_late.probe, x[split:], examples[split:])
+    stacker = LogisticRegression(C=1e3).fit(held_out, late[split:])
+    return RiskModel(
+        features=names,
+        categorical=categorical_names,
+        categories=categories,
+        classifier=classifier.final,
+        stacker=(*(float(w) for w in stacker.coef_[0]), float(stacker.intercept_[0])),
+        days_late=days_late.final,
+        rounds={"classifier": classifier.rounds, "days_late": days_late.rounds},
+    )

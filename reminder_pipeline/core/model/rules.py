@@ -1,0 +1,55 @@
+"""The transparent rule score: used when no model is usable, and the bar every model must clear.
+
+P(late) starts from the customer's own late share, shrunk towards a prior when there is little
+history, then adds fixed amounts for what a collector would also worry about.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+PRIOR_LATE_RATE = 0.3
+PRIOR_WEIGHT = 3.0
+OVERDUE_NOW = 0.15
+DISPUTED_BEFORE = 0.05
+BROKEN_PROMISE = 0.1
+FLOOR, CEILING = 0.02, 0.98
+
+RULE_COMPONENTS = {
+    "hist_late_rate": "share of earlier invoices paid late, shrunk towards 30 % when there are few",
+    "other_overdue_invoices": f"+{OVERDUE_NOW:.0%} when other invoices are overdue",
+    "disputes_before": f"+{DISPUTED_BEFORE:.0%} after an earlier dispute",
+    "broken_promises": f"+{BROKEN_PROMISE:.0%} per broken promise to pay",
+}
+
+
+def _component(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name).fill_null(0.0).fill_nan(0.0) if name in frame.columns else pl.lit(0.0)
+
+
+def rule_terms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each rule's contribution to P(late), one column per feature in ``RULE_COMPONENTS``."""
+    resolved = _component(frame, "hist_resolved")
+    late_rate = _component(frame, "hist_late_rate")
+    shrunk = (late_rate * resolved + PRIOR_LATE_RATE * PRIOR_WEIGHT) / (resolved + PRIOR_WEIGHT)
+    return frame.select(
+        shrunk.alias("hist_late_rate"),
+        pl.when(_component(frame, "other_overdue_invoices") > 0)
+        .then(OVERDUE_NOW)
+        .otherwise(0.0)
+        .alias("other_overdue_invoices"),
+        pl.when(_component(frame, "disputes_before") > 0).then(DISPUTED_BEFORE).otherwise(0.0).alias("disputes_before"),
+        (_component(frame, "broken_promises") * BROKEN_PROMISE).alias("broken_promises"),
+    )
+
+
+def rule_p_late(frame: pl.DataFrame) -> pl.Series:
+    terms = rule_terms(frame)
+    return terms.select(pl.sum_horizontal(pl.all()).clip(FLOOR, CEILING).alias("p_late"))["p_late"]
+
+
+def rule_days_late(frame: pl.DataFrame) -> pl.Series:
+    """The customer's usual delay (never negative), or nothing known: zero."""
+    return frame.select(pl.col("hist_mean_days_late").fill_null(0.0).fill_nan(0.0).clip(lower_bound=0.0).alias("d"))[
+        "d"
+    ]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from reminder_pipeline.core.features.build import features_as_of, scoring_features, training_examples
+from reminder_pipeline.core.features.catalogue import FEATURES, select_features
+from reminder_pipeline.core.history import History
+
+D0 = date(2026, 1, 1)
+
+
+def _history() -> History:
+    """C1: three invoices, the first paid on time, the second 10 days late, the third still open."""
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": ["A", "B", "C"],
+            "customer_id": ["C1"] * 3,
+            "issue_date": [D0, D0 + timedelta(30), D0 + timedelta(65)],
+            "due_date": [D0 + timedelta(30), D0 + timedelta(60), D0 + timedelta(95)],
+            "amount_minor": [1000, 1000, 3000],
+            "currency": ["EUR"] * 3,
+        }
+    )
+    payments = pl.DataFrame(
+        {"invoice_id": ["A", "B"], "amount_minor": [1000, 1000], "paid_date": [D0 + timedelta(25), D0 + timedelta(70)]}
+    )
+    return History.of(invoices=invoices, payments=payments)
+
+
+def test_history_of_other_invoices_as_of_the_issue_date() -> None:
+    examples = training_examples(_history(), D0 + timedelta(120)).sort("invoice_id")
+    c = examples.row(2, named=True)
+    assert (c["hist_resolved"], c["hist_late_rate"], c["hist_mean_days_late"]) == (2.0, 0.5, -5.0)
+    assert c["amount_ratio"] == pytest.approx(3.0)
+    assert (c["other_open_invoices"], c["other_overdue_invoices"]) == (1.0, 1.0)
+    assert c["days_since_last_payment"] == 40.0
+    assert (examples["late"].to_list(), examples["days_late"].to_list()) == ([False, True, True], [-5, 10, 25])
+
+
+def test_an_invoice_due_today_is_not_yet_late() -> None:
+    on_due_day = features_as_of(_history(), pl.DataFrame({"invoice_id": ["C"], "as_of": [D0 + timedelta(60)]}))
+    assert (on_due_day["hist_resolved"][0], on_due_day["hist_late_rate"][0]) == (1.0, 0.0)
+
+
+def test_an_invoice_never_sees_its_own_outcome() -> None:
+    b = features_as_of(_history(), pl.DataFrame({"invoice_id": ["B"], "as_of": [D0 + timedelta(80)]})).row(
+        0, named=True
+    )
+    assert b["hist_resolved"] == 1.0
+    assert b["hist_late_rate"] == 0.0
+    assert b["invoices_issued"] == 2.0
+
+
+def test_open_invoices_on_a_day_carry_their_balance() -> None:
+    open_now = scoring_features(_history(), D0 + timedelta(66))
+    assert open_now.select("invoice_id", "balance_minor", "other_overdue_invoices").rows() == [
+        ("B", 1000, 0.0),
+        ("C", 3000, 1.0),
+    ]
+
+
+def test_excluding_a_source_column_removes_every_feature_built_from_it() -> None:
+    names = {f.name for f in select_features(["disputed"])}
+    assert "disputed_now" not in names
+    assert "disputes_before" not in names
+    assert len(names) == len(FEATURES) - 2
+    assert "region" not in {f.name for f in select_features(["country"])}
+    with pytest.raises(ValueError, match="cannot exclude"):
+        select_features(["colour"])

@@ -1,0 +1,144 @@
+"""The risk assets materialized by Dagster on a ledger filled from generated demo data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from sqlalchemy import select, update
+
+from reminder_pipeline.core.demo.generator import generate_demo_data
+from reminder_pipeline.core.features.catalogue import FEATURES
+from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
+from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_model, risk_scores
+from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
+from reminder_pipeline.demo_files import write_drop_folder
+from reminder_pipeline.ledger.models import ACTIVE, REJECTED
+from reminder_pipeline.ledger.risk_schema import customer_segments as segments_table
+from reminder_pipeline.ledger.risk_schema import model_versions
+from reminder_pipeline.ledger.risk_schema import risk_scores as scores_table
+from reminder_pipeline.ledger.store import Ledger
+
+START, END = date(2025, 1, 1), date(2026, 2, 28)
+TRAINED = END - timedelta(days=3)
+SCORED = (END - timedelta(days=2), END)
+
+
+def _range(first: date, last: date) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+
+
+def _resources(workdir: Path) -> dict[str, Any]:
+    return {
+        "ledger": LedgerResource(url=f"sqlite:///{workdir / 'ledger.sqlite'}"),
+        "billing_source": DropFolderSource(root=str(workdir / "drop")),
+        "feature_store": FeatureStore(root=str(workdir / "features")),
+        "policy": PolicyResource(),
+    }
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ledger with 14 months of generated billing data, ingested through the real assets."""
+    workdir = tmp_path_factory.mktemp("risk")
+    write_drop_folder(generate_demo_data(6000, seed=5, start=START, end=END, dirty_rate=0.0), workdir / "drop")
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [customers, invoices, payments], instance=instance, resources=_resources(workdir), tags=_range(START, END)
+        )
+    assert result.success
+    return workdir
+
+
+@pytest.fixture
+def workdir(ingested: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "work"
+    shutil.copytree(ingested, copy, ignore=shutil.ignore_patterns("drop"))
+    return copy
+
+
+def _train(workdir: Path, instance: dg.DagsterInstance, **config: Any) -> dg.ExecuteInJobResult:
+    return dg.materialize(
+        [risk_model],
+        instance=instance,
+        resources=_resources(workdir),
+        run_config={"ops": {"risk_model": {"config": {"as_of": TRAINED.isoformat(), **config}}}},
+        raise_on_error=False,
+    )
+
+
+def _score(workdir: Path, instance: dg.DagsterInstance) -> dg.ExecuteInJobResult:
+    return dg.materialize(
+        [customer_features, risk_scores, customer_segments],
+        instance=instance,
+        resources=_resources(workdir),
+        tags=_range(*SCORED),
+    )
+
+
+def _metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
+    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
+
+
+def test_train_score_and_segment(workdir: Path) -> None:
+    with dg.instance_for_test() as instance:
+        trained = _train(workdir, instance)
+        assert trained.success
+        [gate] = trained.get_asset_check_evaluations()
+        assert gate.passed
+        model_meta = _metadata(trained, "risk_model")
+        assert model_meta["status"] == ACTIVE
+        assert model_meta["auc"] > 0.75, "the generated behaviours are learnable"
+        scored = _score(workdir, instance)
+    assert scored.success
+    score_meta = _metadata(scored, "risk_scores")
+    assert score_meta["scorer"] == model_meta["version"]
+    with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
+        days = {row[0] for row in connection.execute(select(scores_table.c.business_date)).all()}
+        reasons = json.loads(connection.execute(select(scores_table.c.reasons).limit(1)).scalar_one())
+        bands = {row[0] for row in connection.execute(select(segments_table.c.risk_band)).all()}
+    assert days == {SCORED[0], SCORED[0] + timedelta(days=1), SCORED[1]}
+    assert isinstance(reasons, list)
+    assert bands <= {"low", "medium", "high"}
+    assert len(bands) >= 2
+
+
+def test_a_worse_candidate_is_refused_and_the_previous_model_stays_in_use(workdir: Path) -> None:
+    noise_only = [f.name for f in FEATURES if f.name not in ("issue_weekday", "due_weekday")]
+    with dg.instance_for_test() as instance:
+        assert _train(workdir, instance).success
+        refused = _train(workdir, instance, exclude=noise_only)
+        assert not refused.success, "the blocking quality gate fails the run"
+        [gate] = refused.get_asset_check_evaluations()
+        assert not gate.passed
+        scored = _score(workdir, instance)
+    with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
+        statuses = [
+            row[0] for row in connection.execute(select(model_versions.c.status).order_by(model_versions.c.version_id))
+        ]
+    assert statuses == [ACTIVE, REJECTED]
+    assert _metadata(scored, "risk_scores")["scorer"] != "rule"
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_without_a_usable_model_the_rule_score_takes_over_and_says_so(workdir: Path, damage: str) -> None:
+    with dg.instance_for_test() as instance:
+        if damage == "corrupt":
+            assert _train(workdir, instance).success
+            with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
+                connection.execute(update(model_versions).values(bundle='{"format": 2, "classifier": "garbage"'))
+        scored = _score(workdir, instance)
+    assert scored.success
+    metadata = _metadata(scored, "risk_scores")
+    assert metadata["scorer"] == "rule"
+    assert ("corrupt" if damage == "corrupt" else "no model") in metadata["fallback_reason"]
