@@ -185,21 +185,17 @@ def quarantine(db_url: str | None, reason: str | None, limit: int, as_json: bool
 
 @main.command()
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path("data/demo"), show_default=True)
-@click.option("--invoices", default=6000, show_default=True, help="About how many invoices to generate.")
-@click.option("--days", default=120, show_default=True, help="How many business days of history, ending today.")
+@click.option("--invoices", default=12000, show_default=True, help="About how many invoices to generate.")
+@click.option("--days", default=420, show_default=True, help="How many business days of history, ending today.")
 @click.option("--seed", default=7, show_default=True)
 def demo(workdir: Path, invoices: int, days: int, seed: int) -> None:
     """Run the whole product on generated data in WORKDIR and print a summary."""
-    from reminder_pipeline.demo import DemoPlan, materialize, prepare
+    from reminder_pipeline.demo import DemoPlan, run
     from reminder_pipeline.demo_summary import summary_lines
 
     plan = DemoPlan(workdir.resolve(), invoices, days, seed, date.today())
-    click.echo(f"generating about {invoices} invoices over {days} days ({plan.start} .. {plan.end}), seed {seed}")
-    files = prepare(plan)
-    click.echo(f"wrote {len(files)} daily drop files to {plan.drop}")
-    click.echo("materializing customers, invoices, payments for every business day in one backfill run ...")
     try:
-        materialize(plan, "customers,invoices,payments", plan.start, plan.end)
+        run(plan, click.echo)
     except RuntimeError as exc:
         _fail(str(exc), as_json=False)
     for line in summary_lines(plan):

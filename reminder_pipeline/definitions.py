@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from reminder_pipeline.defs import ingestion
-from reminder_pipeline.defs.resources import (
-    LedgerResource,
-    billing_source_from_environment,
-)
+from reminder_pipeline.defs import daily_run, ingestion, risk
+from reminder_pipeline.defs.resources import LedgerResource, billing_source_from_environment
+from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
 
 defs = dg.Definitions.merge(
     ingestion.defs,
+    risk.defs,
+    daily_run.defs,
     dg.Definitions(
         resources={
             "ledger": LedgerResource(),
             "billing_source": billing_source_from_environment(),
+            "feature_store": FeatureStore(),
+            "policy": PolicyResource(),
         },
         executor=dg.in_process_executor,
     ),

@@ -7,13 +7,16 @@ outage), and prints what landed in the ledger. ``make ui`` then shows the same i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.demo.generator import generate_demo_data
@@ -21,6 +24,8 @@ from reminder_pipeline.demo_files import write_drop_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INGESTION_ASSETS = "customers,invoices,payments"
+RISK_ASSETS = "customer_features,risk_scores,customer_segments"
+SCORED_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,15 @@ class DemoPlan:
     @property
     def start(self) -> date:
         return self.end - timedelta(days=self.days - 1)
+
+    @property
+    def trained_as_of(self) -> date:
+        """The model learns from what was known a week ago, so the week after is scored out of sample."""
+        return self.end - timedelta(days=SCORED_DAYS)
+
+    @property
+    def scored_from(self) -> date:
+        return self.end - timedelta(days=SCORED_DAYS - 1)
 
     @property
     def dagster_home(self) -> Path:
@@ -89,25 +103,36 @@ def prepare(plan: DemoPlan) -> list[Path]:
     return write_drop_folder(data, plan.drop)
 
 
-def materialize(plan: DemoPlan, assets: str, first: date, last: date) -> None:
-    """One run over the business days ``first..last`` through the real code location and CLI."""
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "reminder_pipeline.definitions",
-        "--select",
-        assets,
-        "--partition-range",
-        f"{first.isoformat()}...{last.isoformat()}",
-    ]
+def materialize(
+    plan: DemoPlan, assets: str, days: tuple[date, date] | None = None, config: dict[str, Any] | None = None
+) -> None:
+    """One run through the real code location and CLI, over the business days ``days`` if partitioned."""
+    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "reminder_pipeline.definitions"]
+    command += ["--select", assets]
+    if days is not None:
+        command += ["--partition-range", f"{days[0].isoformat()}...{days[1].isoformat()}"]
+    if config is not None:
+        command += ["--config-json", json.dumps(config)]
     completed = subprocess.run(  # noqa: S603 - a fixed command line of our own
         command, env=plan.environment(), capture_output=True, text=True, check=False
     )
-    (plan.workdir / "materialize.log").write_text(completed.stdout + completed.stderr)
+    with (plan.workdir / "materialize.log").open("a") as log:
+        log.write(f"$ dagster asset materialize --select {assets}\n{completed.stdout}{completed.stderr}\n")
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
         raise RuntimeError(f"materializing {assets} failed (see {plan.workdir / 'materialize.log'}):\n{tail}")
+
+
+def run(plan: DemoPlan, say: Callable[[str], None]) -> None:
+    """Everything built so far, in the order an operator would run it."""
+    say(f"generating about {plan.invoices} invoices over {plan.days} days ({plan.start} .. {plan.end})")
+    files = prepare(plan)
+    say(f"wrote {len(files)} daily drop files to {plan.drop}")
+    say("1/3 ingesting customers, invoices and payments of every business day in one backfill run ...")
+    materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
+    say(f"2/3 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
+    materialize(
+        plan, "risk_model", config={"ops": {"risk_model": {"config": {"as_of": plan.trained_as_of.isoformat()}}}}
+    )
+    say(f"3/3 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
+    materialize(plan, RISK_ASSETS, (plan.scored_from, plan.end))

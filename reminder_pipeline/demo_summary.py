@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import polars as pl
+from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
+from reminder_pipeline.core.scoring import relative_exposure
+from reminder_pipeline.core.segments import segment_summary
 from reminder_pipeline.demo import DemoPlan
 from reminder_pipeline.ledger import queries
+from reminder_pipeline.ledger.models import list_versions
 from reminder_pipeline.ledger.quarantine import quarantine_overview
+from reminder_pipeline.ledger.risk_results import read_scores, read_segments
 from reminder_pipeline.ledger.store import Ledger
 
 
@@ -21,7 +28,41 @@ def _materialized(plan: DemoPlan, assets: list[str]) -> list[str]:
             partitions = instance.get_materialized_partitions(key)
             latest = instance.get_latest_materialization_event(key)
             run = f"run {latest.run_id[:8]}" if latest else "never"
-            lines.append(f"  {asset:<10} {len(partitions):>4} business days materialized ({run})")
+            extent = f"{len(partitions):>4} business days" if partitions else "   unpartitioned"
+            lines.append(f"  {asset:<18} {extent} materialized ({run})")
+    return lines
+
+
+def _risk(plan: DemoPlan, connection: Connection) -> list[str]:
+    lines = ["", "Risk models (validation on the last 60 days of due dates):"]
+    for version in list_versions(connection):
+        candidate, rule = version.metrics.get("candidate") or {}, version.metrics.get("rule") or {}
+        lines.append(
+            f"  {version.version}  {version.status:<8}  AUC {candidate.get('auc', float('nan')):.3f} "
+            f"(rule score {rule.get('auc', float('nan')):.3f})  trained as of {version.trained_as_of}"
+        )
+    scores = read_scores(connection, plan.end)
+    segments = read_segments(connection, plan.end).with_columns(pl.col("open_balance_minor").alias("balance_minor"))
+    bands = scores.group_by("risk_band").len().sort("risk_band")
+    scorer = str(scores["scorer"][0]) if scores.height else "nothing"
+    lines += ["", f"Risk on {plan.end} (scored by {scorer}):"]
+    lines.append("  customers per band: " + ", ".join(f"{b}: {n}" for b, n in bands.iter_rows()))
+    top = segment_summary(segments).sort("customers", descending=True).head(5)
+    lines.append("  largest segments (band / aging / value / channel), by customers:")
+    for row in top.iter_rows(named=True):
+        owed = format_money(row["balance_minor"], row["currency"])
+        lines.append(f"    {row['segment']:<40} {row['currency']}  {row['customers']:>5} customers  {owed}")
+    riskiest = (
+        scores.join(segments.select("customer_id", "balance_minor", "currency"), on="customer_id")
+        .with_columns(relative_exposure(pl.col("p_late"), pl.col("balance_minor"), pl.col("currency")).alias("at_risk"))
+        .sort("at_risk", descending=True)
+        .head(3)
+    )
+    lines.append("  most at risk (P(late) × balance, relative to the usual balance in its currency), and why:")
+    for row in riskiest.iter_rows(named=True):
+        why = "; ".join(json.loads(row["reasons"])) or "no single reason stands out"
+        owed = format_money(row["balance_minor"], row["currency"])
+        lines.append(f"    {row['customer_id']}  P(late) {row['p_late']:.0%}  owes {owed}: {why}")
     return lines
 
 
@@ -30,7 +71,17 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         counts = queries.row_counts(connection)
         reasons, _ = quarantine_overview(connection, reason=None, limit=0)
         open_now = queries.open_invoices(connection, plan.end)
-    lines = ["", "Dagster instance:", *_materialized(plan, ["customers", "invoices", "payments"]), "", "Ledger:"]
+        risk = _risk(plan, connection)
+    assets = [
+        "customers",
+        "invoices",
+        "payments",
+        "customer_features",
+        "risk_model",
+        "risk_scores",
+        "customer_segments",
+    ]
+    lines = ["", "Dagster instance:", *_materialized(plan, assets), "", "Ledger:"]
     lines += [f"  {table:<16} {count:>8}" for table, count in counts.items()]
     lines += ["", "Quarantined rows by reason (kept with their raw values, nothing lost):"]
     lines += [f"  {reason:<24} {count:>6}" for reason, count in reasons.items()] or ["  none"]
@@ -42,6 +93,7 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         aging_summary(open_now, plan.end).group_by("aging_bucket", maintain_order=True).agg(pl.col("invoices").sum())
     )
     lines.append("  aging: " + ", ".join(f"{b}: {n}" for b, n in aging.iter_rows()))
+    lines += risk
     lines += [
         "",
         "Open the Dagster UI on this instance:  make ui   (then http://127.0.0.1:3000)",

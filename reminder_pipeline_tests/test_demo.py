@@ -73,7 +73,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_the_demo_summarises_the_ledger(demo: tuple[Path, str]) -> None:
     workdir, output = demo
-    assert output.count("15 business days materialized") == 3
+    assert output.count("15 business days materialized") == 3, "customers, invoices, payments: every day"
+    assert output.count(" 7 business days materialized") == 3, "features, scores, segments: the last week"
+    assert "risk_model" in output
+    assert "scored by rule" in output, "fifteen days are too few to validate a model: the rule score stands in"
+    assert "customers per band" in output
     assert "Quarantined rows by reason" in output
     assert "invalid_currency" in output
     assert (workdir / "ledger.sqlite").exists()
@@ -102,9 +106,11 @@ def test_dagster_dev_displays_the_demo_materializations(demo: tuple[Path, str]) 
                 time.sleep(2)
         assert result is not None, "dagster dev did not answer within 180 s"
         nodes = {"/".join(n["key"]["path"]): n for n in result["data"]["assetsOrError"]["nodes"]}  # type: ignore[index]
-        for asset in ("customers", "invoices", "payments"):
+        expected = {"customers": 15, "invoices": 15, "payments": 15, "customer_features": 7, "risk_scores": 7}
+        for asset, days in {**expected, "customer_segments": 7}.items():
             partitions = {m["partition"] for m in nodes[asset]["assetMaterializations"]}
-            assert len(partitions) == 15, (asset, partitions)
+            assert len(partitions) == days, (asset, partitions)
+        assert nodes["risk_model"]["assetMaterializations"], "the model step ran (and warned: too little history)"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -33,6 +33,16 @@ MODEL_EXPLAINED_CUSTOMERS = 20_000
 money at risk; the others at risk get the rule score's reasons, which cost next to nothing."""
 
 
+def relative_exposure(p_late: pl.Expr, balance_minor: pl.Expr, currency: pl.Expr) -> pl.Expr:
+    """P(late) × balance in multiples of the median open balance in the same currency.
+
+    Amounts in different currencies cannot be compared without exchange rates; relative to what
+    is usual in each currency they can, well enough to decide whom to look at first.
+    """
+    usual = balance_minor.cast(pl.Float64).median().over(currency).clip(lower_bound=1.0)
+    return p_late * balance_minor.cast(pl.Float64) / usual
+
+
 def _explain(rows: pl.DataFrame, model: RiskModel | None) -> pl.DataFrame:
     names, contributions = (model.features, model.contributions(rows)) if model else _rule_contributions(rows)
     return rows.select("customer_id").with_columns(top_reasons(rows, names, contributions))
@@ -73,15 +83,17 @@ def score_day(
         ).alias("predicted_payment_date")
     )
     weight = pl.col("balance_minor").cast(pl.Float64).clip(lower_bound=1.0)
+    exposure = relative_exposure(pl.col("p_late"), pl.col("balance_minor"), pl.col("currency")).alias("exposure")
     customers = (
-        invoices.group_by("customer_id")
+        invoices.with_columns(exposure)
+        .group_by("customer_id")
         .agg(
             ((pl.col("p_late") * weight).sum() / weight.sum()).alias("p_late"),
             ((pl.col("expected_days_late") * weight).sum() / weight.sum()).alias("expected_days_late"),
             pl.len().alias("open_invoices"),
             pl.col("predicted_payment_date").max().alias("predicted_payment_date"),
             pl.col("invoice_id").sort_by("p_late", descending=True).first().alias("invoice_id"),
-            (pl.col("p_late") * pl.col("balance_minor")).sum().alias("money_at_risk"),
+            pl.col("exposure").sum().alias("money_at_risk"),
         )
         .with_columns(risk_band(pl.col("p_late"), bands).alias("risk_band"))
     )

@@ -101,3 +101,8 @@ def active_version(connection: Connection) -> ModelVersion | None:
         select(model_versions).where(model_versions.c.status == ACTIVE).order_by(model_versions.c.version_id.desc())
     ).first()
     return _version(row) if row is not None else None
+
+
+def list_versions(connection: Connection) -> list[ModelVersion]:
+    rows = connection.execute(select(model_versions).order_by(model_versions.c.version_id)).all()
+    return [_version(row) for row in rows]

@@ -79,3 +79,16 @@ def write_segments(connection: Connection, day: date, segments: pl.DataFrame, po
             pl.col("max_days_overdue").cast(pl.Int64),
         ),
     )
+
+
+def read_segments(connection: Connection, day: date) -> pl.DataFrame:
+    t = customer_segments
+    columns = {
+        "customer_id": pl.String(),
+        "segment": pl.String(),
+        "risk_band": pl.String(),
+        "currency": pl.String(),
+        "open_balance_minor": pl.Int64(),
+        "p_late": pl.Float64(),
+    }
+    return fetch(connection, select(*[t.c[c] for c in columns]).where(t.c.business_date == day), columns)

@@ -5,11 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
-from reminder_pipeline.defs.ingestion.automation import (
-    daily_ingest,
-    daily_ingest_schedule,
-    drop_folder_sensor,
-)
 from reminder_pipeline.defs.ingestion.checks import (
     customers_reachable,
     no_overpaid_invoices,
@@ -23,7 +18,4 @@ defs = dg.Definitions(
         no_overpaid_invoices,
         customers_reachable,
     ],
-    jobs=[daily_ingest],
-    schedules=[daily_ingest_schedule],
-    sensors=[drop_folder_sensor],
 )

@@ -177,6 +177,9 @@ def risk_model(
             dg.AssetCheckResult(
                 check_name=QUALITY_GATE,
                 passed=candidate.passed,
+                # Too little history to train and validate: nothing new to refuse, so warn without
+                # blocking; the scores keep using the version in use or the rule score.
+                severity=dg.AssetCheckSeverity.ERROR if candidate.model is not None else dg.AssetCheckSeverity.WARN,
                 metadata={"verdict": candidate.verdict, "version": version},
             )
         ],

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from sqlalchemy import insert
 
 from reminder_pipeline.core.canonical import Entity
-from reminder_pipeline.definitions import defs
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments, quarantine_rate_result
-from reminder_pipeline.defs.ingestion.automation import SETTLE_SECONDS_ENV, drop_folder_sensor
 from reminder_pipeline.defs.ingestion.checks import (
     customers_reachable,
     no_overpaid_invoices,
@@ -105,51 +100,6 @@ def test_a_broken_feed_blocks_everything_downstream(sqlite_url: str, tmp_path: P
     assert _checks(result)["invoices.quarantine_rate_acceptable"] is False
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "payments" not in materialized
-
-
-def test_the_sensor_requests_each_changed_day_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SETTLE_SECONDS_ENV, "0")
-    root = _drop(tmp_path / "drop")
-    source = DropFolderSource(root=str(root))
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"billing_source": source})
-        first = drop_folder_sensor(context)
-        assert sorted(r.partition_key for r in first.run_requests) == [D1, D2]
-        again = drop_folder_sensor(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"billing_source": source})
-        )
-        assert again.run_requests == []
-        write_csv(
-            root / D2 / "payments.csv", "payment_id,invoice_id,amount,currency,paid_date\nP9,I0,1.00,EUR,2026-03-03"
-        )
-        changed = drop_folder_sensor(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"billing_source": source})
-        )
-        assert [r.partition_key for r in changed.run_requests] == [D2]
-
-
-@pytest.mark.parametrize("name", ["daily_ingest"])
-def test_the_job_and_its_schedule_are_defined(name: str) -> None:
-    assert defs.resolve_job_def(name).name == name
-    schedule = defs.resolve_schedule_def(f"{name}_schedule")
-    assert schedule.cron_schedule == "0 6 * * *"
-
-
-def test_the_sensor_waits_until_a_day_folder_has_settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(SETTLE_SECONDS_ENV, raising=False)
-    root = _drop(tmp_path / "drop")
-    source = DropFolderSource(root=str(root))
-    with dg.instance_for_test() as instance:
-        fresh = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"billing_source": source}))
-        assert fresh.run_requests == []
-        assert fresh.cursor == "{}"
-        two_minutes_ago = time.time() - 120
-        for path in (root / D1).iterdir():
-            os.utime(path, (two_minutes_ago, two_minutes_ago))
-        settled = drop_folder_sensor(
-            dg.build_sensor_context(instance=instance, cursor=fresh.cursor, resources={"billing_source": source})
-        )
-    assert [r.partition_key for r in settled.run_requests] == [D1]
 
 
 def _report(day: date, rows_in: int, quarantined: int) -> IngestReport:

@@ -142,3 +142,18 @@ def test_without_a_usable_model_the_rule_score_takes_over_and_says_so(workdir: P
     metadata = _metadata(scored, "risk_scores")
     assert metadata["scorer"] == "rule"
     assert ("corrupt" if damage == "corrupt" else "no model") in metadata["fallback_reason"]
+
+
+def test_too_little_history_warns_instead_of_blocking(workdir: Path) -> None:
+    with dg.instance_for_test() as instance:
+        early = dg.materialize(
+            [risk_model],
+            instance=instance,
+            resources=_resources(workdir),
+            run_config={"ops": {"risk_model": {"config": {"as_of": (START + timedelta(days=20)).isoformat()}}}},
+        )
+    assert early.success
+    [gate] = early.get_asset_check_evaluations()
+    assert not gate.passed
+    assert gate.severity == dg.AssetCheckSeverity.WARN
+    assert "validation invoices" in str(gate.metadata["verdict"].value)

@@ -1,4 +1,9 @@
-"""When ingestion runs: a daily schedule, and a sensor that reacts to files landing in the drop folder."""
+"""The daily run: every business-day asset in one run, started by a schedule or by files landing.
+
+Ingestion, features, risk scores and segments of a day run together, so a file that arrives late
+also refreshes that day's scores and segments. Days missed during an outage are caught up by a
+backfill over the missed range (one run, see README).
+"""
 
 import json
 import os
@@ -9,6 +14,7 @@ import dagster as dg
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.ingestion.partitions import business_days
 from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
+from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 
 MAX_RUNS_PER_TICK = 10
 SETTLE_SECONDS_ENV = "REMINDERS_DROP_SETTLE_SECONDS"
@@ -21,17 +27,19 @@ def settle_seconds() -> float:
     return float(os.environ.get(SETTLE_SECONDS_ENV) or DEFAULT_SETTLE_SECONDS)
 
 
-daily_ingest = dg.define_asset_job(
-    "daily_ingest",
-    selection=dg.AssetSelection.assets(customers, invoices, payments),
-    description="Ingest one business day of customers, invoices and payments into the ledger.",
+daily_run = dg.define_asset_job(
+    "daily_run",
+    selection=dg.AssetSelection.assets(
+        customers, invoices, payments, customer_features, risk_scores, customer_segments
+    ),
+    description="One business day: ingest billing data, compute features, score risk, segment customers.",
 )
 
-daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
-    daily_ingest,
+daily_run_schedule = dg.build_schedule_from_partitioned_job(
+    daily_run,
     hour_of_day=6,
-    description="Ingest the day's billing data at 06:00 business time. Days missed during an outage are "
-    "picked up by the drop-folder sensor or a backfill, not by this schedule.",
+    description="The day's run at 06:00 business time. Days missed during an outage are caught up by the "
+    "drop-folder sensor or a backfill, not by this schedule.",
 )
 
 
@@ -48,9 +56,9 @@ def _fingerprint(source: DropFolderSource, settled_before: float) -> dict[str, s
 
 
 @dg.sensor(
-    job=daily_ingest,
+    job=daily_run,
     minimum_interval_seconds=60,
-    description="Starts an ingest run for each business day whose drop folder gained or changed files, once "
+    description="Starts the daily run for each business day whose drop folder gained or changed files, once "
     f"they have not changed for {SETTLE_SECONDS_ENV} seconds (default {DEFAULT_SETTLE_SECONDS:.0f}).",
 )
 def drop_folder_sensor(context: dg.SensorEvaluationContext, billing_source: BillingSourceResource) -> dg.SensorResult:

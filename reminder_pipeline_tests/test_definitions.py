@@ -1,0 +1,23 @@
+"""The code location exposes every capability built so far."""
+
+from __future__ import annotations
+
+from reminder_pipeline.definitions import defs
+
+
+def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
+    repository = defs.get_repository_def()
+    assets = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    assert assets == {
+        "customers",
+        "invoices",
+        "payments",
+        "customer_features",
+        "risk_model",
+        "risk_scores",
+        "customer_segments",
+    }
+    assert {"daily_run", "train_risk_model"} <= {job.name for job in repository.get_all_jobs()}
+    assert {s.name for s in repository.schedule_defs} == {"daily_run_schedule", "weekly_risk_model_retrain"}
+    assert {s.name for s in repository.sensor_defs} == {"drop_folder_sensor"}
+    assert set(defs.resources) >= {"ledger", "billing_source", "feature_store", "policy"}  # type: ignore[arg-type]
