@@ -17,7 +17,7 @@ help:
 	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
 	@echo "make ui     open the Dagster UI on the demo instance (after make demo)"
 	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
-	@echo "make bench  run the benchmarks (about 10 minutes) and write benchmarks/results/"
+	@echo "make bench  run the benchmarks (about 15 minutes) and write benchmarks/results/"
 
 # uv into .tools/: a venv of its own, or, where python3 -m venv is missing (Debian/Ubuntu without
 # python3-venv), pip's user install (with --break-system-packages where the system pip refuses),
@@ -65,6 +65,7 @@ ui: setup
 bench: setup
 	$(RUN) python -m benchmarks.ingest --invoices 1000000
 	$(RUN) python -m benchmarks.daily_run --customers 200000
+	$(RUN) python -m benchmarks.render --messages 1000000
 
 clean:
 	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,11 @@
-"""Benchmark: the risk part of a daily run on generated data, and how well it recovers the behaviours.
+"""Benchmark: the compute of a daily run on generated data, and how well the model recovers the behaviours.
 
 The data is generated in a separate process so that the peak memory measured is the pipeline's.
 Timed stages: building the history frames, training a candidate model (features of every
 training invoice included), features of the invoices open on the day, scoring them, segmenting
-the customers. Reported: validation AUC and calibration, and predicted against observed late
-share per latent behaviour. Results go to benchmarks/results/daily_run.{json,md}.
+the customers, planning the day's reminders (one decision per customer with open invoices) and
+writing every message planned. Reported: validation AUC and calibration, and predicted against
+observed late share per latent behaviour. Results go to benchmarks/results/daily_run.{json,md}.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,14 +71,57 @@ def load(work: Path) -> tuple[History, pl.DataFrame]:
     stamp = pl.lit(DAY).cast(pl.Datetime("us", "UTC"))
     contacts = customers.select(
         "customer_id",
+        "name",
         "email",
         "phone",
+        "country",
+        "time_zone",
+        "locale",
         "preferred_channel",
         pl.when(pl.col("email_opt_out")).then(stamp).alias("email_opt_out_at"),
         pl.when(pl.col("sms_opt_out")).then(stamp).alias("sms_opt_out_at"),
         "sms_consent",
     )
     return history, contacts
+
+
+def _plan(history: History, features: pl.DataFrame, contacts: pl.DataFrame, segments: pl.DataFrame, policy: Any) -> Any:
+    """The day's decisions from an empty outbox: every customer whose step is due gets one (the most work)."""
+    from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PlanInputs, plan_day
+
+    open_disputes = history.disputes.filter(pl.col("opened_on") <= DAY).select("invoice_id")
+    inputs = PlanInputs(
+        day=DAY,
+        now=datetime.combine(DAY, clock(6), tzinfo=UTC),
+        open_invoices=features.select("invoice_id", "customer_id", "due_date", "currency", "balance_minor"),
+        disputed=open_disputes,
+        promises=history.promises,
+        customers=contacts.drop("name"),
+        segments=segments.select("customer_id", "risk_band", "aging_bucket", "value_tier", "channel"),
+        outbox=pl.DataFrame(schema=OUTBOX_SCHEMA),
+    )
+    return plan_day(inputs, policy, "UTC")
+
+
+def _render(plan: Any, features: pl.DataFrame, contacts: pl.DataFrame, policy: Any) -> pl.DataFrame:
+    """Every message the plan sends, written as the rendering asset does."""
+    from reminder_pipeline.core.rendering.links import LinkSigner
+    from reminder_pipeline.core.rendering.render import RenderContext, render_messages
+    from reminder_pipeline.core.rendering.templates import Templates
+
+    rows = plan.outbox.filter(pl.col("channel") != "collector").with_row_index("outbox_id", offset=1)
+    messages = rows.select("outbox_id", "customer_id", "ladder", "step", "tone", "channel", "send_on", "currency").join(
+        contacts.select("customer_id", "name", "email", "phone", "locale"), on="customer_id", how="left"
+    )
+    lines = (
+        rows.select(pl.col("outbox_id").cast(pl.Int64), pl.col("invoice_ids").alias("invoice_id"))
+        .explode("invoice_id")
+        .join(features.select("invoice_id", "due_date", "amount_minor", "balance_minor"), on="invoice_id")
+    )
+    context = RenderContext(
+        policy, Templates(), LinkSigner("benchmark-secret-not-a-real-one"), datetime.combine(DAY, clock(6), tzinfo=UTC)
+    )
+    return render_messages(messages.with_columns(pl.col("outbox_id").cast(pl.Int64)), lines, context)
 
 
 def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
@@ -106,6 +151,8 @@ def run(work: Path) -> dict[str, Any]:
         "segment",
         lambda: segment_customers(scored.customers, features, contacts, policy.segmentation, DAY),
     )
+    plan = _timed(timings, "plan_reminders", lambda: _plan(history, features, contacts, segments, policy))
+    messages = _timed(timings, "render_messages", lambda: _render(plan, features, contacts, policy))
     truth = pl.read_parquet(work / "truth.parquet").select("customer_id", "behaviour")
     by_behaviour = (
         candidate.validation.join(truth, on="customer_id")
@@ -127,10 +174,14 @@ def run(work: Path) -> dict[str, Any]:
         "validation_invoices": candidate.n_validation,
         "open_invoices_scored": features.height,
         "customers_segmented": segments.height,
+        "decisions": plan.decisions.height,
+        "decisions_by_outcome": dict(plan.decisions.group_by("decision").len().sort("decision").iter_rows()),
+        "messages_rendered": messages.height,
         "timings_s": timings,
         "training_plus_scoring_s": round(
             timings["train_model"] + timings["features_of_the_day"] + timings["score"] + timings["segment"], 1
         ),
+        "plan_plus_messages_s": round(timings["plan_reminders"] + timings["render_messages"], 1),
         "validation": {k: round(v, 4) for k, v in metrics.items()},
         "rule_validation": {k: round(v, 4) for k, v in (candidate.metrics["rule"] or {}).items()},
         "gate": candidate.verdict,
@@ -142,7 +193,7 @@ def run(work: Path) -> dict[str, Any]:
 
 def _markdown(result: dict[str, Any]) -> str:
     lines = [
-        f"# Daily-run benchmark (risk): {result['customers']:,} customers, {result['invoices']:,} invoices",
+        f"# Daily-run benchmark: {result['customers']:,} customers, {result['invoices']:,} invoices",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         "Command: `make bench` (`python -m benchmarks.daily_run`).",
@@ -151,10 +202,12 @@ def _markdown(result: dict[str, Any]) -> str:
         "|---|---|",
         *[f"| {stage} | {seconds} |" for stage, seconds in result["timings_s"].items()],
         f"| **training + scoring** | **{result['training_plus_scoring_s']}** |",
+        f"| **plan + messages** | **{result['plan_plus_messages_s']}** |",
         "",
         f"Peak memory: {result['peak_memory_mib']} MiB. Fit on {result['fit_invoices']:,} invoices, validated on "
         f"{result['validation_invoices']:,} due in the last 60 days; {result['open_invoices_scored']:,} open invoices "
-        f"scored, {result['customers_segmented']:,} customers segmented.",
+        f"scored, {result['customers_segmented']:,} customers segmented, {result['decisions']:,} reminder decisions "
+        f"({result['decisions_by_outcome']}), {result['messages_rendered']:,} messages written.",
         "",
         f"Validation: AUC {result['validation'].get('auc')}, PR-AUC {result['validation'].get('pr_auc')}, "
         f"Brier {result['validation'].get('brier')} (rule score: AUC {result['rule_validation'].get('auc')}, "

@@ -141,6 +141,61 @@ def evaluate(history_path: Path, mapping_path: Path | None, split_date: Any, exc
     _emit(result, as_json, text)
 
 
+@main.command()
+@click.option("--locale", default="en_GB", show_default=True, help="The customer's locale, e.g. de_DE, fr_CA.")
+@click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
+@click.option("--ladder", default="standard", show_default=True)
+@click.option("--step", default="reminder", show_default=True)
+@click.option("--invoices", default=2, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--policy", "policy_path", type=click.Path(path_type=Path), help="Policy file (default: the shipped one)."
+)
+@click.option("--templates", "templates_path", type=click.Path(path_type=Path), help="Templates folder.")
+@click.option("--html", is_flag=True, help="Also print the HTML body of an email.")
+def preview(
+    locale: str,
+    channel: str,
+    ladder: str,
+    step: str,
+    invoices: int,
+    policy_path: Path | None,
+    templates_path: Path | None,
+    html: bool,
+) -> None:
+    """Write one example message with fictional data, as a customer would receive it (nothing is stored)."""
+    from datetime import UTC, datetime
+
+    from babel import UnknownLocaleError
+
+    from reminder_pipeline.core.policy.config import load_policy
+    from reminder_pipeline.core.rendering.links import LinkSigner
+    from reminder_pipeline.core.rendering.preview import PreviewError, example_message
+    from reminder_pipeline.core.rendering.render import RenderContext, render_messages
+    from reminder_pipeline.core.rendering.templates import TEMPLATES, TemplateProblem, Templates
+
+    try:
+        policy = load_policy(policy_path)
+        now = datetime.now(UTC)
+        messages, lines = example_message(
+            policy, locale=locale, channel=channel, ladder=ladder, step=step, invoices=invoices, today=now.date()
+        )
+        context = RenderContext(policy, Templates(templates_path or TEMPLATES), LinkSigner("preview-only-" * 2), now)
+        row = render_messages(messages, lines, context).row(0, named=True)
+    except (ConfigError, PreviewError, TemplateProblem, UnknownLocaleError, ValueError) as exc:
+        _fail(str(exc), as_json=False)
+        return
+    header = f"[{row['template']}, written for {row['locale']}]"
+    if channel == "sms":
+        header += f" {row['sms_encoding']}, {row['sms_segments']} part(s), {len(row['body_text'])} characters"
+    parts = [header]
+    if row["subject"]:
+        parts.append(f"Subject: {row['subject']}")
+    parts.append(row["body_text"])
+    if html and row["body_html"]:
+        parts += ["", row["body_html"]]
+    click.echo("\n\n".join(parts))
+
+
 @main.group()
 def db() -> None:
     """The ledger database."""
@@ -190,10 +245,10 @@ def quarantine(db_url: str | None, reason: str | None, limit: int, as_json: bool
 @click.option("--seed", default=7, show_default=True)
 def demo(workdir: Path, invoices: int, days: int, seed: int) -> None:
     """Run the whole product on generated data in WORKDIR and print a summary."""
-    from reminder_pipeline.demo import DemoPlan, run
+    from reminder_pipeline.demo import DemoPlan, last_weekday, run
     from reminder_pipeline.demo_summary import summary_lines
 
-    plan = DemoPlan(workdir.resolve(), invoices, days, seed, date.today())
+    plan = DemoPlan(workdir.resolve(), invoices, days, seed, last_weekday(date.today()))
     try:
         run(plan, click.echo)
     except RuntimeError as exc:

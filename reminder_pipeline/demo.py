@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -20,12 +21,23 @@ from typing import Any
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.demo.generator import generate_demo_data
+from reminder_pipeline.defs.reminders.resources import LINK_SECRET_ENV
 from reminder_pipeline.demo_files import write_drop_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INGESTION_ASSETS = "customers,invoices,payments"
 RISK_ASSETS = "customer_features,risk_scores,customer_segments"
+REMINDER_ASSETS = "reminder_plan,rendered_messages"
 SCORED_DAYS = 7
+MORNING_RUN = "06:00"
+"""The demo plans each of its last days as the 06:00 schedule would have on that morning."""
+
+
+def last_weekday(day: date) -> date:
+    """The demo ends on a weekday, so that its last morning has reminders to show."""
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,16 @@ class DemoPlan:
     def ledger_url(self) -> str:
         return f"sqlite:///{self.workdir / 'ledger.sqlite'}"
 
+    @property
+    def link_secret(self) -> str:
+        """The demo's own secret for signing links, made once per demo folder (never a value in the repo)."""
+        path = self.workdir / "link.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def variables(self) -> dict[str, str]:
         """What a process needs to see this demo's instance, ledger and drop folder, and nothing else.
 
@@ -75,6 +97,7 @@ class DemoPlan:
             settings.DROP_DIR_ENV: str(self.drop),
             settings.PARTITIONS_START_ENV: self.start.isoformat(),
             settings.SOURCE_CONFIG_ENV: "",
+            LINK_SECRET_ENV: self.link_secret,
         }
 
     def environment(self) -> dict[str, str]:
@@ -128,11 +151,21 @@ def run(plan: DemoPlan, say: Callable[[str], None]) -> None:
     say(f"generating about {plan.invoices} invoices over {plan.days} days ({plan.start} .. {plan.end})")
     files = prepare(plan)
     say(f"wrote {len(files)} daily drop files to {plan.drop}")
-    say("1/3 ingesting customers, invoices and payments of every business day in one backfill run ...")
+    say("1/4 ingesting customers, invoices and payments of every business day in one backfill run ...")
     materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
-    say(f"2/3 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
+    say(f"2/4 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
     materialize(
         plan, "risk_model", config={"ops": {"risk_model": {"config": {"as_of": plan.trained_as_of.isoformat()}}}}
     )
-    say(f"3/3 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
+    say(f"3/4 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
     materialize(plan, RISK_ASSETS, (plan.scored_from, plan.end))
+    say(f"4/4 reminder plans and messages for {plan.scored_from} .. {plan.end}, each day as of {MORNING_RUN} ...")
+    clock = {"config": {"run_at_local_time": MORNING_RUN}}
+    day = plan.scored_from
+    while day <= plan.end:
+        # one run per day, in order, as the daily schedule would: a day's messages are written before the
+        # next morning's plan expires whatever of them was not sent (nothing sends yet)
+        materialize(
+            plan, REMINDER_ASSETS, (day, day), config={"ops": {"reminder_plan": clock, "rendered_messages": clock}}
+        )
+        day += timedelta(days=1)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 
 import dagster as dg
 import polars as pl
 from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import format_money
+from reminder_pipeline.core.privacy import mask_name
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
-from reminder_pipeline.demo import DemoPlan
+from reminder_pipeline.demo import MORNING_RUN, DemoPlan
 from reminder_pipeline.ledger import queries
 from reminder_pipeline.ledger.models import list_versions
 from reminder_pipeline.ledger.quarantine import quarantine_overview
+from reminder_pipeline.ledger.reminders import contacts, latest_decisions, messages_of_day, outbox_by_status
 from reminder_pipeline.ledger.risk_results import read_scores, read_segments
 from reminder_pipeline.ledger.store import Ledger
 
@@ -66,12 +69,48 @@ def _risk(plan: DemoPlan, connection: Connection) -> list[str]:
     return lines
 
 
+def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
+    day = plan.end
+    decisions = latest_decisions(connection, day)
+    outcome = dict(decisions["decision"].value_counts().iter_rows())
+    lines = ["", f"Reminders on {day} (planned as of {MORNING_RUN} that morning, one decision per customer):"]
+    lines.append(
+        f"  {decisions.height} customers decided: {outcome.get('send', 0)} to send, "
+        f"{outcome.get('handoff', 0)} handed to a collector, {outcome.get('skip', 0)} skipped"
+    )
+    sent = decisions.filter(pl.col("decision") == "send").group_by("step", "channel").len().sort("len", descending=True)
+    lines.append("  to send, by step and channel: " + ", ".join(f"{s} by {c}: {n}" for s, c, n in sent.iter_rows()))
+    skipped = decisions.filter(pl.col("decision") == "skip").group_by("reason").len().sort("len", descending=True)
+    lines.append("  skipped because: " + ", ".join(f"{r}: {n}" for r, n in skipped.iter_rows()))
+    lines.append(
+        "  outbox (every day so far): "
+        + ", ".join(f"{status}: {n}" for status, n in sorted(outbox_by_status(connection).items()))
+    )
+    messages = messages_of_day(connection, day)
+    rendered = messages.filter(pl.col("status") == "rendered")
+    states = ", ".join(f"{s}: {n}" for s, n in messages.group_by("status").len().sort("status").iter_rows())
+    lines.append(f"  messages written for {day}: {messages.height} ({states or 'none'}); sending arrives next")
+    for channel in ("email", "sms"):
+        sample = rendered.filter(pl.col("channel") == channel).head(1)
+        for row in sample.iter_rows(named=True):
+            lines += ["", f"  One {channel} as written ({row['template']}; payment link token shortened):"]
+            text = re.sub(r"(https://\S+/)[\w.-]{20,}", r"\1…", row["body_text"])
+            name = contacts(connection, pl.Series([row["customer_id"]]))["name"][0]
+            if name:
+                text = text.replace(name, pl.select(mask_name(pl.lit(name))).item())
+            if row["subject"]:
+                text = f"Subject: {row['subject']}\n\n{text}"
+            lines += [f"    | {line}" for line in text.splitlines()]
+    return lines
+
+
 def summary_lines(plan: DemoPlan) -> list[str]:
     with Ledger(plan.ledger_url) as ledger, ledger.begin() as connection:
         counts = queries.row_counts(connection)
         reasons, _ = quarantine_overview(connection, reason=None, limit=0)
         open_now = queries.open_invoices(connection, plan.end)
         risk = _risk(plan, connection)
+        reminders = _reminders(plan, connection)
     assets = [
         "customers",
         "invoices",
@@ -80,6 +119,8 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         "risk_model",
         "risk_scores",
         "customer_segments",
+        "reminder_plan",
+        "rendered_messages",
     ]
     lines = ["", "Dagster instance:", *_materialized(plan, assets), "", "Ledger:"]
     lines += [f"  {table:<16} {count:>8}" for table, count in counts.items()]
@@ -94,6 +135,7 @@ def summary_lines(plan: DemoPlan) -> list[str]:
     )
     lines.append("  aging: " + ", ".join(f"{b}: {n}" for b, n in aging.iter_rows()))
     lines += risk
+    lines += reminders
     lines += [
         "",
         "Open the Dagster UI on this instance:  make ui   (then http://127.0.0.1:3000)",

@@ -117,7 +117,7 @@ def test_evaluate_on_the_ibm_sample_prints_the_metrics(ibm_csv: Path, ibm_mappin
     report = json.loads(result.stdout)
     assert {"auc", "pr_auc", "brier", "n_train", "n_test", "base_rate"} <= set(report)
     assert (report["n_train"], report["n_test"]) == (1930, 536)
-    assert report["auc"] > 0.86
+    assert report["auc"] >= 0.87
     assert report["excluded"] == ["disputed"]
 
 
@@ -148,6 +148,94 @@ def test_evaluate_works_on_another_history_through_its_mapping(tmp_path: Path) -
     report = json.loads(result.stdout)
     assert report["rows_quarantined"] == {}
     assert report["auc"] > 0.8
+
+
+def _ibm_reshaped(ibm_csv: Path, directory: Path) -> list[tuple[Path, Path]]:
+    """The IBM sample as two other systems might export it, each with the mapping it needs.
+
+    A German-style CSV (own column names, ``;``, day-first dates, decimal commas, Ja/Nein) and a
+    Parquet file with native dates, numbers and booleans; rows shuffled in both.
+    """
+    raw = pl.read_csv(ibm_csv, infer_schema=False)
+
+    def day_first(column: str) -> pl.Expr:
+        return pl.col(column).str.to_date("%m/%d/%Y").dt.strftime("%d.%m.%Y")
+
+    csv = directory / "Offene_Posten.csv"
+    raw.select(
+        pl.col("invoiceNumber").alias("Rechnungsnr"),
+        pl.col("customerID").alias("Kunde"),
+        pl.col("countryCode").alias("Land"),
+        day_first("PaperlessDate").alias("Papierlos seit"),
+        day_first("InvoiceDate").alias("Rechnungsdatum"),
+        day_first("DueDate").alias("Fällig am"),
+        pl.col("InvoiceAmount").str.replace(".", ",", literal=True).alias("Betrag"),
+        pl.when(pl.col("Disputed") == "Yes").then(pl.lit("Ja")).otherwise(pl.lit("Nein")).alias("Strittig"),
+        day_first("SettledDate").alias("Bezahlt am"),
+        pl.col("PaperlessBill").alias("Versand"),
+        pl.col("DaysToSettle").alias("Tage bis Zahlung"),
+        pl.col("DaysLate").alias("Tage verspätet"),
+    ).sample(fraction=1.0, shuffle=True, seed=1).write_csv(csv, separator=";")
+    csv_mapping = directory / "offene_posten.yaml"
+    csv_mapping.write_text(
+        "delimiter: ';'\n"
+        "columns: {invoice_id: Rechnungsnr, customer_id: Kunde, issue_date: Rechnungsdatum, due_date: Fällig am,\n"
+        "          amount: Betrag, paid_date: Bezahlt am, disputed: Strittig}\n"
+        "constants: {currency: USD}\n"
+        "drop: [Versand, Tage bis Zahlung, Tage verspätet]\n"
+        "format: {date_format: '%d.%m.%Y', decimal_separator: ',', true_values: [Ja], false_values: [Nein]}\n"
+        "customers:\n"
+        "  columns: {paperless_since: Papierlos seit, region: Land}\n",
+        encoding="utf-8",
+    )
+
+    def native_date(column: str) -> pl.Expr:
+        return pl.col(column).str.to_date("%m/%d/%Y")
+
+    parquet = directory / "receivables.parquet"
+    raw.select(
+        pl.col("invoiceNumber").alias("invoice_no"),
+        pl.col("customerID").alias("account"),
+        pl.col("countryCode").cast(pl.Int64).alias("country"),
+        native_date("PaperlessDate").alias("paperless_from"),
+        native_date("InvoiceDate").alias("invoiced"),
+        native_date("DueDate").alias("due"),
+        pl.col("InvoiceAmount").cast(pl.Float64).alias("amount_usd"),
+        (pl.col("Disputed") == "Yes").alias("in_dispute"),
+        native_date("SettledDate").alias("settled"),
+        pl.col("DaysLate").cast(pl.Int64).alias("days_late"),
+    ).sample(fraction=1.0, shuffle=True, seed=2).write_parquet(parquet)
+    parquet_mapping = directory / "receivables.yaml"
+    parquet_mapping.write_text(
+        "columns: {invoice_id: invoice_no, customer_id: account, issue_date: invoiced, due_date: due,\n"
+        "          amount: amount_usd, paid_date: settled, disputed: in_dispute}\n"
+        "constants: {currency: USD}\n"
+        "drop: [days_late]\n"
+        "customers:\n"
+        "  columns: {paperless_since: paperless_from, region: country}\n",
+        encoding="utf-8",
+    )
+    return [(csv, csv_mapping), (parquet, parquet_mapping)]
+
+
+@pytest.mark.parametrize("exclude", ["disputed", ""])
+def test_evaluate_gives_the_same_figures_on_the_ibm_sample_in_another_shape(
+    tmp_path: Path, ibm_csv: Path, ibm_mapping: Path, exclude: str
+) -> None:
+    """Issue 3: another real history needs a mapping, not code. The IBM invoices re-exported under other
+    names, separators, date and number formats, row orders and as Parquet evaluate to the same figures."""
+
+    def evaluate(history: Path, mapping: Path) -> dict[str, object]:
+        args = ["--history", str(history), "--mapping", str(mapping), "--split-date", "2013-07-01"]
+        result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", exclude, "--json"])
+        assert result.exit_code == 0, result.output
+        report: dict[str, object] = json.loads(result.stdout)
+        return report
+
+    original = evaluate(ibm_csv, ibm_mapping)
+    assert (original["rows_used"], original["rows_quarantined"]) == (2466, {})
+    for history, mapping in _ibm_reshaped(ibm_csv, tmp_path):
+        assert evaluate(history, mapping) == original, history.name
 
 
 def test_evaluate_refuses_an_unknown_exclusion(ibm_csv: Path, ibm_mapping: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dagster as dg
+
 from reminder_pipeline.definitions import defs
 
 
@@ -16,8 +18,16 @@ def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
         "risk_model",
         "risk_scores",
         "customer_segments",
+        "reminder_plan",
+        "rendered_messages",
     }
     assert {"daily_run", "train_risk_model"} <= {job.name for job in repository.get_all_jobs()}
     assert {s.name for s in repository.schedule_defs} == {"daily_run_schedule", "weekly_risk_model_retrain"}
     assert {s.name for s in repository.sensor_defs} == {"drop_folder_sensor"}
-    assert set(defs.resources) >= {"ledger", "billing_source", "feature_store", "policy"}  # type: ignore[arg-type]
+    assert set(defs.resources) >= {"ledger", "billing_source", "feature_store", "policy", "templates", "links"}  # type: ignore[arg-type]
+
+
+def test_the_link_secret_comes_from_the_environment_only() -> None:
+    links = defs.resources["links"]  # type: ignore[index]
+    assert isinstance(links.secret, dg.EnvVar)
+    assert links.secret.env_var_name == "REMINDERS_LINK_SECRET"

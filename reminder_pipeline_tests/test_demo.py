@@ -74,12 +74,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_the_demo_summarises_the_ledger(demo: tuple[Path, str]) -> None:
     workdir, output = demo
     assert output.count("15 business days materialized") == 3, "customers, invoices, payments: every day"
-    assert output.count(" 7 business days materialized") == 3, "features, scores, segments: the last week"
+    assert output.count(" 7 business days materialized") == 5, "features, scores, segments, plan, messages: a week"
     assert "risk_model" in output
     assert "scored by rule" in output, "fifteen days are too few to validate a model: the rule score stands in"
     assert "customers per band" in output
     assert "Quarantined rows by reason" in output
     assert "invalid_currency" in output
+    assert "one decision per customer" in output
+    assert "skipped because: " in output
+    assert "messages written for" in output
     assert (workdir / "ledger.sqlite").exists()
     assert "DAGSTER_HOME" in _env_file(workdir / "demo.env")
 
@@ -107,7 +110,8 @@ def test_dagster_dev_displays_the_demo_materializations(demo: tuple[Path, str]) 
         assert result is not None, "dagster dev did not answer within 180 s"
         nodes = {"/".join(n["key"]["path"]): n for n in result["data"]["assetsOrError"]["nodes"]}  # type: ignore[index]
         expected = {"customers": 15, "invoices": 15, "payments": 15, "customer_features": 7, "risk_scores": 7}
-        for asset, days in {**expected, "customer_segments": 7}.items():
+        week = {"customer_segments": 7, "reminder_plan": 7, "rendered_messages": 7}
+        for asset, days in {**expected, **week}.items():
             partitions = {m["partition"] for m in nodes[asset]["assetMaterializations"]}
             assert len(partitions) == days, (asset, partitions)
         assert nodes["risk_model"]["assetMaterializations"], "the model step ran (and warned: too little history)"

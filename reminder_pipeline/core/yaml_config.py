@@ -58,10 +58,23 @@ def parse_yaml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
         raise ConfigError("\n".join(problems)) from None
 
 
-def load_yaml_model(path: Path | str, model: type[ModelT]) -> ModelT:
-    path = Path(path)
+def read_config_text(path: Path | str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    return parse_yaml_model(text, model, source=str(path))
+
+
+def load_yaml_model(path: Path | str, model: type[ModelT]) -> ModelT:
+    return parse_yaml_model(read_config_text(path), model, source=str(path))
+
+
+def located_problems(text: str, problems: Sequence[tuple[Sequence[int | str], str]], *, source: str) -> ConfigError:
+    """One error naming the line and field of each ``(path, message)`` found after parsing."""
+    tree = yaml.compose(text)
+    lines = []
+    for loc, message in problems:
+        line = _line_of(tree, loc)
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        lines.append(f"{source}: {f'line {line}, ' if line else ''}field '{field}': {message}")
+    return ConfigError("\n".join(lines))

@@ -65,6 +65,7 @@ TABLES = {
     Entity.PAYMENTS: schema.payments,
 }
 SOURCE_LENGTH = schema.text_limits(schema.quarantine)["source"]
+NUL = "\x00"
 
 
 def fit_source(source: str) -> str:
@@ -91,6 +92,10 @@ def _raw_json(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
 
 
 def _split_bad_encoding(frame: pl.DataFrame) -> ValidationResult:
+    """Rows with undecodable bytes, or with NUL characters (PostgreSQL cannot store them in text), are quarantined.
+
+    Done here rather than in the file reader, so rows from Parquet and SQL sources are checked too.
+    """
     text_columns = [c for c, t in frame.schema.items() if t == pl.String]
     if not text_columns:
         return split_on_problems(frame, [])
@@ -101,7 +106,12 @@ def _split_bad_encoding(frame: pl.DataFrame) -> ValidationResult:
                 pl.any_horizontal(pl.col(text_columns).str.contains(REPLACEMENT_CHARACTER, literal=True)),
                 Reason.INVALID_ENCODING,
                 "the row holds bytes that are not valid in the file's encoding",
-            )
+            ),
+            check(
+                pl.any_horizontal(pl.col(text_columns).str.contains(NUL, literal=True)),
+                Reason.INVALID_ENCODING,
+                "the row holds a NUL character, which is not text",
+            ),
         ],
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import polars as pl
-from sqlalchemy import Column, Connection, MetaData, Table, func, select
+from sqlalchemy import Column, Connection, MetaData, Table, bindparam, func, select, text
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.type_api import TypeEngine
 
@@ -146,6 +146,42 @@ def upsert(
     return int(result.rowcount)
 
 
+def update_from(
+    connection: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    only_if: tuple[str, Sequence[str]] | None = None,
+    touch: bool = True,
+) -> int:
+    """Set the frame's other columns on the rows whose ``key`` it names (UPDATE ... FROM a staged table).
+
+    ``only_if=(column, values)`` leaves rows alone whose ``column`` holds none of ``values`` (bound
+    as parameters): a row another process moved on in the meantime keeps its state.
+    """
+    if frame.is_empty():
+        return 0
+    staged = stage(connection, frame, table)
+    assignments = [f'"{c}" = "{staged.name}"."{c}"' for c in frame.columns if c != key]
+    if touch and "updated_at" in table.c:
+        assignments.append('"updated_at" = CURRENT_TIMESTAMP')
+    sql = (
+        f'UPDATE "{table.name}" SET {", ".join(assignments)} FROM "{staged.name}" '
+        f'WHERE "{table.name}"."{key}" = "{staged.name}"."{key}"'
+    )
+    parameters: dict[str, list[str]] = {}
+    statement = text(sql)
+    if only_if is not None:
+        statement = text(f'{sql} AND "{table.name}"."{only_if[0]}" IN :allowed').bindparams(
+            bindparam("allowed", expanding=True)
+        )
+        parameters["allowed"] = list(only_if[1])
+    result = connection.execute(statement, parameters)
+    staged.drop(connection)
+    return int(result.rowcount)
+
+
 def insert(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
     return upsert(
         connection,
@@ -174,6 +210,11 @@ def fetch_by_keys(
     rows = connection.execute(query).all()
     staged.drop(connection)
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def json_array(values: pl.Expr) -> pl.Expr:
+    """A list column as JSON array text, vectorised (a struct's JSON without its wrapper)."""
+    return pl.struct(values.alias("r")).struct.json_encode().str.strip_prefix('{"r":').str.strip_suffix("}")
 
 
 def fetch(connection: Connection, query: object, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

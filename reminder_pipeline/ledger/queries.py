@@ -13,6 +13,8 @@ from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch
 
+ALL_TIME = date(9999, 12, 31)
+"""An ``as_of`` that counts every payment the ledger knows."""
 OPEN_INVOICE_SCHEMA = {
     "invoice_id": pl.String(),
     "customer_id": pl.String(),

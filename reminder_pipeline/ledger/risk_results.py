@@ -7,13 +7,8 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Connection, Table, delete, select
 
-from reminder_pipeline.ledger.bulk import fetch, insert
+from reminder_pipeline.ledger.bulk import fetch, insert, json_array
 from reminder_pipeline.ledger.risk_schema import customer_segments, invoice_predictions, risk_scores
-
-
-def reasons_json(reasons: pl.Expr) -> pl.Expr:
-    """A list of phrases as a JSON array, vectorised (a struct's JSON without its wrapper)."""
-    return pl.struct(reasons.alias("r")).struct.json_encode().str.strip_prefix('{"r":').str.strip_suffix("}")
 
 
 def _replace_day(connection: Connection, table: Table, day: date, rows: pl.DataFrame) -> None:
@@ -34,7 +29,7 @@ def write_scores(
             "p_late",
             "expected_days_late",
             "risk_band",
-            reasons_json(pl.col("reasons")).alias("reasons"),
+            json_array(pl.col("reasons")).alias("reasons"),
             pl.lit(scorer).alias("scorer"),
             pl.col("open_invoices").cast(pl.Int64),
             "predicted_payment_date",

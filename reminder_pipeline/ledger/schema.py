@@ -217,6 +217,6 @@ def text_limits(table: Table) -> dict[str, int]:
     return {c.name: c.type.length for c in table.columns if isinstance(c.type, String) and c.type.length}
 
 
-# The risk domain's tables live in their own module but on this MetaData; importing it here
-# keeps `metadata` complete for migrations and comparisons wherever the schema is used.
-from reminder_pipeline.ledger import risk_schema  # noqa: E402, F401
+# The risk and reminders domains' tables live in their own modules but on this MetaData; importing
+# them here keeps `metadata` complete for migrations and comparisons wherever the schema is used.
+from reminder_pipeline.ledger import reminders_schema, risk_schema  # noqa: E402, F401

@@ -27,14 +27,95 @@ def test_the_shipped_policy_loads() -> None:
         (("aging_edges: [7, 30, 60]", "aging_edges: [30, 7]"), "increasing"),
         (("      - {name: large}\n    JPY", "      - {name: large, below: 9}\n    JPY"), "the last none"),
         (("segmentation:", "segmentaton:"), "line"),
+        # an assignment naming a segment the segmentation does not have
+        (
+            ("{risk_band: high, ladder: high_risk}", "{risk_band: severe, ladder: high_risk}"),
+            "line {line}, field 'assignments.0.risk_band': unknown risk band 'severe'",
+        ),
+        (
+            ("{risk_band: low, ladder: low_risk}", "{risk_band: low, ladder: gentle}"),
+            "line {line}, field 'assignments.1.ladder': unknown ladder 'gentle'",
+        ),
+        (("  - {ladder: standard}", "  - {ladder: standard, value_tier: huge}"), "unknown value tier 'huge'"),
+        (("  - {ladder: standard}\n", ""), "the last assignment must match every segment"),
+        # a send window wider than 08:00-21:00, or inside out
+        (
+            ('send_window: {start: "09:00", end: "19:00"}', 'send_window: {start: "07:30", end: "19:00"}'),
+            "line {line}, field 'contact.send_window': .*wider than the allowed 08:00-21:00",
+        ),
+        (
+            ('send_window: {start: "09:00", end: "19:00"}', 'send_window: {start: "19:00", end: "09:00"}'),
+            "starts \\(19:00\\) after it ends",
+        ),
+        # overlapping or misordered steps, a hand-off before the end, a message without a channel
+        (
+            ("{name: second_reminder, offset_days: 7,", "{name: second_reminder, offset_days: 1,"),
+            "line {line}, field 'ladders.standard.steps.2.offset_days': steps overlap: 'second_reminder' \\(day 1\\)",
+        ),
+        (
+            (
+                "{name: collector, offset_days: 30, action: handoff}",
+                "{name: collector, offset_days: 30, action: handoff, channels: [sms]}",
+            ),
+            "hands off to a collector and sends nothing",
+        ),
+        (
+            (
+                "{name: reminder, offset_days: 3, channels: [email], tone: friendly}",
+                "{name: reminder, offset_days: 3, channels: [], tone: friendly}",
+            ),
+            "names no channel",
+        ),
+        # a tone that does not fit the step's day
+        (
+            (
+                "{name: courtesy, offset_days: -3, channels: [email], tone: courtesy}",
+                "{name: courtesy, offset_days: -3, channels: [email], tone: final}",
+            ),
+            "line {line}, field 'ladders.standard.steps.0.tone': a final reminder is for an overdue invoice",
+        ),
+        (
+            (
+                "{name: reminder, offset_days: 1, channels: [email, sms], tone: friendly}",
+                "{name: reminder, offset_days: 1, channels: [email, sms], tone: courtesy}",
+            ),
+            "a courtesy note goes before the due date",
+        ),
+        (
+            (
+                "{name: second_reminder, offset_days: 7, channels: [email, sms], tone: friendly}",
+                "{name: reminder, offset_days: 7, channels: [email, sms], tone: friendly}",
+            ),
+            "step name 'reminder' is used twice in ladder 'standard'",
+        ),
+        # typos in a field name or a value
+        (
+            ("min_days_between_contacts: 3", "min_days_between_contact: 3"),
+            "line {line}, field 'contact.min_days_between_contact': Extra inputs are not permitted",
+        ),
+        (
+            ("tone: firm}", "tone: furm}"),
+            "field 'ladders.standard.steps.3.tone': Input should be 'courtesy', 'friendly', 'firm' or 'final'",
+        ),
+        (
+            ("business_days: [mon, tue, wed, thu, fri]", "business_days: [mon, tue, wed, thu, fry]"),
+            "line {line}, field 'contact.business_days.4'",
+        ),
+        (("weekly_cap: 2", "weekly_cap: 9"), "field 'contact.weekly_cap': Input should be less than or equal to 7"),
+        (
+            ("  default_language: en", "  countries: {XX: {quiet_days: [2026-12-24]}}\n  default_language: en"),
+            "unknown country code",
+        ),
     ],
 )
 def test_a_bad_policy_is_refused_with_a_pointer(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     text = Path(load_policy.__globals__["DEFAULT_POLICY"]).read_text()
     assert change[0] in text
     path = tmp_path / "policy.yaml"
-    path.write_text(text.replace(change[0], change[1], 1))
-    with pytest.raises(ConfigError, match=message):
+    changed = text.replace(change[0], change[1], 1)
+    path.write_text(changed)
+    line = changed[: changed.index(change[1])].count("\n") + 1 if change[1] else 0
+    with pytest.raises(ConfigError, match=message.replace("{line}", str(line))):
         load_policy(path)
 
 

@@ -52,3 +52,15 @@ def frame_of(ledger: Ledger, table: str) -> pl.DataFrame:
     with ledger.begin() as connection:
         result = connection.execute(select(schema.metadata.tables[table]))
         return pl.DataFrame([dict(r._mapping) for r in result.all()], infer_schema_length=None)
+
+
+def quarantined_rows(ledger: Ledger, entity: Entity) -> dict[int, str]:
+    """Source row -> reason of every unresolved quarantine record of ``entity``."""
+    table = schema.quarantine
+    with ledger.begin() as connection:
+        rows = connection.execute(
+            select(table.c.source_row, table.c.reason).where(
+                table.c.entity == entity.value, table.c.resolved_at.is_(None)
+            )
+        ).all()
+    return dict(sorted((int(row), str(reason)) for row, reason in rows))

@@ -48,12 +48,13 @@ def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 PRIOR_DAYS_LATE, PRIOR_SPREAD, PRIOR_WEIGHT = 0.0, 10.0, 2.0
 
 
-def _p_late_normal(n: pl.Expr, mean: pl.Expr, sumsq: pl.Expr) -> pl.Expr:
-    """P(days late > 0) if days late were normal with the customer's mean and spread, both shrunk
-    towards a prior (on time, ±10 days) worth two invoices; logistic approximation of the normal CDF."""
+def _p_late_normal(n: pl.Expr, mean: pl.Expr, squared_deviations: pl.Expr) -> pl.Expr:
+    """P(days late > 0) if days late were normal with the customer's mean and spread (from the sum of
+    squared deviations from that mean), both shrunk towards a prior (on time, ±10 days) worth two
+    invoices; logistic approximation of the normal CDF."""
     total = n + PRIOR_WEIGHT
     shrunk_mean = (mean.fill_null(0.0) * n + PRIOR_DAYS_LATE * PRIOR_WEIGHT) / total
-    variance = (sumsq - n * mean.fill_null(0.0).pow(2)).clip(lower_bound=0.0)
+    variance = squared_deviations.fill_null(0.0).clip(lower_bound=0.0)
     shrunk_spread = ((variance + PRIOR_WEIGHT * PRIOR_SPREAD**2) / total).sqrt()
     return 1.0 / (1.0 + (-1.702 * shrunk_mean / shrunk_spread).exp())
 
@@ -122,6 +123,11 @@ def _running_state(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+TIE_BREAK = ("issue_date", "invoice_id")
+"""Events of one customer on one day in issue order, then by invoice: the same state whatever the row
+order of the source file."""
+
+
 def _ordered_state(invoices: pl.DataFrame, history: History) -> dict[str, pl.DataFrame]:
     """State that depends on the order of events, one row per (customer, date), sorted by date."""
     settled = (
@@ -129,9 +135,10 @@ def _ordered_state(invoices: pl.DataFrame, history: History) -> dict[str, pl.Dat
         .select(
             "customer_id",
             pl.col("settled_date").alias("date"),
+            *TIE_BREAK,
             _days(pl.col("settled_date"), pl.col("due_date")).alias("days_late"),
         )
-        .sort("customer_id", "date")
+        .sort("customer_id", "date", *TIE_BREAK)
         .with_columns(
             pl.col("days_late").cum_max().over("customer_id").alias("max_days_late"),
             pl.col("days_late").cast(pl.Float64).ewm_mean(alpha=EWM_ALPHA).over("customer_id").alias("ewm_days_late"),
@@ -157,25 +164,62 @@ def _ordered_state(invoices: pl.DataFrame, history: History) -> dict[str, pl.Dat
             .then(pl.col("settled_date"))
             .otherwise(pl.col("due_date") + ONE_DAY)
             .alias("date"),
+            *TIE_BREAK,
             (pl.col("settled_date").is_null() | (pl.col("settled_date") > pl.col("due_date")))
             .cast(pl.Float64)
             .alias("late"),
         )
-        .sort("customer_id", "date")
+        .sort("customer_id", "date", *TIE_BREAK)
         .with_columns(
             pl.col("late").rolling_mean(RECENT_WINDOW, min_samples=1).over("customer_id").alias("recent_late_rate"),
         )
         .group_by("customer_id", "date")
         .agg(pl.col("recent_late_rate").last())
     )
+    # A payment made before its invoice was issued (a prepayment) only becomes the customer's payment
+    # of that invoice when the invoice exists: before, nothing links it to the customer's billing.
+    known_from = pl.max_horizontal("paid_date", "issue_date")
     paid = (
-        history.payments.join(invoices.select("invoice_id", "customer_id"), on="invoice_id")
-        .select("customer_id", pl.col("paid_date").alias("date"), pl.col("paid_date").alias("last_payment_date"))
+        history.payments.join(invoices.select("invoice_id", "customer_id", "issue_date"), on="invoice_id")
+        .select("customer_id", known_from.alias("date"), known_from.alias("last_payment_date"))
         .unique(["customer_id", "date"])
     )
     return {
         name: frame.sort("date") for name, frame in {"settled": settled, "resolved": resolved, "paid": paid}.items()
     }
+
+
+DELIVERY_PRIOR_WEIGHT = 5.0
+"""Pairs of paper and electronic invoices worth of belief that delivery makes no difference."""
+
+
+def _delivery_shift(running: pl.DataFrame) -> pl.DataFrame:
+    """``_shift_date, delivery_shift``: across customers, how many days later (negative: earlier) invoices
+    delivered electronically were settled than the same customer's paper ones, by the end of each day.
+
+    A within-customer difference, so customers who pay late anyway do not pass for the effect of paper.
+    Each customer with settled invoices of both kinds weighs ``n_paper * n_electronic / n`` (the inverse
+    variance of a difference of two means), and the pooled difference is shrunk towards no difference.
+    """
+    n_e, s_e = pl.col("n_settled_paperless"), pl.col("sum_days_late_paperless")
+    n_p, s_p = pl.col("n_settled") - n_e, pl.col("sum_days_late") - s_e
+    both = (n_e > 0) & (n_p > 0)
+    weight = pl.when(both).then(n_p * n_e / (n_p + n_e)).otherwise(0.0)
+    difference = pl.when(both).then(s_e / n_e - s_p / n_p).otherwise(0.0)
+    per_customer = (
+        running.select("customer_id", "date", weight.alias("w"), (weight * difference).alias("wd"))
+        .sort("customer_id", "date")
+        .with_columns((pl.col(c) - pl.col(c).shift(1).over("customer_id").fill_null(0.0)).alias(c) for c in ("w", "wd"))
+    )
+    return (
+        per_customer.group_by("date")
+        .agg(pl.col("w", "wd").sum())
+        .sort("date")
+        .select(
+            pl.col("date").alias("_shift_date"),
+            (pl.col("wd").cum_sum() / (pl.col("w").cum_sum() + DELIVERY_PRIOR_WEIGHT)).alias("delivery_shift"),
+        )
+    )
 
 
 PORTFOLIO_WINDOW_DAYS = 60
@@ -261,12 +305,16 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         running, left_on="as_of", right_on="date", by="customer_id", strategy="backward", check_sortedness=False
     )
     state = state.with_columns([pl.col(c).fill_null(0.0) for c in ADDITIVE])
+    state = state.join_asof(_delivery_shift(running), left_on="as_of", right_on="_shift_date", strategy="backward")
     own = _own(pl.col("as_of"))
     state = state.with_columns([(pl.col(c) - own[c]).alias(c) for c in own])
     own_dispute_known = pl.coalesce(
         "dispute_opened_on", pl.when(pl.col("dispute_undated")).then(pl.col("issue_date"))
     ) <= pl.col("as_of")
-    history_dispute_own = pl.coalesce("dispute_opened_on", "settled_date") <= pl.col("as_of")
+    # The invoice's own dispute, as counted among the customer's events, is taken back out; only an
+    # invoice with a dispute record has one (its settlement alone is no dispute).
+    has_dispute = pl.col("dispute_undated").is_not_null()
+    history_dispute_own = has_dispute & (pl.coalesce("dispute_opened_on", "settled_date") <= pl.col("as_of"))
     state = state.with_columns(
         (pl.col("n_disputes") - history_dispute_own.fill_null(False).cast(pl.Float64)).alias("n_disputes"),
         own_dispute_known.fill_null(False).alias("_disputed_now"),
@@ -293,12 +341,26 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
     first_issue = invoices.group_by("customer_id").agg(pl.col("issue_date").min().alias("_first_issue"))
     state = state.join(first_issue, on="customer_id", how="left")
     usual_amount = _ratio(pl.col("amt_issued"), pl.col("n_issued"))
+    # The invoice went out electronically: the customer had gone paperless by its issue date.
     paperless_now = (pl.col("paperless_since") <= pl.col("issue_date")).fill_null(False)
     same_n, same_sum, same_sumsq = (
         pl.when(paperless_now).then(pl.col(f"{c}_paperless")).otherwise(pl.col(c) - pl.col(f"{c}_paperless"))
         for c in ("n_settled", "sum_days_late", "sumsq_days_late")
     )
     same_mean = _ratio(same_sum, same_n)
+    # Every settled delay restated as if delivered on paper (the portfolio's delivery shift taken out),
+    # then the shift of this invoice's own delivery put back: the customer's whole history counts, also
+    # for the first electronic invoices of a customer who has just gone paperless.
+    shift = pl.col("delivery_shift").fill_null(0.0)
+    n_settled = pl.col("n_settled")
+    paper_sum = pl.col("sum_days_late") - shift * pl.col("n_settled_paperless")
+    paper_sumsq = (
+        pl.col("sumsq_days_late")
+        - 2.0 * shift * pl.col("sum_days_late_paperless")
+        + shift.pow(2) * pl.col("n_settled_paperless")
+    )
+    expected_days_late = _ratio(paper_sum, n_settled) + pl.when(paperless_now).then(shift).otherwise(0.0)
+    expected_deviations = paper_sumsq - _ratio(paper_sum.pow(2), n_settled)
     mean_days_late = _ratio(pl.col("sum_days_late"), pl.col("n_settled"))
     std_days_late = (
         (_ratio(pl.col("sumsq_days_late"), pl.col("n_settled")) - mean_days_late.pow(2)).clip(lower_bound=0).sqrt()
@@ -320,7 +382,11 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         same_mean.alias("hist_mean_days_late_same_delivery"),
         _ratio(pl.col("n_settled_paperless"), pl.col("n_settled")).alias("hist_paperless_share"),
         pl.col("portfolio_late_rate"),
-        _p_late_normal(same_n, same_mean, same_sumsq).alias("hist_p_late_same_delivery"),
+        _p_late_normal(same_n, same_mean, same_sumsq - same_n * same_mean.fill_null(0.0).pow(2)).alias(
+            "hist_p_late_same_delivery"
+        ),
+        expected_days_late.alias("hist_expected_days_late"),
+        _p_late_normal(n_settled, expected_days_late, expected_deviations).alias("hist_p_late_expected"),
         pl.col("max_days_late").cast(pl.Float64).alias("hist_max_days_late"),
         pl.col("ewm_days_late").alias("hist_ewm_days_late"),
         pl.col("recent_days_late").alias("hist_recent_days_late"),
@@ -343,9 +409,9 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         (pl.col("issue_date").dt.weekday() - 1).cast(pl.Float64).alias("issue_weekday"),
         (pl.col("due_date").dt.weekday() - 1).cast(pl.Float64).alias("due_weekday"),
         pl.coalesce("country", "region").alias("region"),
-        pl.when(pl.col("paperless_since").is_not_null())
-        .then((pl.col("paperless_since") <= pl.col("as_of")).cast(pl.Float64))
-        .alias("paperless"),
+        # How this invoice went out. A customer who never went paperless and one who did only after
+        # the issue date look the same: telling them apart would reveal the later switch.
+        paperless_now.cast(pl.Float64).alias("paperless"),
         pl.col("payment_method"),
         pl.col("n_disputes").alias("disputes_before"),
         pl.col("_disputed_now").cast(pl.Float64).alias("disputed_now"),

@@ -22,6 +22,9 @@ class Feature:
     unit: Unit = "none"
     source: str = "invoices"
     categorical: bool = False
+    monotone: int = 0
+    """+1 when more of the feature can only mean more risk (more days late, more overdue, more
+    disputes), 0 when the model may find either direction; the model is held to it."""
 
     @property
     def group(self) -> str:
@@ -37,27 +40,37 @@ FEATURES: tuple[Feature, ...] = (
         "share of earlier invoices paid late or still overdue",
         "paid {} of earlier invoices late",
         "pct",
+        monotone=1,
     ),
     F(
         "hist_recent_late_rate",
         "late share of the last three earlier invoices",
         "{} of the last three invoices were late",
         "pct",
+        monotone=1,
     ),
     F(
         "hist_mean_days_late",
         "mean days late (negative: early) of settled invoices",
         "usually pays {} days after the due date",
         "int",
+        monotone=1,
     ),
-    F("hist_max_days_late", "most days late on a settled invoice", "once paid {} days late", "int"),
-    F("hist_ewm_days_late", "recent-weighted days late of settled invoices", "recently pays about {} days late", "int"),
+    F("hist_max_days_late", "most days late on a settled invoice", "once paid {} days late", "int", monotone=1),
+    F(
+        "hist_ewm_days_late",
+        "recent-weighted days late of settled invoices",
+        "recently pays about {} days late",
+        "int",
+        monotone=1,
+    ),
     F(
         "hist_mean_days_late_same_delivery",
         "mean days late of settled invoices delivered like this one (paper or electronic)",
         "usually pays invoices like this {} days after the due date",
         "int",
         source="paperless_since",
+        monotone=1,
     ),
     F(
         "hist_p_late_same_delivery",
@@ -65,6 +78,24 @@ FEATURES: tuple[Feature, ...] = (
         "past delays put the chance of paying late at {}",
         "pct",
         source="paperless_since",
+        monotone=1,
+    ),
+    F(
+        "hist_expected_days_late",
+        "mean days late of settled invoices, each restated for this invoice's delivery (paper or electronic)"
+        " with the difference delivery makes across customers",
+        "usually pays invoices like this {} days after the due date",
+        "int",
+        source="paperless_since",
+        monotone=1,
+    ),
+    F(
+        "hist_p_late_expected",
+        "chance of a delay, from the delivery-adjusted mean and spread of earlier delays",
+        "past delays put the chance of paying late at {}",
+        "pct",
+        source="paperless_since",
+        monotone=1,
     ),
     F(
         "hist_paperless_share",
@@ -83,6 +114,7 @@ FEATURES: tuple[Feature, ...] = (
         "median days late of the last ten settled invoices (robust to a few exceptional delays)",
         "typically pays {} days after the due date",
         "int",
+        monotone=1,
     ),
     F(
         "hist_delay_trend",
@@ -95,23 +127,44 @@ FEATURES: tuple[Feature, ...] = (
         "mean days late of the last three settled invoices",
         "paid the last invoices {} days late on average",
         "int",
+        monotone=1,
     ),
-    F("hist_last_days_late", "days late of the last settled invoice", "paid the last invoice {} days late", "int"),
+    F(
+        "hist_last_days_late",
+        "days late of the last settled invoice",
+        "paid the last invoice {} days late",
+        "int",
+        monotone=1,
+    ),
     F("hist_std_days_late", "spread of days late across settled invoices", "pays irregularly (±{} days)", "int"),
     F(
         "hist_days_late_z",
         "mean days late relative to their spread",
         "usually pays close to or after the due date",
+        monotone=1,
     ),
-    F("hist_mean_days_to_pay", "mean days from invoice to payment", "takes {} days on average to pay", "int"),
+    F(
+        "hist_mean_days_to_pay",
+        "mean days from invoice to payment",
+        "takes {} days on average to pay",
+        "int",
+        monotone=1,
+    ),
     F("days_since_last_payment", "days since the customer last paid anything", "no payment for {} days", "int"),
     F("other_open_invoices", "other invoices open on the day", "{} other invoices still open", "int"),
-    F("other_overdue_invoices", "other invoices overdue on the day", "{} other invoices already overdue", "int"),
+    F(
+        "other_overdue_invoices",
+        "other invoices overdue on the day",
+        "{} other invoices already overdue",
+        "int",
+        monotone=1,
+    ),
     F(
         "overdue_amount_ratio",
         "overdue amount relative to the usual invoice",
         "owes {}× a usual invoice in overdue amounts",
         "dec1",
+        monotone=1,
     ),
     F("invoices_issued", "invoices issued to the customer before this one", "only {} earlier invoices", "int"),
     F("tenure_days", "days since the customer's first invoice", "a customer for only {} days", "int"),
@@ -129,7 +182,7 @@ FEATURES: tuple[Feature, ...] = (
     F("region", "country or sales region", "in a region that pays later", source="country", categorical=True),
     F(
         "paperless",
-        "receives invoices electronically on the day (paperless_since)",
+        "the invoice went out electronically: the customer was paperless on its issue date (paperless_since)",
         "still receives paper invoices",
         source="paperless_since",
     ),
@@ -140,9 +193,23 @@ FEATURES: tuple[Feature, ...] = (
         source="payment_method",
         categorical=True,
     ),
-    F("disputes_before", "disputes on earlier invoices", "raised {} disputes before", "int", source="disputed"),
-    F("disputed_now", "this invoice is disputed on the day", "this invoice is disputed", source="disputed"),
-    F("broken_promises", "promises to pay that were broken", "broke {} promises to pay", "int", source="promises"),
+    F(
+        "disputes_before",
+        "disputes on earlier invoices",
+        "raised {} disputes before",
+        "int",
+        source="disputed",
+        monotone=1,
+    ),
+    F("disputed_now", "this invoice is disputed on the day", "this invoice is disputed", source="disputed", monotone=1),
+    F(
+        "broken_promises",
+        "promises to pay that were broken",
+        "broke {} promises to pay",
+        "int",
+        source="promises",
+        monotone=1,
+    ),
 )
 
 REASON_GROUPS = {
@@ -152,6 +219,8 @@ REASON_GROUPS = {
             "hist_ewm_days_late",
             "hist_mean_days_late_same_delivery",
             "hist_p_late_same_delivery",
+            "hist_expected_days_late",
+            "hist_p_late_expected",
             "hist_median_days_late",
             "hist_recent_days_late",
             "hist_last_days_late",

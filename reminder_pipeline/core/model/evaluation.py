@@ -38,7 +38,7 @@ def evaluate_history(
     p_late = model.p_late(test)
     late = test["late"].cast(pl.Int8).to_numpy()
     metrics = classification_metrics(late, p_late)
-    rule = classification_metrics(late, rule_p_late(test).to_numpy())
+    rule = classification_metrics(late, rule_p_late(test, model.features).to_numpy())
     days_error = np.abs(model.expected_days_late(test) - test["days_late"].to_numpy())
     return {
         "auc": metrics["auc"],

@@ -6,6 +6,8 @@ history, then adds fixed amounts for what a collector would also worry about.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 PRIOR_LATE_RATE = 0.3
@@ -23,28 +25,33 @@ RULE_COMPONENTS = {
 }
 
 
-def _component(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name).fill_null(0.0).fill_nan(0.0) if name in frame.columns else pl.lit(0.0)
+def rule_terms(frame: pl.DataFrame, features: Collection[str] | None = None) -> pl.DataFrame:
+    """Each rule's contribution to P(late), one column per feature in ``RULE_COMPONENTS``.
 
+    With ``features``, a rule whose feature is not among them (``--exclude disputed``) adds nothing.
+    """
 
-def rule_terms(frame: pl.DataFrame) -> pl.DataFrame:
-    """Each rule's contribution to P(late), one column per feature in ``RULE_COMPONENTS``."""
-    resolved = _component(frame, "hist_resolved")
-    late_rate = _component(frame, "hist_late_rate")
+    def component(name: str) -> pl.Expr:
+        usable = name in frame.columns and (features is None or name in features)
+        return pl.col(name).fill_null(0.0).fill_nan(0.0) if usable else pl.lit(0.0)
+
+    resolved = component("hist_resolved")
+    late_rate = component("hist_late_rate")
     shrunk = (late_rate * resolved + PRIOR_LATE_RATE * PRIOR_WEIGHT) / (resolved + PRIOR_WEIGHT)
-    return frame.select(
+    # ``with_columns`` then ``select``: literals alone would make a one-row frame.
+    return frame.with_columns(
         shrunk.alias("hist_late_rate"),
-        pl.when(_component(frame, "other_overdue_invoices") > 0)
+        pl.when(component("other_overdue_invoices") > 0)
         .then(OVERDUE_NOW)
         .otherwise(0.0)
         .alias("other_overdue_invoices"),
-        pl.when(_component(frame, "disputes_before") > 0).then(DISPUTED_BEFORE).otherwise(0.0).alias("disputes_before"),
-        (_component(frame, "broken_promises") * BROKEN_PROMISE).alias("broken_promises"),
-    )
+        pl.when(component("disputes_before") > 0).then(DISPUTED_BEFORE).otherwise(0.0).alias("disputes_before"),
+        (component("broken_promises") * BROKEN_PROMISE).alias("broken_promises"),
+    ).select(list(RULE_COMPONENTS))
 
 
-def rule_p_late(frame: pl.DataFrame) -> pl.Series:
-    terms = rule_terms(frame)
+def rule_p_late(frame: pl.DataFrame, features: Collection[str] | None = None) -> pl.Series:
+    terms = rule_terms(frame, features)
     return terms.select(pl.sum_horizontal(pl.all()).clip(FLOOR, CEILING).alias("p_late"))["p_late"]
 
 

@@ -1,14 +1,29 @@
-"""The policy file (YAML), validated with errors that name the line and the field."""
+"""The policy file (YAML), validated with errors that name the line and the field.
+
+It holds everything a finance team decides and the code must not: how customers are segmented,
+the reminder ladders, which segment gets which ladder, the rules of contact (send window, caps,
+intervals, business days), the sender's identity and the payment links.
+"""
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reminder_pipeline.core.yaml_config import load_yaml_model
+from reminder_pipeline.core.validation.contacts import countries
+from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+EARLIEST_SEND, LATEST_SEND = time(8, 0), time(21, 0)
+"""Promise 3: nothing reaches a provider outside 08:00-21:00 in the recipient's local time."""
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Tone = Literal["courtesy", "friendly", "firm", "final"]
+Channel = Literal["email", "sms"]
 
 
 class _Strict(BaseModel):
@@ -67,11 +82,218 @@ class Segmentation(_Strict):
             lower = edge + 1
         return [*labels, f"{self.aging_edges[-1]}+"]
 
+    def value_tier_names(self) -> set[str]:
+        return {tier.name for tiers in self.value_tiers.values() for tier in tiers}
+
+
+class SendWindow(_Strict):
+    """Local hours in which a message may reach the recipient; never wider than 08:00-21:00."""
+
+    start: time = time(9, 0)
+    end: time = time(19, 0)
+
+    @model_validator(mode="after")
+    def _within_allowed(self) -> SendWindow:
+        if self.start < EARLIEST_SEND or self.end > LATEST_SEND:
+            raise ValueError(
+                f"the send window {self.start:%H:%M}-{self.end:%H:%M} is wider than the allowed 08:00-21:00"
+            )
+        if self.start >= self.end:
+            raise ValueError(f"the send window starts ({self.start:%H:%M}) after it ends ({self.end:%H:%M})")
+        return self
+
+
+def _distinct_days(days: list[Weekday] | None) -> list[Weekday] | None:
+    if days is not None and (not days or len(set(days)) != len(days)):
+        raise ValueError("business_days must name each weekday at most once, and at least one")
+    return days
+
+
+class CountryRules(_Strict):
+    """Overrides for customers in one country: its working week, its own quiet days, a narrower window."""
+
+    business_days: list[Weekday] | None = None
+    observe_public_holidays: bool | None = None
+    quiet_days: list[date] = Field(default_factory=list, description="extra days without reminders")
+    send_window: SendWindow | None = None
+
+    @field_validator("business_days")
+    @classmethod
+    def _some_days(cls, days: list[Weekday] | None) -> list[Weekday] | None:
+        return _distinct_days(days)
+
+
+class ContactRules(_Strict):
+    send_window: SendWindow = Field(default_factory=SendWindow)
+    min_days_between_contacts: int = Field(default=3, ge=0)
+    weekly_cap: int = Field(default=2, ge=1, le=7, description="messages per customer in any 7 days")
+    business_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    observe_public_holidays: bool = True
+    quiet_days: list[date] = Field(default_factory=list, description="days without reminders anywhere")
+    countries: dict[str, CountryRules] = Field(default_factory=dict, description="per ISO 3166 alpha-2 country")
+    promise_grace_days: int = Field(default=3, ge=0)
+    default_language: str = "en"
+
+    @field_validator("business_days")
+    @classmethod
+    def _some_days(cls, days: list[Weekday]) -> list[Weekday]:
+        _distinct_days(days)
+        return days
+
+    @field_validator("countries")
+    @classmethod
+    def _known_countries(cls, rules: dict[str, CountryRules]) -> dict[str, CountryRules]:
+        unknown = sorted(code for code in rules if code not in countries())
+        if unknown:
+            raise ValueError(f"unknown country code(s) {unknown}: use ISO 3166 alpha-2, e.g. DE, US")
+        return rules
+
+    def for_country(self, country: str | None) -> tuple[list[Weekday], bool, set[date], SendWindow]:
+        """The working week, whether public holidays are quiet, the quiet days and the window in ``country``."""
+        override = self.countries.get(country or "")
+        if override is None:
+            return self.business_days, self.observe_public_holidays, set(self.quiet_days), self.send_window
+        return (
+            override.business_days or self.business_days,
+            self.observe_public_holidays
+            if override.observe_public_holidays is None
+            else override.observe_public_holidays,
+            set(self.quiet_days) | set(override.quiet_days),
+            override.send_window or self.send_window,
+        )
+
+
+class Step(_Strict):
+    name: str
+    offset_days: int = Field(description="days after the episode's due date (negative: before it)")
+    action: Literal["message", "handoff"] = "message"
+    channels: list[Channel] = Field(
+        default_factory=list, description="in order of preference; the next one is the fallback"
+    )
+    tone: Tone = "friendly"
+
+    @model_validator(mode="after")
+    def _channels_for_messages(self) -> Step:
+        if self.action == "message" and not self.channels:
+            raise ValueError(f"step '{self.name}' sends a message but names no channel")
+        if self.action == "handoff" and self.channels:
+            raise ValueError(f"step '{self.name}' hands off to a collector and sends nothing: remove its channels")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"step '{self.name}' repeats a channel")
+        return self
+
+
+class Ladder(_Strict):
+    steps: list[Step] = Field(min_length=1)
+
+
+Problem = tuple[tuple[int | str, ...], str]
+
+
+def _ladder_problems(name: str, ladder: Ladder) -> list[Problem]:
+    """Steps in increasing order of days, unique names, a hand-off only at the end — each at its line."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, step in enumerate(ladder.steps):
+        where = ("ladders", name, "steps", index)
+        if index and step.offset_days <= (earlier := ladder.steps[index - 1]).offset_days:
+            problems.append(
+                (
+                    (*where, "offset_days"),
+                    f"steps overlap: '{step.name}' (day {step.offset_days}) must come after "
+                    f"'{earlier.name}' (day {earlier.offset_days})",
+                )
+            )
+        if step.name in seen:
+            problems.append(((*where, "name"), f"step name '{step.name}' is used twice in ladder '{name}'"))
+        seen.add(step.name)
+        if step.action == "handoff" and index != len(ladder.steps) - 1:
+            problems.append(((*where, "action"), "a hand-off to a collector can only be the last step"))
+        if step.action == "message" and step.tone == "courtesy" and step.offset_days > 0:
+            problems.append(
+                ((*where, "tone"), "a courtesy note goes before the due date: offset_days must be 0 or less")
+            )
+        if step.action == "message" and step.tone in ("firm", "final") and step.offset_days <= 0:
+            problems.append(
+                ((*where, "tone"), f"a {step.tone} reminder is for an overdue invoice: offset_days must be 1 or more")
+            )
+    return problems
+
+
+class Assignment(_Strict):
+    """The first assignment whose fields all match a customer's segment decides its ladder."""
+
+    ladder: str
+    risk_band: str | None = None
+    aging_bucket: str | None = None
+    value_tier: str | None = None
+    channel: str | None = None
+
+    def is_catch_all(self) -> bool:
+        return all(v is None for v in (self.risk_band, self.aging_bucket, self.value_tier, self.channel))
+
+
+class Sender(_Strict):
+    name: str
+    address: str
+    contact_email: str
+
+
+class Links(_Strict):
+    payment_url: str = Field(description="base URL; the signed token is appended")
+    unsubscribe_url: str
+    expiry_days: int = Field(default=30, ge=1, le=365)
+
 
 class Policy(_Strict):
     version: str
     segmentation: Segmentation
+    contact: ContactRules = Field(default_factory=ContactRules)
+    ladders: dict[str, Ladder]
+    assignments: list[Assignment]
+    sender: Sender
+    links: Links
+
+
+def _reference_problems(policy: Policy) -> list[Problem]:
+    """What a field alone cannot tell: ladders in order, names that refer to something defined elsewhere."""
+    known = {
+        "risk_band": set(policy.segmentation.risk_bands),
+        "aging_bucket": set(policy.segmentation.aging_labels()),
+        "value_tier": policy.segmentation.value_tier_names(),
+        "channel": {"email", "sms", "none"},
+    }
+    problems = [problem for name, ladder in policy.ladders.items() for problem in _ladder_problems(name, ladder)]
+    for index, assignment in enumerate(policy.assignments):
+        if assignment.ladder not in policy.ladders:
+            problems.append(
+                (
+                    ("assignments", index, "ladder"),
+                    f"unknown ladder '{assignment.ladder}'; known: {sorted(policy.ladders)}",
+                )
+            )
+        for field, names in known.items():
+            value = getattr(assignment, field)
+            if value is not None and value not in names:
+                problems.append(
+                    (
+                        ("assignments", index, field),
+                        f"unknown {field.replace('_', ' ')} '{value}'; known: {sorted(names)}",
+                    )
+                )
+    if not policy.assignments or not policy.assignments[-1].is_catch_all():
+        problems.append((("assignments",), "the last assignment must match every segment (name only a ladder)"))
+    return problems
+
+
+def parse_policy(text: str, *, source: str) -> Policy:
+    policy = parse_yaml_model(text, Policy, source=source)
+    problems = _reference_problems(policy)
+    if problems:
+        raise located_problems(text, problems, source=source)
+    return policy
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
-    return load_yaml_model(path or DEFAULT_POLICY, Policy)
+    path = path or DEFAULT_POLICY
+    return parse_policy(read_config_text(path), source=str(path))

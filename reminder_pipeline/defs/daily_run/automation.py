@@ -1,8 +1,10 @@
 """The daily run: every business-day asset in one run, started by a schedule or by files landing.
 
-Ingestion, features, risk scores and segments of a day run together, so a file that arrives late
-also refreshes that day's scores and segments. Days missed during an outage are caught up by a
-backfill over the missed range (one run, see README).
+Ingestion, features, risk scores, segments, the reminder plan and its messages of a day run
+together, so a file that arrives late also refreshes that day's scores, segments and plan. Days
+missed during an outage are caught up by a backfill over the missed range (one run, see README):
+the plan of a day whose send window is over sends nothing, and the next live day plans only the
+highest step now due.
 """
 
 import json
@@ -13,6 +15,7 @@ import dagster as dg
 
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.ingestion.partitions import business_days
+from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
 from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 
@@ -30,9 +33,17 @@ def settle_seconds() -> float:
 daily_run = dg.define_asset_job(
     "daily_run",
     selection=dg.AssetSelection.assets(
-        customers, invoices, payments, customer_features, risk_scores, customer_segments
+        customers,
+        invoices,
+        payments,
+        customer_features,
+        risk_scores,
+        customer_segments,
+        reminder_plan,
+        rendered_messages,
     ),
-    description="One business day: ingest billing data, compute features, score risk, segment customers.",
+    description="One business day: ingest billing data, compute features, score risk, segment customers, "
+    "plan the reminders and write the messages.",
 )
 
 daily_run_schedule = dg.build_schedule_from_partitioned_job(

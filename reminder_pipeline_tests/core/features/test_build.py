@@ -5,7 +5,12 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.features.build import features_as_of, scoring_features, training_examples
+from reminder_pipeline.core.features.build import (
+    DELIVERY_PRIOR_WEIGHT,
+    features_as_of,
+    scoring_features,
+    training_examples,
+)
 from reminder_pipeline.core.features.catalogue import FEATURES, select_features
 from reminder_pipeline.core.history import History
 
@@ -70,3 +75,49 @@ def test_excluding_a_source_column_removes_every_feature_built_from_it() -> None
     assert "region" not in {f.name for f in select_features(["country"])}
     with pytest.raises(ValueError, match="cannot exclude"):
         select_features(["colour"])
+
+
+def _delivery_history() -> History:
+    """A: four paper invoices paid 10 days late, then four electronic ones paid 5 days early. B: four paper
+    invoices paid 10 days late, paperless from day 200, one electronic invoice open. C never went paperless."""
+    invoices, payments = [], []
+
+    def invoice(invoice_id: str, customer: str, issued: int, days_late: int | None) -> None:
+        issue = D0 + timedelta(issued)
+        invoices.append((invoice_id, customer, issue, issue + timedelta(30), 1000, "EUR"))
+        if days_late is not None:
+            payments.append((invoice_id, 1000, issue + timedelta(30 + days_late)))
+
+    for k in range(4):
+        invoice(f"A-paper-{k}", "A", 20 * k, 10)
+        invoice(f"A-electronic-{k}", "A", 100 + 20 * k, -5)
+        invoice(f"B-paper-{k}", "B", 20 * k, 10)
+    invoice("B-electronic", "B", 200, None)
+    invoice("C-paper", "C", 200, None)
+    columns = ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "currency"]
+    return History.of(
+        customers=pl.DataFrame(
+            {"customer_id": ["A", "B", "C"], "paperless_since": [D0 + timedelta(100), D0 + timedelta(200), None]}
+        ),
+        invoices=pl.DataFrame(invoices, schema=columns, orient="row"),
+        payments=pl.DataFrame(payments, schema=["invoice_id", "amount_minor", "paid_date"], orient="row"),
+    )
+
+
+def test_a_customer_who_just_went_paperless_is_expected_to_pay_like_others_did_after_the_switch() -> None:
+    day = D0 + timedelta(200)
+    queries = pl.DataFrame({"invoice_id": ["B-electronic", "C-paper"], "as_of": [day, day]})
+    b, c = features_as_of(_delivery_history(), queries).sort("invoice_id").iter_rows(named=True)
+    weight = 4 * 4 / 8  # A: four paper and four electronic invoices settled by the day
+    shift = weight * (-5 - 10) / (weight + DELIVERY_PRIOR_WEIGHT)
+    assert b["hist_mean_days_late"] == 10.0
+    assert b["hist_mean_days_late_same_delivery"] is None, "B has no electronic invoice settled yet"
+    assert b["hist_expected_days_late"] == pytest.approx(10.0 + shift)
+    assert c["hist_expected_days_late"] is None, "C has nothing settled"
+    assert (b["paperless"], c["paperless"]) == (1.0, 0.0)
+
+
+def test_paperless_tells_how_the_invoice_went_out_not_whether_the_customer_switched_later() -> None:
+    queries = pl.DataFrame({"invoice_id": ["B-paper-0", "C-paper"], "as_of": [D0, D0 + timedelta(200)]})
+    features = features_as_of(_delivery_history(), queries)
+    assert features["paperless"].to_list() == [0.0, 0.0], "B's later switch must not show on its paper invoice"

@@ -64,6 +64,8 @@ def test_the_daily_run_covers_every_business_day_asset_and_is_scheduled() -> Non
         "customer_features",
         "risk_scores",
         "customer_segments",
+        "reminder_plan",
+        "rendered_messages",
     }
     schedule = defs.resolve_schedule_def(f"{name}_schedule")
     assert schedule.cron_schedule == "0 6 * * *"

@@ -1,0 +1,451 @@
+"""One decision per customer per day: a ladder step, a channel and a send window — or a reasoned skip.
+
+The dunning episode is the customer's oldest unpaid, undisputed invoice: its due date sets the
+ladder's clock, and the message covers every overdue invoice in its currency (for the balance
+left after partial payments). The step planned is the highest one now due that is beyond the
+last one sent for the episode, so after missed days only that one goes out (promise 5); a
+broken promise to pay moves one step further. Contacts are counted on the recipient's local
+dates, the day's own plans aside so that replanning a day decides the same again (promise 4).
+A day whose send window is over is decided but nothing is planned for it: nothing is sent late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from reminder_pipeline.core.planning.calendar import business_days
+from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
+from reminder_pipeline.core.planning.windows import send_windows
+from reminder_pipeline.core.policy.config import Assignment, Policy
+
+COLLECTOR = "collector"
+PLANNED, TASK_OPEN = "planned", "task_open"
+ACTIVE_STATUSES = ("planned", "rendered", "held", "sending", "sent", "delivered", "task_open", "task_done")
+"""Outbox rows that count as a contact (a planned or rendered row only while its window is open)."""
+UNSENT_STATUSES = ("planned", "rendered", "held")
+"""Rows not yet handed to a provider: they may still be cancelled, and expire with their window."""
+OUTBOX_SCHEMA = {
+    "dedupe_key": pl.String(),
+    "customer_id": pl.String(),
+    "episode_id": pl.String(),
+    "step": pl.String(),
+    "step_index": pl.Int64(),
+    "channel": pl.String(),
+    "business_date": pl.Date(),
+    "send_on": pl.Date(),
+    "status": pl.String(),
+    "window_end": pl.Datetime("us", "UTC"),
+}
+EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    day: date
+    now: datetime
+    open_invoices: pl.DataFrame
+    """invoice_id, customer_id, due_date, currency, balance_minor — invoices open on ``day``, with the
+    balance the ledger shows now (0 once paid since)."""
+    disputed: pl.DataFrame
+    """invoice_id of invoices with a dispute open."""
+    promises: pl.DataFrame
+    """customer_id, promised_date, made_on, status."""
+    customers: pl.DataFrame
+    """customer_id, email, phone, country, time_zone, locale, preferred_channel, email_opt_out_at,
+    sms_opt_out_at, sms_consent."""
+    segments: pl.DataFrame
+    """customer_id, risk_band, aging_bucket, value_tier, channel."""
+    outbox: pl.DataFrame
+    """Earlier plans: ``OUTBOX_SCHEMA``."""
+    business_tz: str = "UTC"
+    """The time zone of business days: the day ends at midnight there."""
+
+    @property
+    def day_ends(self) -> datetime:
+        return datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.business_tz))
+
+
+@dataclass(frozen=True)
+class Plan:
+    decisions: pl.DataFrame
+    outbox: pl.DataFrame
+
+
+def ladder_steps(policy: Policy) -> pl.DataFrame:
+    rows = [
+        {
+            "ladder": name,
+            "step_index": index,
+            "step": step.name,
+            "offset_days": step.offset_days,
+            "action": step.action,
+            "first_channel": step.channels[0] if step.channels else None,
+            "second_channel": step.channels[1] if len(step.channels) > 1 else None,
+            "tone": step.tone,
+        }
+        for name, ladder in policy.ladders.items()
+        for index, step in enumerate(ladder.steps)
+    ]
+    return pl.DataFrame(rows).with_columns(pl.col("step_index", "offset_days").cast(pl.Int64))
+
+
+SEGMENT_COLUMNS = {
+    "risk_band": "risk_band",
+    "aging_bucket": "aging_bucket",
+    "value_tier": "value_tier",
+    "channel": "segment_channel",
+}
+"""An assignment's fields and the plan's columns holding them (the segment's channel is renamed)."""
+
+
+def _matches(assignment: Assignment) -> pl.Expr:
+    conditions = [
+        pl.col(column) == value
+        for field, column in SEGMENT_COLUMNS.items()
+        if (value := getattr(assignment, field)) is not None
+    ]
+    return pl.all_horizontal(conditions).fill_null(False) if conditions else pl.lit(True)
+
+
+def assign_ladder(assignments: list[Assignment]) -> pl.Expr:
+    """The ladder of the first assignment matching the segment columns."""
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for assignment in reversed(assignments):
+        expr = pl.when(_matches(assignment)).then(pl.lit(assignment.ladder)).otherwise(expr)
+    return expr
+
+
+def _episodes(inputs: PlanInputs) -> pl.DataFrame:
+    """Per customer with unpaid, undisputed invoices: the episode, the invoices its message covers, the balance."""
+    owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0)
+    undisputed = owed.join(inputs.disputed.select("invoice_id"), on="invoice_id", how="anti")
+    episode = (
+        undisputed.sort("due_date", "invoice_id")
+        .group_by("customer_id", maintain_order=True)
+        .first()
+        .select(
+            "customer_id", pl.col("invoice_id").alias("episode_id"), pl.col("due_date").alias("episode_due"), "currency"
+        )
+    )
+    covered = (
+        undisputed.join(episode, on=["customer_id", "currency"], how="inner")
+        .filter(pl.col("due_date") <= pl.max_horizontal(pl.lit(inputs.day), pl.col("episode_due")))
+        .sort("due_date", "invoice_id")
+        .group_by("customer_id", maintain_order=True)
+        .agg(pl.col("invoice_id").alias("invoice_ids"), pl.col("balance_minor").sum().alias("amount_minor"))
+    )
+    state = inputs.open_invoices.group_by("customer_id").agg(
+        (pl.col("balance_minor") > 0).any().alias("still_owes"),
+    )
+    return (
+        state.join(episode, on="customer_id", how="left")
+        .join(covered, on="customer_id", how="left")
+        .with_columns((pl.lit(inputs.day) - pl.col("episode_due")).dt.total_days().alias("days_past_due"))
+    )
+
+
+def _counted(inputs: PlanInputs) -> pl.DataFrame:
+    """Outbox rows that count as a contact for this day's decisions.
+
+    The day's own unsent plans are left out, so that replanning a day decides the same again; rows
+    of the day already handed to a provider count.
+    """
+    active = inputs.outbox.filter(
+        pl.col("status").is_in(ACTIVE_STATUSES)
+        & ~(pl.col("status").is_in(UNSENT_STATUSES) & (pl.col("window_end") <= inputs.now))
+    )
+    return active.filter(
+        (pl.col("business_date") < inputs.day)
+        | ((pl.col("business_date") == inputs.day) & ~pl.col("status").is_in(UNSENT_STATUSES))
+    )
+
+
+def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
+    nearest contacts. Later contacts count too (a past day replanned after later ones ran)."""
+    messages = counted.filter(pl.col("channel") != COLLECTOR).select("customer_id", pl.col("send_on").alias("_on"))
+    distance = (pl.col("_on") - pl.col("send_on")).dt.total_days()
+    return (
+        messages.join(targets.select("customer_id", "send_on"), on="customer_id", how="inner")
+        .group_by("customer_id")
+        .agg(
+            (distance == 0).any().alias("contacted_today"),
+            distance.is_between(-6, 0).sum().alias("contacts_this_week"),
+            distance.is_between(0, 6).sum().alias("contacts_next_week"),
+            distance.abs().filter(distance != 0).min().alias("nearest_contact_days"),
+            pl.col("_on").filter(distance < 0).max().alias("last_contact"),
+        )
+    )
+
+
+def _promises(inputs: PlanInputs, grace_days: int) -> pl.DataFrame:
+    """The latest promise per customer: pending until its date plus grace, then broken if still owed."""
+    grace = timedelta(days=grace_days)
+    latest = (
+        inputs.promises.filter(pl.col("made_on") <= inputs.day)
+        .filter(~pl.col("status").is_in(["kept", "cancelled"]))
+        .sort("made_on")
+        .group_by("customer_id")
+        .last()
+    )
+    return latest.select(
+        "customer_id",
+        "promised_date",
+        ((pl.col("promised_date") + grace) >= inputs.day).alias("promise_pending"),
+        pl.when((pl.col("promised_date") + grace) < inputs.day)
+        .then(pl.col("promised_date") + grace + timedelta(days=1))
+        .alias("promise_broken_on"),
+    )
+
+
+def _usable(channel: pl.Expr) -> pl.Expr:
+    email_ok = pl.col("email").is_not_null() & pl.col("email_opt_out_at").is_null()
+    sms_ok = pl.col("phone").is_not_null() & pl.col("sms_opt_out_at").is_null() & pl.col("sms_consent").fill_null(False)
+    return pl.when(channel == "email").then(email_ok).when(channel == "sms").then(sms_ok).otherwise(False)
+
+
+def _opted_out(channel: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(channel == "email")
+        .then(pl.col("email_opt_out_at").is_not_null())
+        .when(channel == "sms")
+        .then(pl.col("sms_opt_out_at").is_not_null())
+        .otherwise(False)
+    )
+
+
+def _choose_channel() -> pl.Expr:
+    """The customer's preferred channel when the step allows it and it is usable, else the step's order."""
+    preferred = pl.col("preferred_channel")
+    allowed = (preferred == pl.col("first_channel")) | (preferred == pl.col("second_channel"))
+    return (
+        pl.when(allowed.fill_null(False) & _usable(preferred))
+        .then(preferred)
+        .when(_usable(pl.col("first_channel")))
+        .then(pl.col("first_channel"))
+        .when(_usable(pl.col("second_channel")))
+        .then(pl.col("second_channel"))
+    )
+
+
+def _step_to_plan(frame: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """The highest step due beyond the last one sent; one further after a broken promise."""
+    due = (
+        frame.select("customer_id", "ladder", "days_past_due")
+        .join(steps, on="ladder")
+        .filter(pl.col("offset_days") <= pl.col("days_past_due"))
+        .group_by("customer_id")
+        .agg(pl.col("step_index").max().alias("highest_due_index"))
+    )
+    ladder_size = steps.group_by("ladder").agg(pl.len().alias("ladder_size"))
+    last_index = pl.col("last_step_index").fill_null(-1)
+    escalate = (
+        pl.col("promise_broken_on").is_not_null()
+        & (pl.col("last_contact").is_null() | (pl.col("last_contact") < pl.col("promise_broken_on")))
+        & pl.col("episode_id").is_not_null()
+    )
+    return (
+        frame.join(due, on="customer_id", how="left")
+        .join(ladder_size, on="ladder", how="left")
+        .with_columns(
+            pl.when(escalate)
+            .then(
+                pl.min_horizontal(
+                    pl.max_horizontal(pl.col("highest_due_index").fill_null(-1), last_index + 1),
+                    pl.col("ladder_size") - 1,
+                )
+            )
+            .when(pl.col("highest_due_index") > last_index)
+            .then(pl.col("highest_due_index"))
+            .alias("step_index"),
+            escalate.alias("escalated"),
+        )
+        .with_columns(
+            # a broken promise on a ladder already at its end has nothing further to send
+            pl.when(pl.col("step_index") > last_index).then(pl.col("step_index")).alias("step_index")
+        )
+        .join(steps, on=["ladder", "step_index"], how="left")
+    )
+
+
+def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
+    rules = policy.contact
+    gap = rules.min_days_between_contacts
+    any_opted_out = _opted_out(pl.col("first_channel")) | _opted_out(pl.col("second_channel")).fill_null(False)
+    reasons: list[tuple[pl.Expr, SkipReason]] = [
+        (~pl.col("still_owes").fill_null(False), SkipReason.PAID),
+        (pl.col("episode_id").is_null(), SkipReason.DISPUTED),
+        (pl.col("promise_pending").fill_null(False), SkipReason.PROMISE_PENDING),
+        (pl.col("step_index").is_null(), SkipReason.NO_STEP_DUE),
+    ]
+    message_reasons: list[tuple[pl.Expr, SkipReason]] = [
+        (~pl.col("business_day"), SkipReason.QUIET_DAY),
+        (pl.col("chosen_channel").is_null() & any_opted_out, SkipReason.OPTED_OUT),
+        (pl.col("chosen_channel").is_null(), SkipReason.NO_VALID_CONTACT),
+        (pl.col("contacted_today").fill_null(False), SkipReason.CAPPED_TODAY),
+        (
+            (pl.col("contacts_this_week").fill_null(0) >= rules.weekly_cap)
+            | (pl.col("contacts_next_week").fill_null(0) >= rules.weekly_cap),
+            SkipReason.CAPPED_WEEK,
+        ),
+        (pl.col("nearest_contact_days").fill_null(gap) < gap, SkipReason.TOO_SOON),
+        (pl.col("window_start").is_null(), SkipReason.NO_SEND_WINDOW),
+        (pl.col("window_end") <= inputs.now, SkipReason.WINDOW_PASSED),
+    ]
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    is_message = pl.col("action") != "handoff"
+    for condition, reason in reversed(message_reasons):
+        expr = pl.when(is_message & condition).then(pl.lit(reason.value)).otherwise(expr)
+    for condition, reason in reversed(reasons):
+        expr = pl.when(condition).then(pl.lit(reason.value)).otherwise(expr)
+    return expr
+
+
+def _detail() -> pl.Expr:
+    """The decision in words, for the audit table and the dashboard."""
+    description = pl.col("reason").replace_strict(DESCRIPTIONS, default=None, return_dtype=pl.String)
+    sent = pl.format(
+        "step '{}' of ladder '{}' is due ({} days from the due date of {}){}",
+        "step",
+        "ladder",
+        "days_past_due",
+        "episode_id",
+        pl.when(pl.col("escalated")).then(pl.lit("; escalated after a broken promise")).otherwise(pl.lit("")),
+    )
+    return (
+        pl.when(pl.col("reason").is_null())
+        .then(sent)
+        .when(pl.col("reason") == SkipReason.PROMISE_PENDING.value)
+        .then(pl.format("{} (promised for {})", description, "promised_date"))
+        .when(pl.col("reason") == SkipReason.NO_STEP_DUE.value)
+        .then(pl.format("{} ({} days from the due date, ladder '{}')", description, "days_past_due", "ladder"))
+        .when(pl.col("reason").is_in([SkipReason.TOO_SOON.value, SkipReason.CAPPED_WEEK.value]))
+        .then(pl.format("{} (last contact {})", description, pl.col("last_contact").cast(pl.String).fill_null("-")))
+        .otherwise(description)
+    )
+
+
+def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
+    """Decide every customer with invoices open on the day; the decisions that send or hand off become outbox rows."""
+    customers = inputs.open_invoices.select("customer_id").unique()
+    counted = _counted(inputs)
+    last_step = counted.group_by("customer_id", "episode_id").agg(pl.col("step_index").max().alias("last_step_index"))
+    windows = send_windows(
+        inputs.customers.join(customers, on="customer_id", how="semi"),
+        inputs.day,
+        inputs.now,
+        inputs.day_ends,
+        policy.contact,
+        fallback_zone,
+    )
+    frame = (
+        customers.join(_episodes(inputs), on="customer_id", how="left")
+        .join(inputs.segments.rename({"channel": "segment_channel"}), on="customer_id", how="left")
+        .join(inputs.customers, on="customer_id", how="left")
+        .join(windows, on="customer_id", how="left")
+        .with_columns(pl.col("send_on").fill_null(inputs.day))
+    )
+    frame = (
+        frame.join(_contacts(counted, frame), on="customer_id", how="left")
+        .join(last_step, on=["customer_id", "episode_id"], how="left")
+        .join(_promises(inputs, policy.contact.promise_grace_days), on="customer_id", how="left")
+        .with_columns(assign_ladder(policy.assignments).alias("ladder"))
+    )
+    frame = _step_to_plan(frame, ladder_steps(policy))
+    frame = frame.with_columns(
+        business_days(frame, policy.contact).alias("business_day"), _choose_channel().alias("chosen_channel")
+    )
+    is_handoff = pl.col("action") == "handoff"
+    decided = frame.with_columns(_skip_reason(inputs, policy).alias("reason")).with_columns(
+        pl.when(pl.col("reason").is_not_null())
+        .then(pl.lit(Decision.SKIP.value))
+        .when(is_handoff)
+        .then(pl.lit(Decision.HANDOFF.value))
+        .otherwise(pl.lit(Decision.SEND.value))
+        .alias("decision"),
+        pl.when(is_handoff).then(pl.lit(COLLECTOR)).otherwise(pl.col("chosen_channel")).alias("channel"),
+    )
+    superseded = (
+        decided.filter(pl.col("decision") != Decision.SKIP.value)
+        .select("customer_id", "ladder", "step_index", pl.col("last_step_index").fill_null(-1).alias("_last"))
+        .join(
+            ladder_steps(policy).select("ladder", pl.col("step_index").alias("_i"), pl.col("step").alias("_name")),
+            on="ladder",
+        )
+        .filter((pl.col("_i") > pl.col("_last")) & (pl.col("_i") < pl.col("step_index")))
+        .sort("_i")
+        .group_by("customer_id")
+        .agg(pl.col("_name").alias("superseded_steps"))
+    )
+    decisions = (
+        decided.join(superseded, on="customer_id", how="left")
+        .with_columns(
+            pl.lit(inputs.day).alias("business_date"),
+            pl.col("superseded_steps").fill_null(EMPTY_LIST),
+            pl.col("invoice_ids").fill_null(EMPTY_LIST),
+            pl.col("escalated").fill_null(False),
+            pl.concat_str(list(SEGMENT_COLUMNS.values()), separator=" / ").alias("segment"),
+        )
+        .with_columns(_detail().alias("detail"))
+        .select(
+            "business_date",
+            "customer_id",
+            "decision",
+            "reason",
+            "detail",
+            "segment",
+            "ladder",
+            "episode_id",
+            "days_past_due",
+            "step",
+            "step_index",
+            "tone",
+            "channel",
+            "send_on",
+            "window_start",
+            "window_end",
+            "zones",
+            "invoice_ids",
+            "amount_minor",
+            "currency",
+            "superseded_steps",
+            "escalated",
+        )
+        .sort("customer_id")
+    )
+    return Plan(decisions, outbox_rows(decisions))
+
+
+def dedupe_key(customer_id: pl.Expr, episode_id: pl.Expr, step: pl.Expr, channel: pl.Expr) -> pl.Expr:
+    """The reminder's identity (promise 1): customer, dunning episode, ladder step, channel."""
+    return pl.concat_str([customer_id, episode_id, step, channel], separator="|")
+
+
+def outbox_rows(decisions: pl.DataFrame) -> pl.DataFrame:
+    """The rows to add to the outbox for the decisions that send or hand off."""
+    planned = decisions.filter(pl.col("decision") != Decision.SKIP.value)
+    return planned.select(
+        dedupe_key(pl.col("customer_id"), pl.col("episode_id"), pl.col("step"), pl.col("channel")).alias("dedupe_key"),
+        "customer_id",
+        "episode_id",
+        "ladder",
+        "step",
+        "step_index",
+        "tone",
+        "channel",
+        "business_date",
+        "send_on",
+        pl.when(pl.col("decision") == Decision.HANDOFF.value)
+        .then(pl.lit(TASK_OPEN))
+        .otherwise(pl.lit(PLANNED))
+        .alias("status"),
+        "window_start",
+        "window_end",
+        "invoice_ids",
+        "amount_minor",
+        "currency",
+    )

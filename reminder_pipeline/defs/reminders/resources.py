@@ -1,0 +1,31 @@
+"""Resources of the reminders domain: the message templates and the secret that signs links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from reminder_pipeline.core.rendering.links import LinkSigner
+from reminder_pipeline.core.rendering.templates import TEMPLATES, Templates
+
+LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable, not a secret
+TEMPLATES_ENV = "REMINDERS_TEMPLATES"
+
+
+class LinkSignerResource(dg.ConfigurableResource):
+    """Signs the payment and unsubscribe links. The secret only ever comes from ``$REMINDERS_LINK_SECRET``."""
+
+    secret: str
+
+    def signer(self) -> LinkSigner:
+        return LinkSigner(self.secret)
+
+
+class TemplatesResource(dg.ConfigurableResource):
+    """The message templates: ``path``, else the shipped ones (``$REMINDERS_TEMPLATES`` sets ``path``)."""
+
+    path: str | None = None
+
+    def load(self) -> Templates:
+        return Templates(Path(self.path) if self.path else TEMPLATES)

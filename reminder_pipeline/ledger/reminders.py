@@ -1,0 +1,385 @@
+"""The reminders domain in the ledger: what planning reads, the outbox and audit it writes, and the
+rows rendering reads and writes back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+
+from reminder_pipeline.core.changes import Merge
+from reminder_pipeline.core.planning.plan import ACTIVE_STATUSES, OUTBOX_SCHEMA, UNSENT_STATUSES, Plan, PlanInputs
+from reminder_pipeline.core.planning.reasons import STOP_REASONS
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, json_array, stage, update_from, upsert
+from reminder_pipeline.ledger.queries import paid_per_invoice
+from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions, reminder_messages
+from reminder_pipeline.ledger.risk_schema import customer_segments
+
+CANCELLED, EXPIRED, RENDERED, HELD = "cancelled", "expired", "rendered", "held"
+REVIVABLE = (CANCELLED, EXPIRED)
+"""Rows never handed to a provider: the same reminder may be planned again."""
+CONTACT_SCHEMA = {
+    "customer_id": pl.String(),
+    "name": pl.String(),
+    "email": pl.String(),
+    "phone": pl.String(),
+    "country": pl.String(),
+    "time_zone": pl.String(),
+    "locale": pl.String(),
+    "preferred_channel": pl.String(),
+    "email_opt_out_at": pl.Datetime("us", "UTC"),
+    "sms_opt_out_at": pl.Datetime("us", "UTC"),
+    "sms_consent": pl.Boolean(),
+}
+INVOICE_LINE_SCHEMA = {
+    "invoice_id": pl.String(),
+    "customer_id": pl.String(),
+    "issue_date": pl.Date(),
+    "due_date": pl.Date(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "balance_minor": pl.Int64(),
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive UTC instant: how both backends compare stored timestamps with a parameter."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
+    """Invoices open when ``day`` began (issued by then, not paid before it), with the balance the ledger
+    shows now: one paid since is still decided on, as paid, and its unsent reminders cancelled."""
+    inv = schema.invoices
+    paid_then = paid_per_invoice(day - timedelta(days=1)).alias("paid_then")
+    paid_now = paid_per_invoice().alias("paid_now")
+    balance_now = inv.c.amount_minor - func.coalesce(paid_now.c.paid, 0)
+    query = (
+        select(inv.c.invoice_id, inv.c.customer_id, inv.c.due_date, inv.c.currency, balance_now.label("balance_minor"))
+        .select_from(
+            inv.outerjoin(paid_then, paid_then.c.invoice_id == inv.c.invoice_id).outerjoin(
+                paid_now, paid_now.c.invoice_id == inv.c.invoice_id
+            )
+        )
+        .where(inv.c.issue_date <= day, inv.c.amount_minor - func.coalesce(paid_then.c.paid, 0) > 0)
+    )
+    columns = {
+        "invoice_id": pl.String(),
+        "customer_id": pl.String(),
+        "due_date": pl.Date(),
+        "currency": pl.String(),
+        "balance_minor": pl.Int64(),
+    }
+    return fetch(connection, query, columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
+
+
+def open_disputes(connection: Connection, day: date) -> pl.DataFrame:
+    """Invoices with a dispute not resolved by ``day`` (one opened since counts too: never chase it)."""
+    d = schema.disputes
+    query = select(d.c.invoice_id).where(or_(d.c.resolved_on.is_(None), d.c.resolved_on > day)).distinct()
+    return fetch(connection, query, {"invoice_id": pl.String()})
+
+
+def promises(connection: Connection) -> pl.DataFrame:
+    p = schema.promises_to_pay
+    columns = {"customer_id": pl.String(), "promised_date": pl.Date(), "made_on": pl.Date(), "status": pl.String()}
+    return fetch(connection, select(*[p.c[c] for c in columns]), columns)
+
+
+def contacts(connection: Connection, customer_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Contact details, consent and opt-outs as the ledger holds them now (of ``customer_ids``, or everyone)."""
+    if customer_ids is not None:
+        return fetch_by_keys(connection, schema.customers, "customer_id", customer_ids, list(CONTACT_SCHEMA))
+    c = schema.customers
+    return fetch(connection, select(*[c.c[name] for name in CONTACT_SCHEMA]), CONTACT_SCHEMA)
+
+
+def segments_of(connection: Connection, day: date) -> pl.DataFrame:
+    s = customer_segments
+    columns = {
+        "customer_id": pl.String(),
+        "risk_band": pl.String(),
+        "aging_bucket": pl.String(),
+        "value_tier": pl.String(),
+        "channel": pl.String(),
+    }
+    return fetch(connection, select(*[s.c[c] for c in columns]).where(s.c.business_date == day), columns)
+
+
+def expire_unsent(connection: Connection, now: datetime) -> int:
+    """Rows never handed to a provider whose window is over become ``expired``: nothing goes out late."""
+    result = connection.execute(
+        update(outbox)
+        .where(outbox.c.status.in_(UNSENT_STATUSES), outbox.c.window_end <= _utc(now))
+        .values(status=EXPIRED, status_reason="the send window ended before it was sent", updated_at=func.now())
+    )
+    return int(result.rowcount)
+
+
+def outbox_for_planning(connection: Connection, day: date, now: datetime, horizon_days: int) -> pl.DataFrame:
+    """The outbox rows a day's decisions depend on (``OUTBOX_SCHEMA``), without reading its whole history.
+
+    Contacts within ``horizon_days`` of the day either way (caps and intervals), and per dunning
+    episode the row of the highest step it reached (where the ladder stands).
+    """
+    counts = and_(
+        outbox.c.status.in_(ACTIVE_STATUSES),
+        ~and_(outbox.c.status.in_(UNSENT_STATUSES), outbox.c.window_end <= _utc(now)),
+    )
+    columns = [outbox.c[c] for c in OUTBOX_SCHEMA]
+    recent = select(*columns).where(
+        counts, outbox.c.send_on.between(day - timedelta(days=horizon_days), day + timedelta(days=horizon_days))
+    )
+    reached = (
+        select(outbox.c.customer_id, outbox.c.episode_id, func.max(outbox.c.step_index).label("top"))
+        .where(counts, outbox.c.business_date <= day)
+        .group_by(outbox.c.customer_id, outbox.c.episode_id)
+        .subquery()
+    )
+    furthest = (
+        select(*columns)
+        .join(
+            reached,
+            and_(
+                reached.c.customer_id == outbox.c.customer_id,
+                reached.c.episode_id == outbox.c.episode_id,
+                reached.c.top == outbox.c.step_index,
+            ),
+        )
+        .where(counts, outbox.c.business_date <= day)
+    )
+    frames = [fetch(connection, query, OUTBOX_SCHEMA) for query in (recent, furthest)]
+    return pl.concat(frames).unique("dedupe_key", keep="first").sort("dedupe_key")
+
+
+def plan_inputs(
+    connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int
+) -> tuple[PlanInputs, pl.DataFrame]:
+    """Everything a day's decisions need from the ledger; also the contacts, for rendering and reports."""
+    invoices = invoices_for_planning(connection, day)
+    people = contacts(connection, invoices["customer_id"])
+    inputs = PlanInputs(
+        day=day,
+        now=now,
+        open_invoices=invoices,
+        disputed=open_disputes(connection, day),
+        promises=promises(connection),
+        customers=people,
+        segments=segments_of(connection, day),
+        outbox=outbox_for_planning(connection, day, now, horizon_days),
+        business_tz=business_tz,
+    )
+    return inputs, people
+
+
+def record_decisions(connection: Connection, decisions: pl.DataFrame, *, run_id: str, policy_version: str) -> int:
+    """Append the day's decisions to the audit table: every run's decisions stay, whatever happens later."""
+    rows = decisions.select(
+        [c for c in decisions.columns if c in reminder_decisions.c and c not in ("invoice_ids", "superseded_steps")]
+    ).with_columns(
+        decisions.select(json_array(pl.col("invoice_ids")).alias("invoice_ids"))["invoice_ids"],
+        decisions.select(json_array(pl.col("superseded_steps")).alias("superseded_steps"))["superseded_steps"],
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(policy_version).alias("policy_version"),
+        pl.col("days_past_due").cast(pl.Int64),
+        pl.col("step_index").cast(pl.Int64),
+    )
+    return insert(connection, reminder_decisions, rows)
+
+
+@dataclass(frozen=True)
+class OutboxWrite:
+    inserted: int
+    revived: int
+    unchanged: int
+    cancelled: int
+
+
+def _upsert_plan(connection: Connection, rows: pl.DataFrame) -> None:
+    """Insert new reminders; revive a cancelled or expired one planned again; leave every other row alone."""
+    staged = stage(connection, rows, outbox)
+    columns = ", ".join(f'"{c}"' for c in rows.columns)
+    keep = {"dedupe_key", "customer_id", "episode_id", "step", "channel"}
+    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in rows.columns if c not in keep)
+    statement = text(
+        f'INSERT INTO "outbox" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
+        f'ON CONFLICT ("dedupe_key") DO UPDATE SET {assignments}, "status_reason" = NULL, '
+        f'"updated_at" = CURRENT_TIMESTAMP WHERE "outbox"."status" IN :revivable'
+    ).bindparams(bindparam("revivable", expanding=True))
+    connection.execute(statement, {"revivable": list(REVIVABLE)})
+    staged.drop(connection)
+
+
+def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
+    """Unsent rows the new decisions no longer want: the day's others, and any of a customer told to stop."""
+    stopped = plan.decisions.filter(pl.col("reason").is_in(list(STOP_REASONS)))["customer_id"]
+    query = select(outbox.c.outbox_id, outbox.c.customer_id, outbox.c.dedupe_key, outbox.c.business_date).where(
+        outbox.c.status.in_(UNSENT_STATUSES), outbox.c.business_date <= day
+    )
+    candidates = fetch(
+        connection,
+        query,
+        {"outbox_id": pl.Int64(), "customer_id": pl.String(), "dedupe_key": pl.String(), "business_date": pl.Date()},
+    )
+    stale = candidates.filter(
+        ((pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(plan.outbox["dedupe_key"].implode()))
+        | pl.col("customer_id").is_in(stopped.implode())
+    )
+    why = plan.decisions.select(
+        "customer_id",
+        pl.format("replanned on {}: {}", pl.lit(day.isoformat()), pl.col("reason").fill_null("another reminder"))
+        .str.slice(0, 200)
+        .alias("status_reason"),
+    )
+    return stale.join(why, on="customer_id", how="left").select(
+        "outbox_id",
+        pl.lit(CANCELLED).alias("status"),
+        pl.col("status_reason").fill_null(f"replanned on {day.isoformat()}: no longer open"),
+    )
+
+
+def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version: str) -> OutboxWrite:
+    """The day's reminders into the outbox, at most once per dedupe key; unsent rows no longer wanted cancelled."""
+    rows = plan.outbox.with_columns(
+        json_array(pl.col("invoice_ids")).alias("invoice_ids"),
+        pl.lit(policy_version).alias("policy_version"),
+        pl.col("step_index").cast(pl.Int64),
+    )
+    existing = fetch_by_keys(connection, outbox, "dedupe_key", rows["dedupe_key"], ["dedupe_key", "status"])
+    revived = existing.filter(pl.col("status").is_in(REVIVABLE)).height
+    if rows.height:
+        _upsert_plan(connection, rows)
+    stale = _stale_rows(connection, plan, day)
+    cancelled = update_from(connection, outbox, stale, key="outbox_id", only_if=("status", UNSENT_STATUSES))
+    return OutboxWrite(
+        inserted=rows.height - existing.height,
+        revived=revived,
+        unchanged=existing.height - revived,
+        cancelled=cancelled,
+    )
+
+
+RENDER_SCHEMA = {
+    "outbox_id": pl.Int64(),
+    "customer_id": pl.String(),
+    "episode_id": pl.String(),
+    "ladder": pl.String(),
+    "step": pl.String(),
+    "tone": pl.String(),
+    "channel": pl.String(),
+    "business_date": pl.Date(),
+    "send_on": pl.Date(),
+    "window_start": pl.Datetime("us", "UTC"),
+    "window_end": pl.Datetime("us", "UTC"),
+    "status": pl.String(),
+    "invoice_ids": pl.String(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+}
+
+
+def messages_to_render(connection: Connection, day: date) -> pl.DataFrame:
+    """The day's unsent message rows (planned, rendered or held), with their invoice ids as a list."""
+    query = select(*[outbox.c[c] for c in RENDER_SCHEMA]).where(
+        outbox.c.business_date == day, outbox.c.status.in_(UNSENT_STATUSES), outbox.c.channel.in_(["email", "sms"])
+    )
+    return fetch(connection, query, RENDER_SCHEMA).with_columns(
+        pl.col("invoice_ids").str.json_decode(pl.List(pl.String))
+    )
+
+
+def invoice_lines(connection: Connection, invoice_ids: pl.Series) -> pl.DataFrame:
+    """``INVOICE_LINE_SCHEMA`` of these invoices, with the balance the ledger shows now."""
+    found = fetch_by_keys(
+        connection,
+        schema.invoices,
+        "invoice_id",
+        invoice_ids,
+        ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "currency"],
+    )
+    if found.is_empty():
+        return pl.DataFrame(schema=INVOICE_LINE_SCHEMA)
+    paid = paid_per_invoice()
+    staged = stage(connection, found.select("invoice_id"), schema.invoices)
+    received = fetch(
+        connection,
+        select(paid.c.invoice_id, paid.c.paid).join(staged, staged.c.invoice_id == paid.c.invoice_id),
+        {"invoice_id": pl.String(), "paid": pl.Int64()},
+    )
+    staged.drop(connection)
+    return (
+        found.join(received, on="invoice_id", how="left")
+        .with_columns((pl.col("amount_minor") - pl.col("paid").fill_null(0)).clip(lower_bound=0).alias("balance_minor"))
+        .select(list(INVOICE_LINE_SCHEMA))
+    )
+
+
+MESSAGE_COLUMNS = [c.name for c in reminder_messages.columns if c.name != "rendered_at"]
+
+
+def write_messages(connection: Connection, messages: pl.DataFrame) -> int:
+    """Store rendered messages, replacing an earlier rendering of the same outbox row."""
+    rows = messages.select(MESSAGE_COLUMNS).with_columns(json_array(pl.col("invoice_ids")).alias("invoice_ids"))
+    replace = {c: Merge.REPLACE for c in MESSAGE_COLUMNS if c != "outbox_id"}
+    return upsert(connection, reminder_messages, rows, key=["outbox_id"], merge=replace)
+
+
+def set_statuses(
+    connection: Connection, changes: pl.DataFrame, *, allowed_from: Sequence[str] = UNSENT_STATUSES
+) -> int:
+    """``outbox_id, status, status_reason``: moved on only where the row is still in ``allowed_from``."""
+    return update_from(connection, outbox, changes, key="outbox_id", only_if=("status", allowed_from))
+
+
+DECISION_SUMMARY_SCHEMA = {
+    "customer_id": pl.String(),
+    "decision": pl.String(),
+    "reason": pl.String(),
+    "ladder": pl.String(),
+    "step": pl.String(),
+    "channel": pl.String(),
+    "detail": pl.String(),
+}
+
+
+def latest_decisions(connection: Connection, day: date) -> pl.DataFrame:
+    """The day's decisions as its latest planning run made them."""
+    d = reminder_decisions
+    latest = (
+        select(d.c.run_id).where(d.c.business_date == day).order_by(d.c.decision_id.desc()).limit(1).scalar_subquery()
+    )
+    query = select(*[d.c[c] for c in DECISION_SUMMARY_SCHEMA]).where(d.c.business_date == day, d.c.run_id == latest)
+    return fetch(connection, query, DECISION_SUMMARY_SCHEMA)
+
+
+def outbox_by_status(connection: Connection) -> dict[str, int]:
+    rows = connection.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def messages_of_day(connection: Connection, day: date) -> pl.DataFrame:
+    """The day's rendered messages with their outbox state (for reports and the dashboard)."""
+    m = reminder_messages
+    columns = {
+        "outbox_id": pl.Int64(),
+        "customer_id": pl.String(),
+        "status": pl.String(),
+        "channel": pl.String(),
+        "template": pl.String(),
+        "recipient": pl.String(),
+        "subject": pl.String(),
+        "body_text": pl.String(),
+        "sms_segments": pl.Int64(),
+        "problems": pl.String(),
+    }
+    sources = {"customer_id": outbox.c.customer_id, "status": outbox.c.status}
+    query = (
+        select(*[sources[c] if c in sources else m.c[c] for c in columns])
+        .join(outbox, outbox.c.outbox_id == m.c.outbox_id)
+        .where(outbox.c.business_date == day)
+    )
+    return fetch(connection, query, columns).sort("outbox_id")

@@ -1,0 +1,232 @@
+"""The policy engine's rules, one scenario each: paid, disputed, promises, partial payments, calendars, windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+import pytest
+
+from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PlanInputs, plan_day
+from reminder_pipeline.core.policy.config import Policy, load_policy
+from reminder_pipeline_tests.core.planning.simulation import PROMISE_SCHEMA, UTC_DT
+
+DAY = date(2026, 3, 10)  # a Tuesday
+RUN_AT = datetime.combine(DAY, time(5), tzinfo=UTC)
+
+
+def _customer(customer_id: str = "C1", **overrides: Any) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "email": f"{customer_id.lower()}@example.com",
+        "phone": "+4915112345678",
+        "country": "DE",
+        "time_zone": "Europe/Berlin",
+        "locale": "de_DE",
+        "preferred_channel": "email",
+        "email_opt_out_at": None,
+        "sms_opt_out_at": None,
+        "sms_consent": True,
+        **overrides,
+    }
+
+
+def _invoice(invoice_id: str, days_overdue: int, balance: int = 10_000, customer_id: str = "C1") -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": customer_id,
+        "due_date": DAY - timedelta(days=days_overdue),
+        "currency": "EUR",
+        "balance_minor": balance,
+    }
+
+
+def _plan(
+    invoices: list[dict[str, Any]],
+    customers: list[dict[str, Any]] | None = None,
+    *,
+    policy: Policy | None = None,
+    day: date = DAY,
+    now: datetime = RUN_AT,
+    disputed: list[str] = (),  # type: ignore[assignment]
+    promises: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    outbox: pl.DataFrame | None = None,
+    risk_band: str = "medium",
+) -> pl.DataFrame:
+    customers = customers or [_customer()]
+    inputs = PlanInputs(
+        day=day,
+        now=now,
+        open_invoices=pl.DataFrame(invoices),
+        disputed=pl.DataFrame({"invoice_id": list(disputed)}, schema={"invoice_id": pl.String}),
+        promises=pl.DataFrame(list(promises), schema=PROMISE_SCHEMA),
+        customers=pl.DataFrame(customers, schema_overrides={"email_opt_out_at": UTC_DT, "sms_opt_out_at": UTC_DT}),
+        segments=pl.DataFrame(
+            [
+                {
+                    "customer_id": c["customer_id"],
+                    "risk_band": risk_band,
+                    "aging_bucket": "8-30",
+                    "value_tier": "small",
+                    "channel": "email",
+                }
+                for c in customers
+            ]
+        ),
+        outbox=outbox if outbox is not None else pl.DataFrame(schema=OUTBOX_SCHEMA),
+    )
+    return plan_day(inputs, policy or load_policy(), "UTC").decisions
+
+
+def _one(decisions: pl.DataFrame) -> dict[str, Any]:
+    assert decisions.height == 1
+    return decisions.row(0, named=True)
+
+
+def test_the_highest_step_due_goes_out_for_every_overdue_invoice_in_one_message() -> None:
+    row = _one(_plan([_invoice("I1", 15), _invoice("I2", 8, balance=2_500), _invoice("I3", -20)]))
+    assert (row["decision"], row["step"], row["channel"]) == ("send", "firm_reminder", "email")
+    assert row["episode_id"] == "I1"
+    assert row["invoice_ids"] == ["I1", "I2"], "the invoice not yet due waits for its own ladder"
+    assert row["amount_minor"] == 12_500
+    assert row["superseded_steps"] == ["courtesy", "reminder", "second_reminder"]
+
+
+def test_partial_payments_are_reminded_for_the_balance() -> None:
+    assert _one(_plan([_invoice("I1", 2, balance=3_333)]))["amount_minor"] == 3_333
+
+
+def test_a_customer_who_has_paid_since_is_not_reminded() -> None:
+    row = _one(_plan([_invoice("I1", 15, balance=0), _invoice("I2", 9, balance=0)]))
+    assert (row["decision"], row["reason"]) == ("skip", "paid")
+
+
+def test_disputed_invoices_are_left_out_and_a_fully_disputed_customer_is_skipped() -> None:
+    row = _one(_plan([_invoice("I1", 40), _invoice("I2", 2)], disputed=["I1"]))
+    assert (row["episode_id"], row["invoice_ids"], row["step"]) == ("I2", ["I2"], "reminder")
+    row = _one(_plan([_invoice("I1", 40)], disputed=["I1"]))
+    assert (row["decision"], row["reason"]) == ("skip", "disputed")
+
+
+def test_a_promise_to_pay_pauses_until_its_date_plus_grace_then_escalates() -> None:
+    promise = {"customer_id": "C1", "promised_date": DAY - timedelta(days=2), "made_on": DAY - timedelta(9)}
+    pending = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "pending"}]))
+    assert (pending["decision"], pending["reason"]) == ("skip", "promise_to_pay_pending")
+    broken = {**promise, "promised_date": DAY - timedelta(days=4), "status": "pending"}
+    sent_before = pl.DataFrame(
+        [
+            {
+                "dedupe_key": "C1|I1|second_reminder|email",
+                "customer_id": "C1",
+                "episode_id": "I1",
+                "step": "second_reminder",
+                "step_index": 2,
+                "channel": "email",
+                "business_date": DAY - timedelta(days=10),
+                "send_on": DAY - timedelta(days=10),
+                "status": "sent",
+                "window_end": RUN_AT - timedelta(days=10),
+            }
+        ],
+        schema=OUTBOX_SCHEMA,
+    )
+    row = _one(_plan([_invoice("I1", 8)], promises=[broken], outbox=sent_before))
+    assert (row["decision"], row["step"], row["escalated"]) == ("send", "firm_reminder", True)
+    kept = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "kept"}], outbox=sent_before))
+    assert (kept["decision"], kept["reason"]) == ("skip", "no_step_due")
+
+
+def test_risk_changes_the_ladder() -> None:
+    high = _one(_plan([_invoice("I1", 7)], risk_band="high"))
+    low = _one(_plan([_invoice("I1", 7)], risk_band="low"))
+    assert (high["ladder"], high["step"]) == ("high_risk", "firm_reminder")
+    assert (low["ladder"], low["step"]) == ("low_risk", "reminder")
+
+
+def test_public_holidays_and_weekends_are_quiet_days_in_the_customers_country() -> None:
+    good_friday = date(2026, 4, 3)
+    invoices = [
+        {**_invoice("I1", 0), "due_date": good_friday - timedelta(days=9)},
+        {**_invoice("I2", 0, customer_id="C2"), "due_date": good_friday - timedelta(days=9)},
+    ]
+    customers = [_customer("C1"), _customer("C2", country="JP", time_zone="Asia/Tokyo", locale="ja_JP")]
+    at = datetime.combine(good_friday, time(5), tzinfo=UTC)
+    decisions = _plan(invoices, customers, day=good_friday, now=at)
+    by_customer = {r["customer_id"]: r for r in decisions.iter_rows(named=True)}
+    assert by_customer["C1"]["reason"] == "quiet_day", "Good Friday is a public holiday in Germany"
+    assert by_customer["C2"]["decision"] == "send", "but not in Japan"
+    saturday = date(2026, 3, 14)
+    row = _one(_plan([_invoice("I1", 3)], day=saturday, now=datetime.combine(saturday, time(5), tzinfo=UTC)))
+    assert row["reason"] == "quiet_day"
+
+
+def test_a_country_can_have_its_own_working_week_window_and_quiet_days() -> None:
+    base = load_policy()
+    rules = base.contact.model_validate(
+        {
+            **base.contact.model_dump(),
+            "countries": {
+                "DE": {"business_days": ["mon", "wed"], "send_window": {"start": "10:00", "end": "12:00"}},
+                "FR": {"quiet_days": [DAY]},
+            },
+        }
+    )
+    policy = base.model_copy(update={"contact": rules})
+    customers = [_customer("C1"), _customer("C2", country="FR", time_zone="Europe/Paris")]
+    invoices = [_invoice("I1", 3), _invoice("I2", 3, customer_id="C2")]
+    tuesday = {r["customer_id"]: r for r in _plan(invoices, customers, policy=policy).iter_rows(named=True)}
+    assert tuesday["C1"]["reason"] == "quiet_day"
+    assert tuesday["C2"]["reason"] == "quiet_day"
+    wednesday = DAY + timedelta(days=1)
+    row = _plan(invoices, customers, policy=policy, day=wednesday, now=RUN_AT + timedelta(days=1)).row(0, named=True)
+    assert row["decision"] == "send"
+    assert row["window_start"] == datetime(2026, 3, 11, 9, 0, tzinfo=UTC), "10:00 in Berlin (CET)"
+    assert row["window_end"] == datetime(2026, 3, 11, 11, 0, tzinfo=UTC)
+
+
+def test_a_window_already_over_moves_to_the_next_local_day_while_the_business_day_lasts() -> None:
+    chatham = _customer("C1", country="NZ", time_zone="Pacific/Chatham", phone=None)
+    still_open = _one(_plan([_invoice("I1", 3)], [chatham]))
+    assert still_open["send_on"] == DAY, "09:00-19:00 in Chatham (UTC+13:45) ends at 05:15 UTC"
+    row = _one(_plan([_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(hours=1)))
+    assert row["decision"] == "send"
+    assert row["send_on"] == DAY + timedelta(days=1)
+    assert row["window_start"] == datetime(2026, 3, 10, 19, 15, tzinfo=UTC)
+    late_replan = _one(_plan([_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(days=1)))
+    assert (late_replan["decision"], late_replan["reason"]) == ("skip", "window_passed")
+
+
+def test_an_unknown_zone_gets_the_window_safe_in_every_zone_of_the_country() -> None:
+    row = _one(_plan([_invoice("I1", 3)], [_customer(country="US", time_zone=None, phone=None)]))
+    zones = row["zones"].split("|")
+    assert {"America/New_York", "America/Los_Angeles", "Pacific/Honolulu"} <= set(zones)
+    # 09:00 in Honolulu (UTC-10) to 19:00 in New York (EDT since 8 March)
+    assert (row["window_start"], row["window_end"]) == (
+        datetime(2026, 3, 10, 19, 0, tzinfo=UTC),
+        datetime(2026, 3, 10, 23, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"email_opt_out_at": RUN_AT, "sms_opt_out_at": RUN_AT}, "opted_out"),
+        ({"email": None, "phone": None}, "no_valid_contact"),
+        ({"email": None, "sms_consent": False}, "no_valid_contact"),
+    ],
+)
+def test_no_channel_is_used_without_a_valid_consented_contact(change: dict[str, Any], reason: str) -> None:
+    row = _one(_plan([_invoice("I1", 2)], [_customer(**change)]))
+    assert (row["decision"], row["reason"]) == ("skip", reason)
+
+
+def test_the_preferred_channel_wins_when_the_step_allows_it_and_the_fallback_otherwise() -> None:
+    assert _one(_plan([_invoice("I1", 2)], [_customer(preferred_channel="sms")]))["channel"] == "sms"
+    row = _one(_plan([_invoice("I1", 2)], [_customer(preferred_channel="sms", sms_opt_out_at=RUN_AT)]))
+    assert row["channel"] == "email"
+
+
+def test_a_hand_off_to_a_collector_is_a_task_not_a_message() -> None:
+    row = _one(_plan([_invoice("I1", 50)], [_customer(email=None, phone=None)]))
+    assert (row["decision"], row["step"], row["channel"]) == ("handoff", "collector", "collector")
