@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import polars as pl
+from sqlalchemy import select
 
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
 from reminder_pipeline.core.history import History
@@ -33,7 +34,7 @@ from reminder_pipeline.core.validation.result import ValidationResult
 
 HERE = Path(__file__).resolve().parent
 START, END = date(2024, 11, 1), date(2026, 10, 31)
-DAY = END - timedelta(days=14)
+DAY = END - timedelta(days=15)  # a Friday: reminders go out on weekdays
 INVOICES_PER_CUSTOMER = 16
 T = TypeVar("T")
 
@@ -87,41 +88,80 @@ def load(work: Path) -> tuple[History, pl.DataFrame]:
 
 def _plan(history: History, features: pl.DataFrame, contacts: pl.DataFrame, segments: pl.DataFrame, policy: Any) -> Any:
     """The day's decisions from an empty outbox: every customer whose step is due gets one (the most work)."""
-    from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PlanInputs, plan_day
+    from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
 
     open_disputes = history.disputes.filter(pl.col("opened_on") <= DAY).select("invoice_id")
     inputs = PlanInputs(
         day=DAY,
         now=datetime.combine(DAY, clock(6), tzinfo=UTC),
-        open_invoices=features.select("invoice_id", "customer_id", "due_date", "currency", "balance_minor"),
+        open_invoices=features.select(
+            "invoice_id", "customer_id", "issue_date", "due_date", "currency", "balance_minor"
+        ),
         disputed=open_disputes,
-        promises=history.promises,
+        promises=history.promises.with_columns(pl.lit(None, dtype=pl.String).alias("invoice_id")).select(
+            list(PROMISE_SCHEMA)
+        ),
         customers=contacts.drop("name"),
         segments=segments.select("customer_id", "risk_band", "aging_bucket", "value_tier", "channel"),
         outbox=pl.DataFrame(schema=OUTBOX_SCHEMA),
     )
-    return plan_day(inputs, policy, "UTC")
+    return plan_day(inputs, policy)
 
 
-def _render(plan: Any, features: pl.DataFrame, contacts: pl.DataFrame, policy: Any) -> pl.DataFrame:
+class _LedgerRun:
+    """The day's plan and messages written to a fresh SQLite ledger, as the assets write them."""
+
+    def __init__(self, work: Path, history: History) -> None:
+        from reminder_pipeline.ledger import schema
+        from reminder_pipeline.ledger.bulk import insert
+        from reminder_pipeline.ledger.store import Ledger
+
+        path = work / "ledger.sqlite"
+        for stale in work.glob("ledger.sqlite*"):
+            stale.unlink()
+        self.ledger = Ledger(f"sqlite:///{path}")
+        with self.ledger.begin() as connection:
+            insert(
+                connection, schema.customers, history.customers.select("customer_id", pl.lit("bench").alias("source"))
+            )
+
+    def write_plan(self, plan: Any, policy: Any) -> pl.DataFrame:
+        """Decisions audited, reminders into the outbox; returns the message rows with their outbox ids."""
+        from reminder_pipeline.ledger.reminders import record_decisions, write_plan
+        from reminder_pipeline.ledger.reminders_schema import outbox
+
+        with self.ledger.begin_write("outbox") as connection:
+            record_decisions(connection, plan.decisions, run_id="bench", policy_version=policy.version)
+            write_plan(connection, plan, DAY, policy_version=policy.version)
+            ids = connection.execute(select(outbox.c.dedupe_key, outbox.c.outbox_id)).all()
+        keys = pl.DataFrame(ids, schema={"dedupe_key": pl.String(), "outbox_id": pl.Int64()}, orient="row")
+        return plan.outbox.filter(pl.col("channel") != "collector").join(keys, on="dedupe_key")
+
+    def write_messages(self, messages: pl.DataFrame) -> None:
+        from reminder_pipeline.ledger.reminders import write_messages
+
+        with self.ledger.begin_write("outbox") as connection:
+            write_messages(connection, messages.with_columns(pl.lit(None, dtype=pl.String).alias("problems")))
+
+
+def _render(rows: pl.DataFrame, features: pl.DataFrame, contacts: pl.DataFrame, policy: Any) -> pl.DataFrame:
     """Every message the plan sends, written as the rendering asset does."""
     from reminder_pipeline.core.rendering.links import LinkSigner
     from reminder_pipeline.core.rendering.render import RenderContext, render_messages
     from reminder_pipeline.core.rendering.templates import Templates
 
-    rows = plan.outbox.filter(pl.col("channel") != "collector").with_row_index("outbox_id", offset=1)
     messages = rows.select("outbox_id", "customer_id", "ladder", "step", "tone", "channel", "send_on", "currency").join(
         contacts.select("customer_id", "name", "email", "phone", "locale"), on="customer_id", how="left"
     )
     lines = (
-        rows.select(pl.col("outbox_id").cast(pl.Int64), pl.col("invoice_ids").alias("invoice_id"))
+        rows.select("outbox_id", pl.col("invoice_ids").alias("invoice_id"))
         .explode("invoice_id")
         .join(features.select("invoice_id", "due_date", "amount_minor", "balance_minor"), on="invoice_id")
     )
     context = RenderContext(
         policy, Templates(), LinkSigner("benchmark-secret-not-a-real-one"), datetime.combine(DAY, clock(6), tzinfo=UTC)
     )
-    return render_messages(messages.with_columns(pl.col("outbox_id").cast(pl.Int64)), lines, context)
+    return render_messages(messages, lines, context)
 
 
 def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
@@ -152,7 +192,11 @@ def run(work: Path) -> dict[str, Any]:
         lambda: segment_customers(scored.customers, features, contacts, policy.segmentation, DAY),
     )
     plan = _timed(timings, "plan_reminders", lambda: _plan(history, features, contacts, segments, policy))
-    messages = _timed(timings, "render_messages", lambda: _render(plan, features, contacts, policy))
+    ledger = _LedgerRun(work, history)
+    rows = _timed(timings, "write_plan_to_sqlite", lambda: ledger.write_plan(plan, policy))
+    messages = _timed(timings, "render_messages", lambda: _render(rows, features, contacts, policy))
+    _timed(timings, "write_messages_to_sqlite", lambda: ledger.write_messages(messages))
+    ledger.ledger.dispose()
     truth = pl.read_parquet(work / "truth.parquet").select("customer_id", "behaviour")
     by_behaviour = (
         candidate.validation.join(truth, on="customer_id")
@@ -181,7 +225,13 @@ def run(work: Path) -> dict[str, Any]:
         "training_plus_scoring_s": round(
             timings["train_model"] + timings["features_of_the_day"] + timings["score"] + timings["segment"], 1
         ),
-        "plan_plus_messages_s": round(timings["plan_reminders"] + timings["render_messages"], 1),
+        "plan_plus_messages_s": round(
+            sum(
+                timings[k]
+                for k in ("plan_reminders", "write_plan_to_sqlite", "render_messages", "write_messages_to_sqlite")
+            ),
+            1,
+        ),
         "validation": {k: round(v, 4) for k, v in metrics.items()},
         "rule_validation": {k: round(v, 4) for k, v in (candidate.metrics["rule"] or {}).items()},
         "gate": candidate.verdict,

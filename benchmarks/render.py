@@ -105,7 +105,7 @@ def run(count: int) -> dict[str, Any]:
         pl.lit(True).alias("sms_consent"),
     )
     started = time.perf_counter()
-    problems = message_problems(rendered, outbox, lines.select("invoice_id", "balance_minor"), contacts, policy, "UTC")
+    problems = message_problems(rendered, outbox, lines.select("invoice_id", "balance_minor"), contacts, policy)
     check_s = time.perf_counter() - started
     failing = problems.filter(pl.col("problems").list.len() > 0)
     sms = rendered.filter(pl.col("channel") == "sms")

@@ -47,7 +47,15 @@ STAGE_CHUNK_ROWS = 100_000
 def _sqlite_rows(frame: pl.DataFrame) -> list[tuple[object, ...]]:
     converted = frame.with_columns(
         [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date]
-        + [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%f") for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+        # SQLAlchemy's own SQLite text for timestamps (microseconds, six digits): stored values then compare
+        # with its parameters as text compares, in time order
+        + [
+            pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            if t.time_zone
+            else pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Datetime)
+        ]
         + [pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean]
     )
     return converted.rows()

@@ -11,8 +11,16 @@ import polars as pl
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
 from reminder_pipeline.core.changes import Merge
-from reminder_pipeline.core.planning.plan import ACTIVE_STATUSES, OUTBOX_SCHEMA, UNSENT_STATUSES, Plan, PlanInputs
-from reminder_pipeline.core.planning.reasons import STOP_REASONS
+from reminder_pipeline.core.planning.plan import (
+    NOT_CONTACTS,
+    OUTBOX_SCHEMA,
+    PROMISE_SCHEMA,
+    TASK_OPEN,
+    UNSENT_STATUSES,
+    Plan,
+    PlanInputs,
+)
+from reminder_pipeline.core.planning.reasons import STOP_REASONS, SkipReason
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, json_array, stage, update_from, upsert
 from reminder_pipeline.ledger.queries import paid_per_invoice
@@ -47,8 +55,9 @@ INVOICE_LINE_SCHEMA = {
 
 
 def _utc(moment: datetime) -> datetime:
-    """A naive UTC instant: how both backends compare stored timestamps with a parameter."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    """An aware UTC instant: PostgreSQL compares it whatever the session's time zone, and SQLite's
+    parameter text is the UTC wall time its timestamps are stored in."""
+    return moment.astimezone(UTC)
 
 
 def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
@@ -59,7 +68,14 @@ def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
     paid_now = paid_per_invoice().alias("paid_now")
     balance_now = inv.c.amount_minor - func.coalesce(paid_now.c.paid, 0)
     query = (
-        select(inv.c.invoice_id, inv.c.customer_id, inv.c.due_date, inv.c.currency, balance_now.label("balance_minor"))
+        select(
+            inv.c.invoice_id,
+            inv.c.customer_id,
+            inv.c.issue_date,
+            inv.c.due_date,
+            inv.c.currency,
+            balance_now.label("balance_minor"),
+        )
         .select_from(
             inv.outerjoin(paid_then, paid_then.c.invoice_id == inv.c.invoice_id).outerjoin(
                 paid_now, paid_now.c.invoice_id == inv.c.invoice_id
@@ -70,6 +86,7 @@ def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
     columns = {
         "invoice_id": pl.String(),
         "customer_id": pl.String(),
+        "issue_date": pl.Date(),
         "due_date": pl.Date(),
         "currency": pl.String(),
         "balance_minor": pl.Int64(),
@@ -86,8 +103,7 @@ def open_disputes(connection: Connection, day: date) -> pl.DataFrame:
 
 def promises(connection: Connection) -> pl.DataFrame:
     p = schema.promises_to_pay
-    columns = {"customer_id": pl.String(), "promised_date": pl.Date(), "made_on": pl.Date(), "status": pl.String()}
-    return fetch(connection, select(*[p.c[c] for c in columns]), columns)
+    return fetch(connection, select(*[p.c[c] for c in PROMISE_SCHEMA]), PROMISE_SCHEMA)
 
 
 def contacts(connection: Connection, customer_ids: pl.Series | None = None) -> pl.DataFrame:
@@ -123,20 +139,23 @@ def expire_unsent(connection: Connection, now: datetime) -> int:
 def outbox_for_planning(connection: Connection, day: date, now: datetime, horizon_days: int) -> pl.DataFrame:
     """The outbox rows a day's decisions depend on (``OUTBOX_SCHEMA``), without reading its whole history.
 
-    Contacts within ``horizon_days`` of the day either way (caps and intervals), and per dunning
-    episode the row of the highest step it reached (where the ladder stands).
+    Of the rows that count as contacts (as ``counted_contacts`` says): those within ``horizon_days`` of
+    the day either way (caps and intervals), and per dunning episode the row of the furthest step it
+    reached (where the ladder stands).
     """
+    unsent = outbox.c.status.in_(UNSENT_STATUSES)
     counts = and_(
-        outbox.c.status.in_(ACTIVE_STATUSES),
-        ~and_(outbox.c.status.in_(UNSENT_STATUSES), outbox.c.window_end <= _utc(now)),
+        outbox.c.status.not_in(NOT_CONTACTS),
+        ~and_(unsent, outbox.c.window_end <= _utc(now)),
+        ~and_(unsent, outbox.c.business_date == day),
     )
     columns = [outbox.c[c] for c in OUTBOX_SCHEMA]
     recent = select(*columns).where(
         counts, outbox.c.send_on.between(day - timedelta(days=horizon_days), day + timedelta(days=horizon_days))
     )
     reached = (
-        select(outbox.c.customer_id, outbox.c.episode_id, func.max(outbox.c.step_index).label("top"))
-        .where(counts, outbox.c.business_date <= day)
+        select(outbox.c.customer_id, outbox.c.episode_id, func.max(outbox.c.offset_days).label("top"))
+        .where(counts)
         .group_by(outbox.c.customer_id, outbox.c.episode_id)
         .subquery()
     )
@@ -147,10 +166,10 @@ def outbox_for_planning(connection: Connection, day: date, now: datetime, horizo
             and_(
                 reached.c.customer_id == outbox.c.customer_id,
                 reached.c.episode_id == outbox.c.episode_id,
-                reached.c.top == outbox.c.step_index,
+                reached.c.top == outbox.c.offset_days,
             ),
         )
-        .where(counts, outbox.c.business_date <= day)
+        .where(counts)
     )
     frames = [fetch(connection, query, OUTBOX_SCHEMA) for query in (recent, furthest)]
     return pl.concat(frames).unique("dedupe_key", keep="first").sort("dedupe_key")
@@ -185,8 +204,7 @@ def record_decisions(connection: Connection, decisions: pl.DataFrame, *, run_id:
         decisions.select(json_array(pl.col("superseded_steps")).alias("superseded_steps"))["superseded_steps"],
         pl.lit(run_id).alias("run_id"),
         pl.lit(policy_version).alias("policy_version"),
-        pl.col("days_past_due").cast(pl.Int64),
-        pl.col("step_index").cast(pl.Int64),
+        pl.col("days_past_due", "step_index", "offset_days").cast(pl.Int64),
     )
     return insert(connection, reminder_decisions, rows)
 
@@ -203,7 +221,7 @@ def _upsert_plan(connection: Connection, rows: pl.DataFrame) -> None:
     """Insert new reminders; revive a cancelled or expired one planned again; leave every other row alone."""
     staged = stage(connection, rows, outbox)
     columns = ", ".join(f'"{c}"' for c in rows.columns)
-    keep = {"dedupe_key", "customer_id", "episode_id", "step", "channel"}
+    keep = {"dedupe_key", "customer_id", "episode_id", "ladder", "step", "channel"}
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in rows.columns if c not in keep)
     statement = text(
         f'INSERT INTO "outbox" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
@@ -215,30 +233,45 @@ def _upsert_plan(connection: Connection, rows: pl.DataFrame) -> None:
 
 
 def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
-    """Unsent rows the new decisions no longer want: the day's others, and any of a customer told to stop."""
-    stopped = plan.decisions.filter(pl.col("reason").is_in(list(STOP_REASONS)))["customer_id"]
-    query = select(outbox.c.outbox_id, outbox.c.customer_id, outbox.c.dedupe_key, outbox.c.business_date).where(
-        outbox.c.status.in_(UNSENT_STATUSES), outbox.c.business_date <= day
+    """``outbox_id, status, status_reason`` of rows the new decisions no longer want.
+
+    Unsent rows: the day's own that were not planned again, and any of a customer told to stop or
+    with nothing open any more. Open collector tasks of a customer who has paid everything.
+    """
+    query = select(
+        outbox.c.outbox_id, outbox.c.customer_id, outbox.c.dedupe_key, outbox.c.business_date, outbox.c.status
     )
     candidates = fetch(
         connection,
-        query,
-        {"outbox_id": pl.Int64(), "customer_id": pl.String(), "dedupe_key": pl.String(), "business_date": pl.Date()},
+        query.where(outbox.c.status.in_([*UNSENT_STATUSES, TASK_OPEN]), outbox.c.business_date <= day),
+        {
+            "outbox_id": pl.Int64(),
+            "customer_id": pl.String(),
+            "dedupe_key": pl.String(),
+            "business_date": pl.Date(),
+            "status": pl.String(),
+        },
     )
-    stale = candidates.filter(
-        ((pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(plan.outbox["dedupe_key"].implode()))
-        | pl.col("customer_id").is_in(stopped.implode())
+    decided = plan.decisions.select("customer_id", "reason")
+    frame = candidates.join(decided, on="customer_id", how="left").with_columns(
+        pl.col("customer_id").is_in(decided["customer_id"].implode()).alias("_decided")
     )
-    why = plan.decisions.select(
-        "customer_id",
-        pl.format("replanned on {}: {}", pl.lit(day.isoformat()), pl.col("reason").fill_null("another reminder"))
-        .str.slice(0, 200)
-        .alias("status_reason"),
+    unsent = pl.col("status").is_in(UNSENT_STATUSES)
+    nothing_owed = ~pl.col("_decided") | (pl.col("reason") == SkipReason.PAID.value)
+    replaced = (pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(plan.outbox["dedupe_key"].implode())
+    stopped = pl.col("reason").is_in(list(STOP_REASONS)).fill_null(False)
+    stale = frame.filter(
+        (unsent & (replaced | stopped | nothing_owed)) | ((pl.col("status") == TASK_OPEN) & nothing_owed)
     )
-    return stale.join(why, on="customer_id", how="left").select(
+    on = day.isoformat()
+    return stale.select(
         "outbox_id",
         pl.lit(CANCELLED).alias("status"),
-        pl.col("status_reason").fill_null(f"replanned on {day.isoformat()}: no longer open"),
+        pl.when(~pl.col("_decided"))
+        .then(pl.lit(f"replanned on {on}: nothing is open any more"))
+        .otherwise(pl.format("replanned on {}: {}", pl.lit(on), pl.col("reason").fill_null("another reminder")))
+        .str.slice(0, 200)
+        .alias("status_reason"),
     )
 
 
@@ -247,14 +280,16 @@ def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version:
     rows = plan.outbox.with_columns(
         json_array(pl.col("invoice_ids")).alias("invoice_ids"),
         pl.lit(policy_version).alias("policy_version"),
-        pl.col("step_index").cast(pl.Int64),
+        pl.col("step_index", "offset_days").cast(pl.Int64),
     )
     existing = fetch_by_keys(connection, outbox, "dedupe_key", rows["dedupe_key"], ["dedupe_key", "status"])
     revived = existing.filter(pl.col("status").is_in(REVIVABLE)).height
     if rows.height:
         _upsert_plan(connection, rows)
     stale = _stale_rows(connection, plan, day)
-    cancelled = update_from(connection, outbox, stale, key="outbox_id", only_if=("status", UNSENT_STATUSES))
+    cancelled = update_from(
+        connection, outbox, stale, key="outbox_id", only_if=("status", (*UNSENT_STATUSES, TASK_OPEN))
+    )
     return OutboxWrite(
         inserted=rows.height - existing.height,
         revived=revived,

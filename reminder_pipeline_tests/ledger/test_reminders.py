@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan, PlanInputs, plan_day
 from reminder_pipeline.core.policy.config import load_policy
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch, insert, schema_of
 from reminder_pipeline.ledger.reminders import (
     expire_unsent,
     latest_decisions,
@@ -66,16 +68,16 @@ def _plan(ledger: Ledger, day: date, now: datetime, run_id: str = "run-1") -> tu
     with ledger.begin_write("outbox") as connection:
         expire_unsent(connection, now)
         inputs, _ = plan_inputs(connection, day, now, business_tz="UTC", horizon_days=8)
-        plan = plan_day(inputs, POLICY, "UTC")
+        plan = plan_day(inputs, POLICY)
         record_decisions(connection, plan.decisions, run_id=run_id, policy_version=POLICY.version)
         written = write_plan(connection, plan, day, policy_version=POLICY.version)
     return plan, written
 
 
 def _outbox(ledger: Ledger) -> pl.DataFrame:
+    columns = [c.name for c in outbox.columns]
     with ledger.begin() as connection:
-        rows = connection.execute(select(outbox).order_by(outbox.c.outbox_id)).all()
-    return pl.DataFrame([dict(r._mapping) for r in rows], infer_schema_length=None)
+        return fetch(connection, select(outbox).order_by(outbox.c.outbox_id), schema_of(outbox, columns))
 
 
 def test_a_day_planned_twice_adds_nothing_the_second_time(filled: Ledger) -> None:
@@ -91,7 +93,11 @@ def test_a_day_planned_twice_adds_nothing_the_second_time(filled: Ledger) -> Non
     assert (second.inserted, second.unchanged, second.cancelled) == (0, 3, 0)  # type: ignore[attr-defined]
     rows = _outbox(filled)
     assert rows.height == 3
-    assert set(rows["dedupe_key"]) == {"A|A-1|second_reminder|email", "B|B-1|firm_reminder|sms", "C|C-1|courtesy|email"}
+    assert set(rows["dedupe_key"]) == {
+        "1:A|3:A-1|8:standard|15:second_reminder|5:email",
+        "1:B|3:B-1|8:standard|13:firm_reminder|3:sms",
+        "1:C|3:C-1|8:standard|8:courtesy|5:email",
+    }
     assert rows.filter(pl.col("customer_id") == "A")["invoice_ids"].item() == '["A-1","A-2"]'
     assert rows.filter(pl.col("customer_id") == "A")["amount_minor"].item() == 15_000
     with filled.begin() as connection:
@@ -142,30 +148,102 @@ def test_a_row_already_handed_on_is_never_moved_back(filled: Ledger) -> None:
     assert set(_outbox(filled)["status"]) == {"sending"}
 
 
-def test_planning_reads_only_what_matters_and_decides_as_with_the_whole_outbox(filled: Ledger) -> None:
-    """Days of plans, with every reminder delivered, then a day decided from the outbox read for planning
-    and from the whole outbox: the same decisions."""
-    for offset in range(0, 40):
-        day = DAY + timedelta(days=offset)
-        _plan(filled, day, _at(day))
-        with filled.begin() as connection:
-            planned = connection.execute(select(outbox.c.outbox_id).where(outbox.c.status == "planned")).all()
-            set_statuses(
-                connection,
-                pl.DataFrame({"outbox_id": [r[0] for r in planned], "status": "sent", "status_reason": None}),
-            )
-    day = DAY + timedelta(days=40)
+def test_a_customer_who_paid_before_the_day_has_its_unsent_reminders_and_tasks_cancelled(
+    filled: Ledger, tmp_path: Path
+) -> None:
+    late = DAY + timedelta(days=40)
+    _plan(filled, late, _at(late))
+    tasks = _outbox(filled).filter(pl.col("channel") == "collector")
+    assert set(tasks["customer_id"]) == {"A", "B"}, "A and B are past the hand-off"
+    evening = datetime.combine(late, time(23, 30), tzinfo=UTC)
     with filled.begin() as connection:
-        inputs, _ = plan_inputs(connection, day, _at(day), business_tz="UTC", horizon_days=8)
-    everything = _outbox(filled).select(
-        [
-            pl.col(c).cast(t) if c != "window_end" else pl.col(c).dt.replace_time_zone(None).dt.replace_time_zone("UTC")
-            for c, t in OUTBOX_SCHEMA.items()
-        ]
+        expire_unsent(connection, evening)
+    payment = write_csv(
+        tmp_path / "payments.csv",
+        f"payment_id,invoice_id,amount,currency,paid_date\nP-1,B-1,300.00,USD,{late.isoformat()}",
     )
-    assert inputs.outbox.height < everything.height, "old contacts of finished steps are not read"
-    full = PlanInputs(**{**inputs.__dict__, "outbox": everything})
-    assert_same = plan_day(inputs, POLICY, "UTC").decisions.equals(plan_day(full, POLICY, "UTC").decisions)
-    assert assert_same
-    sent = _outbox(filled).filter(pl.col("status") == "sent")
+    ingest_file(filled, payment, Entity.PAYMENTS)
+    following = late + timedelta(days=1)
+    plan, written = _plan(filled, following, _at(following))
+    assert "B" not in set(plan.decisions["customer_id"]), "nothing of B's was open when the day began"
+    b_rows = _outbox(filled).filter(pl.col("customer_id") == "B")
+    assert set(b_rows["status"]) == {"cancelled"}
+    assert all("nothing is open any more" in reason for reason in b_rows["status_reason"])
+    assert written.cancelled >= 1  # type: ignore[attr-defined]
+    assert set(_outbox(filled).filter(pl.col("customer_id") == "A")["status"]) == {"task_open"}
+
+
+def test_windows_are_compared_in_utc_whatever_the_sessions_time_zone(filled: Ledger) -> None:
+    _plan(filled, DAY, _at(DAY))
+    with filled.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+        window_end = connection.execute(select(func.min(outbox.c.window_end))).scalar_one()
+        ends = window_end if window_end.tzinfo else window_end.replace(tzinfo=UTC)
+        assert expire_unsent(connection, ends - timedelta(hours=2)) == 0
+        assert expire_unsent(connection, ends) >= 1
+
+
+def _mark_delivered(ledger: Ledger, day: date, share_failing: float) -> None:
+    """Deliver the day's planned messages, except about ``share_failing`` of them (left to expire)."""
+    with ledger.begin() as connection:
+        planned = connection.execute(
+            select(outbox.c.outbox_id).where(outbox.c.status == "planned", outbox.c.business_date == day)
+        ).all()
+        ids = [r[0] for r in planned if (r[0] * 7919 % 100) >= share_failing * 100]
+        set_statuses(connection, pl.DataFrame({"outbox_id": ids, "status": "sent", "status_reason": None}))
+
+
+@pytest.mark.parametrize("share_failing", [0.0, 0.4])
+def test_planning_reads_only_what_matters_and_decides_as_with_the_whole_outbox(
+    filled: Ledger, tmp_path: Path, share_failing: float
+) -> None:
+    """Sixty days of plans (some replanned in the evening, some deliveries failing, a promise to pay broken
+    on the way, a payment): each morning, the decisions from the rows read for planning are those the
+    whole outbox gives."""
+    promise = write_csv(
+        tmp_path / "promises.csv",
+        f"promise_id,customer_id,promised_date,made_on,status\nPR-1,A,{(DAY + timedelta(days=5)).isoformat()},"
+        f"{DAY.isoformat()},pending",
+    )
+    with filled.begin() as connection:
+        rows = pl.read_csv(promise, try_parse_dates=True).with_columns(pl.lit("test").alias("source"))
+        insert(connection, schema.promises_to_pay, rows)
+    payment = write_csv(
+        tmp_path / "payments.csv",
+        f"payment_id,invoice_id,amount,currency,paid_date\nP-1,C-1,80.00,EUR,{(DAY + timedelta(days=20)).isoformat()}",
+    )
+    compared = 0
+    for offset in range(60):
+        day = DAY + timedelta(days=offset)
+        if offset == 20:
+            ingest_file(filled, payment, Entity.PAYMENTS)
+        with filled.begin() as connection:
+            expire_unsent(connection, _at(day))
+            inputs, _ = plan_inputs(connection, day, _at(day), business_tz="UTC", horizon_days=8)
+        everything = (
+            _outbox(filled)
+            .select(
+                [
+                    pl.col(c).dt.replace_time_zone(None).dt.replace_time_zone("UTC") if c == "window_end" else pl.col(c)
+                    for c in OUTBOX_SCHEMA
+                ]
+            )
+            .cast(OUTBOX_SCHEMA)
+        )  # type: ignore[arg-type]
+        full = PlanInputs(**{**inputs.__dict__, "outbox": everything})
+        read, whole = plan_day(inputs, POLICY).decisions, plan_day(full, POLICY).decisions
+        assert read.equals(whole), (day, read.join(whole, on="customer_id").rows())
+        compared += inputs.outbox.height < everything.height
+        _plan(filled, day, _at(day))
+        if offset % 9 == 4:
+            _plan(filled, day, _at(day, 20), run_id=f"evening-{offset}")
+        _mark_delivered(filled, day, share_failing)
+    assert compared > 30, "most days read less than the whole outbox"
+    sent = _outbox(filled).filter((pl.col("status") == "sent") & (pl.col("channel") != "collector"))
     assert sent.group_by("customer_id", "send_on").len()["len"].max() == 1
+    with filled.begin() as connection:
+        escalated = connection.execute(
+            select(func.count()).select_from(reminder_decisions).where(reminder_decisions.c.escalated)
+        ).scalar_one()
+    assert escalated >= 1, "the broken promise escalated"

@@ -2,11 +2,14 @@
 
 The dunning episode is the customer's oldest unpaid, undisputed invoice: its due date sets the
 ladder's clock, and the message covers every overdue invoice in its currency (for the balance
-left after partial payments). The step planned is the highest one now due that is beyond the
-last one sent for the episode, so after missed days only that one goes out (promise 5); a
-broken promise to pay moves one step further. Contacts are counted on the recipient's local
-dates, the day's own plans aside so that replanning a day decides the same again (promise 4).
-A day whose send window is over is decided but nothing is planned for it: nothing is sent late.
+left after partial payments). How far an episode has gone is the largest ``offset_days`` of the
+steps it has received, whichever ladder they came from, so a customer moving between risk bands
+never gets a step at or below one already sent. The step planned is the highest one now due
+beyond that point, so after missed days only that one goes out (promise 5); a broken promise to
+pay for the episode moves one step further. Contacts are counted on the recipient's local dates,
+earlier and later days alike, the day's own unsent plans aside so that replanning a day decides
+the same again (promise 4). A day whose send window is over is decided but nothing is planned
+for it: nothing is sent late.
 """
 
 from __future__ import annotations
@@ -24,23 +27,39 @@ from reminder_pipeline.core.policy.config import Assignment, Policy
 
 COLLECTOR = "collector"
 PLANNED, TASK_OPEN = "planned", "task_open"
-ACTIVE_STATUSES = ("planned", "rendered", "held", "sending", "sent", "delivered", "task_open", "task_done")
-"""Outbox rows that count as a contact (a planned or rendered row only while its window is open)."""
+NOT_CONTACTS = ("cancelled", "expired")
+"""Outbox rows that never reached anyone; every other row counts as a contact (an unsent one only
+while its window is open), whatever a provider later says of it."""
 UNSENT_STATUSES = ("planned", "rendered", "held")
 """Rows not yet handed to a provider: they may still be cancelled, and expire with their window."""
 OUTBOX_SCHEMA = {
     "dedupe_key": pl.String(),
     "customer_id": pl.String(),
     "episode_id": pl.String(),
+    "ladder": pl.String(),
     "step": pl.String(),
-    "step_index": pl.Int64(),
+    "offset_days": pl.Int64(),
     "channel": pl.String(),
     "business_date": pl.Date(),
     "send_on": pl.Date(),
     "status": pl.String(),
     "window_end": pl.Datetime("us", "UTC"),
 }
+PROMISE_SCHEMA = {
+    "customer_id": pl.String(),
+    "invoice_id": pl.String(),
+    "promised_date": pl.Date(),
+    "made_on": pl.Date(),
+    "status": pl.String(),
+}
 EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
+SEGMENT_COLUMNS = {
+    "risk_band": "risk_band",
+    "aging_bucket": "aging_bucket",
+    "value_tier": "value_tier",
+    "channel": "segment_channel",
+}
+"""An assignment's fields and the plan's columns holding them (the segment's channel is renamed)."""
 
 
 @dataclass(frozen=True)
@@ -48,19 +67,19 @@ class PlanInputs:
     day: date
     now: datetime
     open_invoices: pl.DataFrame
-    """invoice_id, customer_id, due_date, currency, balance_minor — invoices open on ``day``, with the
-    balance the ledger shows now (0 once paid since)."""
+    """invoice_id, customer_id, issue_date, due_date, currency, balance_minor — invoices open when ``day``
+    began, with the balance the ledger shows now (0 once paid since)."""
     disputed: pl.DataFrame
     """invoice_id of invoices with a dispute open."""
     promises: pl.DataFrame
-    """customer_id, promised_date, made_on, status."""
+    """``PROMISE_SCHEMA``: promises to pay (``invoice_id`` empty when a promise names no invoice)."""
     customers: pl.DataFrame
     """customer_id, email, phone, country, time_zone, locale, preferred_channel, email_opt_out_at,
     sms_opt_out_at, sms_consent."""
     segments: pl.DataFrame
     """customer_id, risk_band, aging_bucket, value_tier, channel."""
     outbox: pl.DataFrame
-    """Earlier plans: ``OUTBOX_SCHEMA``."""
+    """Other plans: ``OUTBOX_SCHEMA``."""
     business_tz: str = "UTC"
     """The time zone of business days: the day ends at midnight there."""
 
@@ -93,15 +112,6 @@ def ladder_steps(policy: Policy) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.col("step_index", "offset_days").cast(pl.Int64))
 
 
-SEGMENT_COLUMNS = {
-    "risk_band": "risk_band",
-    "aging_bucket": "aging_bucket",
-    "value_tier": "value_tier",
-    "channel": "segment_channel",
-}
-"""An assignment's fields and the plan's columns holding them (the segment's channel is renamed)."""
-
-
 def _matches(assignment: Assignment) -> pl.Expr:
     conditions = [
         pl.col(column) == value
@@ -128,7 +138,11 @@ def _episodes(inputs: PlanInputs) -> pl.DataFrame:
         .group_by("customer_id", maintain_order=True)
         .first()
         .select(
-            "customer_id", pl.col("invoice_id").alias("episode_id"), pl.col("due_date").alias("episode_due"), "currency"
+            "customer_id",
+            pl.col("invoice_id").alias("episode_id"),
+            pl.col("issue_date").alias("episode_issued"),
+            pl.col("due_date").alias("episode_due"),
+            "currency",
         )
     )
     covered = (
@@ -138,9 +152,7 @@ def _episodes(inputs: PlanInputs) -> pl.DataFrame:
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("invoice_id").alias("invoice_ids"), pl.col("balance_minor").sum().alias("amount_minor"))
     )
-    state = inputs.open_invoices.group_by("customer_id").agg(
-        (pl.col("balance_minor") > 0).any().alias("still_owes"),
-    )
+    state = inputs.open_invoices.group_by("customer_id").agg((pl.col("balance_minor") > 0).any().alias("still_owes"))
     return (
         state.join(episode, on="customer_id", how="left")
         .join(covered, on="customer_id", how="left")
@@ -148,25 +160,23 @@ def _episodes(inputs: PlanInputs) -> pl.DataFrame:
     )
 
 
-def _counted(inputs: PlanInputs) -> pl.DataFrame:
-    """Outbox rows that count as a contact for this day's decisions.
+def counted_contacts(outbox: pl.DataFrame, day: date, now: datetime) -> pl.DataFrame:
+    """Outbox rows that count as a contact for ``day``'s decisions.
 
-    The day's own unsent plans are left out, so that replanning a day decides the same again; rows
-    of the day already handed to a provider count.
+    Whatever reached or may still reach someone, on any day, except the day's own unsent plans,
+    so that replanning a day decides the same again.
     """
-    active = inputs.outbox.filter(
-        pl.col("status").is_in(ACTIVE_STATUSES)
-        & ~(pl.col("status").is_in(UNSENT_STATUSES) & (pl.col("window_end") <= inputs.now))
-    )
-    return active.filter(
-        (pl.col("business_date") < inputs.day)
-        | ((pl.col("business_date") == inputs.day) & ~pl.col("status").is_in(UNSENT_STATUSES))
+    unsent = pl.col("status").is_in(UNSENT_STATUSES)
+    return outbox.filter(
+        ~pl.col("status").is_in(NOT_CONTACTS)
+        & ~(unsent & (pl.col("window_end") <= now))
+        & ~(unsent & (pl.col("business_date") == day))
     )
 
 
 def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
-    nearest contacts. Later contacts count too (a past day replanned after later ones ran)."""
+    nearest contacts, before and after it."""
     messages = counted.filter(pl.col("channel") != COLLECTOR).select("customer_id", pl.col("send_on").alias("_on"))
     distance = (pl.col("_on") - pl.col("send_on")).dt.total_days()
     return (
@@ -182,22 +192,34 @@ def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _promises(inputs: PlanInputs, grace_days: int) -> pl.DataFrame:
-    """The latest promise per customer: pending until its date plus grace, then broken if still owed."""
+def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int) -> pl.DataFrame:
+    """The latest promise made for the current episode: pending until its date plus grace, then broken.
+
+    A promise belongs to the episode when it was made once the episode's invoice existed and, if it
+    names an invoice, that invoice is still owed: a promise kept, or made for an earlier episode,
+    says nothing about this one.
+    """
     grace = timedelta(days=grace_days)
+    owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0).select("invoice_id", pl.lit(True).alias("_owed"))
     latest = (
-        inputs.promises.filter(pl.col("made_on") <= inputs.day)
-        .filter(~pl.col("status").is_in(["kept", "cancelled"]))
+        inputs.promises.filter(pl.col("made_on") <= inputs.day, ~pl.col("status").is_in(["kept", "cancelled"]))
+        .join(episodes.select("customer_id", "episode_issued"), on="customer_id", how="inner")
+        .join(owed, on="invoice_id", how="left")
+        .filter(
+            (pl.col("made_on") >= pl.col("episode_issued"))
+            & (pl.col("invoice_id").is_null() | pl.col("_owed").fill_null(False))
+        )
         .sort("made_on")
         .group_by("customer_id")
         .last()
     )
+    lapsed = (pl.col("promised_date") + grace) < inputs.day
     return latest.select(
         "customer_id",
         "promised_date",
-        ((pl.col("promised_date") + grace) >= inputs.day).alias("promise_pending"),
-        pl.when((pl.col("promised_date") + grace) < inputs.day)
-        .then(pl.col("promised_date") + grace + timedelta(days=1))
+        (~lapsed & (pl.col("status") != "broken")).alias("promise_pending"),
+        pl.when(lapsed | (pl.col("status") == "broken"))
+        .then(pl.min_horizontal(pl.col("promised_date") + grace + timedelta(days=1), pl.lit(inputs.day)))
         .alias("promise_broken_on"),
     )
 
@@ -233,43 +255,28 @@ def _choose_channel() -> pl.Expr:
 
 
 def _step_to_plan(frame: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    """The highest step due beyond the last one sent; one further after a broken promise."""
-    due = (
-        frame.select("customer_id", "ladder", "days_past_due")
+    """The highest step of the customer's ladder now due beyond the episode's furthest step so far; after a
+    broken promise, at least the next step beyond it."""
+    reached = pl.col("reached_offset")
+    beyond = (
+        frame.select("customer_id", "ladder", "days_past_due", "reached_offset", "escalated")
         .join(steps, on="ladder")
-        .filter(pl.col("offset_days") <= pl.col("days_past_due"))
+        .filter(reached.is_null() | (pl.col("offset_days") > reached))
         .group_by("customer_id")
-        .agg(pl.col("step_index").max().alias("highest_due_index"))
-    )
-    ladder_size = steps.group_by("ladder").agg(pl.len().alias("ladder_size"))
-    last_index = pl.col("last_step_index").fill_null(-1)
-    escalate = (
-        pl.col("promise_broken_on").is_not_null()
-        & (pl.col("last_contact").is_null() | (pl.col("last_contact") < pl.col("promise_broken_on")))
-        & pl.col("episode_id").is_not_null()
-    )
-    return (
-        frame.join(due, on="customer_id", how="left")
-        .join(ladder_size, on="ladder", how="left")
-        .with_columns(
-            pl.when(escalate)
-            .then(
-                pl.min_horizontal(
-                    pl.max_horizontal(pl.col("highest_due_index").fill_null(-1), last_index + 1),
-                    pl.col("ladder_size") - 1,
-                )
-            )
-            .when(pl.col("highest_due_index") > last_index)
-            .then(pl.col("highest_due_index"))
+        .agg(
+            pl.col("step_index").filter(pl.col("offset_days") <= pl.col("days_past_due")).max().alias("_due"),
+            pl.col("step_index").min().alias("_next"),
+            pl.col("escalated").first(),
+        )
+        .select(
+            "customer_id",
+            pl.when(pl.col("escalated"))
+            .then(pl.max_horizontal("_due", "_next"))
+            .otherwise(pl.col("_due"))
             .alias("step_index"),
-            escalate.alias("escalated"),
         )
-        .with_columns(
-            # a broken promise on a ladder already at its end has nothing further to send
-            pl.when(pl.col("step_index") > last_index).then(pl.col("step_index")).alias("step_index")
-        )
-        .join(steps, on=["ladder", "step_index"], how="left")
     )
+    return frame.join(beyond, on="customer_id", how="left").join(steps, on=["ladder", "step_index"], how="left")
 
 
 def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
@@ -329,21 +336,41 @@ def _detail() -> pl.Expr:
     )
 
 
-def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
+def _superseded(decided: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """Per planned customer: the steps of its ladder passed over by catching up (between the furthest step
+    reached and the one planned)."""
+    return (
+        decided.filter(pl.col("decision") != Decision.SKIP.value)
+        .select("customer_id", "ladder", pl.col("offset_days").alias("_to"), "reached_offset")
+        .join(steps.select("ladder", pl.col("offset_days").alias("_at"), pl.col("step").alias("_name")), on="ladder")
+        .filter(
+            (pl.col("reached_offset").is_null() | (pl.col("_at") > pl.col("reached_offset")))
+            & (pl.col("_at") < pl.col("_to"))
+        )
+        .sort("_at")
+        .group_by("customer_id")
+        .agg(pl.col("_name").alias("superseded_steps"))
+    )
+
+
+def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     """Decide every customer with invoices open on the day; the decisions that send or hand off become outbox rows."""
     customers = inputs.open_invoices.select("customer_id").unique()
-    counted = _counted(inputs)
-    last_step = counted.group_by("customer_id", "episode_id").agg(pl.col("step_index").max().alias("last_step_index"))
+    counted = counted_contacts(inputs.outbox, inputs.day, inputs.now)
+    reached = counted.group_by("customer_id", "episode_id").agg(
+        pl.col("offset_days").max().alias("reached_offset"),
+        pl.col("send_on").sort_by("offset_days").last().alias("reached_on"),
+    )
     windows = send_windows(
         inputs.customers.join(customers, on="customer_id", how="semi"),
         inputs.day,
         inputs.now,
         inputs.day_ends,
         policy.contact,
-        fallback_zone,
     )
+    episodes = _episodes(inputs)
     frame = (
-        customers.join(_episodes(inputs), on="customer_id", how="left")
+        customers.join(episodes, on="customer_id", how="left")
         .join(inputs.segments.rename({"channel": "segment_channel"}), on="customer_id", how="left")
         .join(inputs.customers, on="customer_id", how="left")
         .join(windows, on="customer_id", how="left")
@@ -351,11 +378,20 @@ def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
     )
     frame = (
         frame.join(_contacts(counted, frame), on="customer_id", how="left")
-        .join(last_step, on=["customer_id", "episode_id"], how="left")
-        .join(_promises(inputs, policy.contact.promise_grace_days), on="customer_id", how="left")
-        .with_columns(assign_ladder(policy.assignments).alias("ladder"))
+        .join(reached, on=["customer_id", "episode_id"], how="left")
+        .join(_promises(inputs, episodes, policy.contact.promise_grace_days), on="customer_id", how="left")
+        .with_columns(
+            assign_ladder(policy.assignments).alias("ladder"),
+            # a broken promise moves the episode one step on, once: unless it was reminded since
+            (
+                pl.col("promise_broken_on").is_not_null()
+                & (pl.col("reached_on").is_null() | (pl.col("reached_on") < pl.col("promise_broken_on")))
+                & pl.col("episode_id").is_not_null()
+            ).alias("escalated"),
+        )
     )
-    frame = _step_to_plan(frame, ladder_steps(policy))
+    steps = ladder_steps(policy)
+    frame = _step_to_plan(frame, steps)
     frame = frame.with_columns(
         business_days(frame, policy.contact).alias("business_day"), _choose_channel().alias("chosen_channel")
     )
@@ -369,25 +405,13 @@ def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
         .alias("decision"),
         pl.when(is_handoff).then(pl.lit(COLLECTOR)).otherwise(pl.col("chosen_channel")).alias("channel"),
     )
-    superseded = (
-        decided.filter(pl.col("decision") != Decision.SKIP.value)
-        .select("customer_id", "ladder", "step_index", pl.col("last_step_index").fill_null(-1).alias("_last"))
-        .join(
-            ladder_steps(policy).select("ladder", pl.col("step_index").alias("_i"), pl.col("step").alias("_name")),
-            on="ladder",
-        )
-        .filter((pl.col("_i") > pl.col("_last")) & (pl.col("_i") < pl.col("step_index")))
-        .sort("_i")
-        .group_by("customer_id")
-        .agg(pl.col("_name").alias("superseded_steps"))
-    )
     decisions = (
-        decided.join(superseded, on="customer_id", how="left")
+        decided.join(_superseded(decided, steps), on="customer_id", how="left")
         .with_columns(
             pl.lit(inputs.day).alias("business_date"),
             pl.col("superseded_steps").fill_null(EMPTY_LIST),
             pl.col("invoice_ids").fill_null(EMPTY_LIST),
-            pl.col("escalated").fill_null(False),
+            (pl.col("escalated") & (pl.col("decision") != Decision.SKIP.value)).alias("escalated"),
             pl.concat_str(list(SEGMENT_COLUMNS.values()), separator=" / ").alias("segment"),
         )
         .with_columns(_detail().alias("detail"))
@@ -403,6 +427,7 @@ def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
             "days_past_due",
             "step",
             "step_index",
+            "offset_days",
             "tone",
             "channel",
             "send_on",
@@ -420,21 +445,33 @@ def plan_day(inputs: PlanInputs, policy: Policy, fallback_zone: str) -> Plan:
     return Plan(decisions, outbox_rows(decisions))
 
 
-def dedupe_key(customer_id: pl.Expr, episode_id: pl.Expr, step: pl.Expr, channel: pl.Expr) -> pl.Expr:
-    """The reminder's identity (promise 1): customer, dunning episode, ladder step, channel."""
-    return pl.concat_str([customer_id, episode_id, step, channel], separator="|")
+def dedupe_key(*parts: pl.Expr) -> pl.Expr:
+    """The reminder's identity (promise 1): customer, dunning episode, ladder, step, channel.
+
+    Each part is written with its length first (``2:C1|5:INV-9|...``), so that no identifiers, whatever
+    characters they hold, can spell another reminder's key.
+    """
+    pieces: list[pl.Expr] = []
+    for index, part in enumerate(parts):
+        if index:
+            pieces.append(pl.lit("|"))
+        pieces += [part.str.len_chars().cast(pl.String), pl.lit(":"), part]
+    return pl.concat_str(pieces)
 
 
 def outbox_rows(decisions: pl.DataFrame) -> pl.DataFrame:
     """The rows to add to the outbox for the decisions that send or hand off."""
     planned = decisions.filter(pl.col("decision") != Decision.SKIP.value)
     return planned.select(
-        dedupe_key(pl.col("customer_id"), pl.col("episode_id"), pl.col("step"), pl.col("channel")).alias("dedupe_key"),
+        dedupe_key(
+            pl.col("customer_id"), pl.col("episode_id"), pl.col("ladder"), pl.col("step"), pl.col("channel")
+        ).alias("dedupe_key"),
         "customer_id",
         "episode_id",
         "ladder",
         "step",
         "step_index",
+        "offset_days",
         "tone",
         "channel",
         "business_date",

@@ -46,19 +46,22 @@ def _phone_zones(phone: str) -> tuple[str, ...]:
     return tuple(sorted(z for z in phone_zones.time_zones_for_number(number) if z != UNKNOWN_ZONE and _valid(z)))
 
 
-def candidate_zones(time_zone: str | None, phone: str | None, country: str | None, fallback: str) -> tuple[str, ...]:
-    """The zones the customer may be in, most specific knowledge first."""
+def candidate_zones(time_zone: str | None, phone: str | None, country: str | None) -> tuple[str, ...]:
+    """The zones the customer may be in, most specific knowledge first; none when nothing is known (then
+    no hour is safe everywhere, and nothing is sent until a zone, phone number or country is known)."""
     if time_zone and _valid(time_zone):
         return (time_zone,)
     if phone and (zones := _phone_zones(phone)):
         return zones
     if country and (zones := tuple(z for z in pytz.country_timezones.get(country.lower(), []) if _valid(z))):
         return tuple(sorted(zones))
-    return (fallback,)
+    return ()
 
 
 def local_window(day: date, zones: tuple[str, ...], start: time, end: time) -> tuple[datetime, datetime] | None:
     """The UTC instants between which it is ``start``-``end`` on ``day`` in every zone; None if never."""
+    if not zones:
+        return None
     begins = [datetime.combine(day, start, tzinfo=ZoneInfo(z)).astimezone(UTC) for z in zones]
     ends = [datetime.combine(day, end, tzinfo=ZoneInfo(z)).astimezone(UTC) for z in zones]
     first, last = max(begins), min(ends)
@@ -70,14 +73,14 @@ def _all_zones() -> frozenset[str]:
     return frozenset(z for z in pytz.all_timezones if _valid(z))
 
 
-def zones_of(customers: pl.DataFrame, fallback_zone: str) -> pl.DataFrame:
+def zones_of(customers: pl.DataFrame) -> pl.DataFrame:
     """``customer_id, zones`` (candidate zones joined by ``|``); Python only for the few without a known zone."""
     known = pl.col("time_zone").is_in(sorted(_all_zones()))
     unknown = customers.filter(~known.fill_null(False)).select("phone", "country").unique()
     guesses = unknown.with_columns(
         pl.Series(
             "guess",
-            ["|".join(candidate_zones(None, p, c, fallback_zone)) for p, c in unknown.iter_rows()],
+            ["|".join(candidate_zones(None, p, c)) or None for p, c in unknown.iter_rows()],
             dtype=pl.String,
         )
     )
@@ -107,7 +110,7 @@ def _choose(
 
 
 def send_windows(
-    customers: pl.DataFrame, day: date, now: datetime, day_ends: datetime, rules: ContactRules, fallback_zone: str
+    customers: pl.DataFrame, day: date, now: datetime, day_ends: datetime, rules: ContactRules
 ) -> pl.DataFrame:
     """``customer_id, zones, send_on, window_start, window_end`` (UTC; null bounds when no common window exists).
 
@@ -115,9 +118,7 @@ def send_windows(
     the window lies in: ``day``, or the next day for those whose window on ``day`` is already over
     at ``now`` while the business day (ending at ``day_ends``) lasts.
     """
-    keyed = zones_of(customers, fallback_zone).join(
-        customers.select("customer_id", "country"), on="customer_id", how="left"
-    )
+    keyed = zones_of(customers).join(customers.select("customer_id", "country"), on="customer_id", how="left")
     distinct = keyed.select("zones", "country").unique().drop_nulls("zones")
     chosen = [
         _choose(day, tuple(zones.split("|")), rules.for_country(country)[3], now, now < day_ends)

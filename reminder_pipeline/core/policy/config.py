@@ -92,6 +92,13 @@ class SendWindow(_Strict):
     start: time = time(9, 0)
     end: time = time(19, 0)
 
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a send window is in the recipient's local time: write it without a time zone")
+        return value
+
     @model_validator(mode="after")
     def _within_allowed(self) -> SendWindow:
         if self.start < EARLIEST_SEND or self.end > LATEST_SEND:

@@ -44,8 +44,8 @@ def _window_ok(
     return True
 
 
-def _windows(messages: pl.DataFrame, contacts: pl.DataFrame, policy: Policy, fallback_zone: str) -> pl.Series:
-    zones = zones_of(contacts, fallback_zone).join(contacts.select("customer_id", "country"), on="customer_id")
+def _windows(messages: pl.DataFrame, contacts: pl.DataFrame, policy: Policy) -> pl.Series:
+    zones = zones_of(contacts).join(contacts.select("customer_id", "country"), on="customer_id")
     keyed = messages.select("outbox_id", "customer_id", "send_on", "window_start", "window_end").join(
         zones, on="customer_id", how="left"
     )
@@ -76,7 +76,6 @@ def message_problems(
     ledger_balances: pl.DataFrame,
     contacts: pl.DataFrame,
     policy: Policy,
-    fallback_zone: str,
 ) -> pl.DataFrame:
     """``outbox_id`` and ``problems`` (the checks each message fails, empty when it may go out).
 
@@ -97,9 +96,9 @@ def message_problems(
         .join(contacts, on="customer_id", how="left")
     )
     frame = frame.with_columns(
-        _windows(
-            frame.join(outbox.drop("customer_id"), on="outbox_id", how="left"), contacts, policy, fallback_zone
-        ).alias("_window_ok")
+        _windows(frame.join(outbox.drop("customer_id"), on="outbox_id", how="left"), contacts, policy).alias(
+            "_window_ok"
+        )
     )
     email, sms = pl.col("channel") == "email", pl.col("channel") == "sms"
     placeholder = pl.any_horizontal(

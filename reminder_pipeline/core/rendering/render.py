@@ -127,8 +127,8 @@ def _fill_variants(
     templates: Templates,
     slots: frozenset[str],
 ) -> pl.DataFrame:
-    """Fill ``outputs`` (column: (template name key, html?)) per variant of ``keys``; the first row of each
-    variant is also rendered the ordinary way and must come out the same."""
+    """Fill ``outputs`` (column: (template name key, html?)) per variant of ``keys``; the first and the last
+    row of each variant are also rendered the ordinary way and must come out the same."""
     pieces = []
     for key, group in frame.partition_by(keys, as_dict=True, maintain_order=True).items():
         constants, names = constants_of(dict(zip(keys, key, strict=True)))
@@ -143,7 +143,8 @@ def _fill_variants(
             skeletons[column] = (skeleton, html, name)
             filled[column] = skeleton.fill(html_values if html else text_values)
         done = group.with_columns(**filled)
-        _verify(done.row(0, named=True), skeletons, constants, templates, text_values)
+        for index in {0, done.height - 1}:
+            _verify(done.row(index, named=True), skeletons, constants, templates, text_values)
         pieces.append(done)
     return pl.concat(pieces, how="diagonal_relaxed") if pieces else frame
 

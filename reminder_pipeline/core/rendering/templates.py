@@ -31,8 +31,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-SLOT_OPEN, SLOT_CLOSE = "\ue000", "\ue001"
-SLOT = re.compile(f"{SLOT_OPEN}(\\w+){SLOT_CLOSE}")
+SLOT_OPEN, SLOT_CLOSE = "\ue000Slot ", "\ue001"
+"""A marker holds upper and lower case and a space, so that a filter changing any of them is caught."""
+SLOT = re.compile(f"{SLOT_OPEN}([a-z_]+){SLOT_CLOSE}")
+MARKER_CHARACTERS = ("\ue000", "\ue001")
 LAYOUTS = ("email_subject.txt.j2", "email.txt.j2", "email.html.j2", "sms.txt.j2")
 LINES = ("invoice_line.txt.j2", "invoice_line.html.j2")
 TONES = ("courtesy", "friendly", "firm", "final")
@@ -81,7 +83,7 @@ def skeleton_of(text: str, slots: frozenset[str], template: str) -> Skeleton:
     pieces = SLOT.split(text)
     literals, names = tuple(pieces[0::2]), tuple(pieces[1::2])
     unknown = sorted(set(names) - slots)
-    if unknown or any(SLOT_OPEN in part or SLOT_CLOSE in part for part in literals):
+    if unknown or any(mark in part for part in literals for mark in MARKER_CHARACTERS):
         raise TemplateProblem(
             f"{template}: a per-message value is changed inside the template ({', '.join(unknown) or 'cut'}); "
             "place values as they are, e.g. {{ customer_name }}"

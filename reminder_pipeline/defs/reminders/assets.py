@@ -74,7 +74,7 @@ def reminder_plan(
             inputs, _ = plan_inputs(
                 connection, day, now, business_tz=zone, horizon_days=_horizon(rules.contact.min_days_between_contacts)
             )
-            plan = plan_day(inputs, rules, zone)
+            plan = plan_day(inputs, rules)
             record_decisions(connection, plan.decisions, run_id=context.run.run_id, policy_version=rules.version)
             written = write_plan(connection, plan, day, policy_version=rules.version)
         decisions = plan.decisions
@@ -165,7 +165,6 @@ def rendered_messages(
     """The day's reminders written in each customer's language; a message failing a check is held, never sent."""
     rules, words, signer = policy.load(), templates.load(), links.signer()
     store = ledger.open()
-    zone = settings.business_timezone()
     per_day: list[dict[str, Any]] = []
     failing = {name: pl.Series("outbox_id", [], dtype=pl.Int64) for name in CHECKS}
     rendered, people = pl.DataFrame(), pl.DataFrame()
@@ -178,7 +177,7 @@ def rendered_messages(
             keep, owed, cancelled = triage(rows, lines, people, open_disputes(connection, now.date()))
             rendered = render_messages(keep, owed, RenderContext(rules, words, signer, now))
             balances = queries.open_invoices(connection, queries.ALL_TIME).select("invoice_id", "balance_minor")
-            problems = message_problems(rendered, rows, balances, people, rules, zone)
+            problems = message_problems(rendered, rows, balances, people, rules)
             rendered = rendered.join(problems, on="outbox_id", how="left").join(
                 rows.select("outbox_id", "customer_id"), on="outbox_id", how="left"
             )

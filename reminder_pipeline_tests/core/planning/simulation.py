@@ -1,85 +1,142 @@
-"""A small day-by-day simulation of planning and delivery, for property tests."""
+"""A small day-by-day world for property tests: planning runs (some twice a day), deliveries that
+sometimes do not happen, outages caught up by backfills, customers changing risk band.
+
+Its outbox follows the ledger's rules (``ledger/reminders.py``): a dedupe key is written once and
+revived only when it was cancelled or expired; unsent rows expire with their window and are
+cancelled when the day is planned again without them or the customer owes nothing any more.
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import polars as pl
 
-from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PlanInputs, plan_day
+from reminder_pipeline.core.planning.plan import (
+    OUTBOX_SCHEMA,
+    PROMISE_SCHEMA,
+    UNSENT_STATUSES,
+    PlanInputs,
+    plan_day,
+)
+from reminder_pipeline.core.planning.reasons import STOP_REASONS
 from reminder_pipeline.core.policy.config import Policy
 
 UTC_DT = pl.Datetime("us", "UTC")
-PROMISE_SCHEMA = {"customer_id": pl.String, "promised_date": pl.Date, "made_on": pl.Date, "status": pl.String}
+WORLD_OUTBOX = {**OUTBOX_SCHEMA, "window_start": UTC_DT, "invoice_ids": pl.List(pl.String())}
 
 
 @dataclass
 class World:
     customers: pl.DataFrame
     invoices: pl.DataFrame
-    """invoice_id, customer_id, due_date, currency, amount_minor, paid_on (null: never), disputed_from/_until."""
-    segments: pl.DataFrame
+    """invoice_id, customer_id, issue_date, due_date, currency, amount_minor, paid_on (null: never),
+    disputed_from, disputed_until."""
+    bands: dict[str, list[str]]
+    """Per customer, its risk band on each day of the simulation (the last one after that)."""
+    start: date
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
-    outbox: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=OUTBOX_SCHEMA))
+    delivery_failure: float = 0.0
+    """The share of planned messages that are never handed to a provider (they expire)."""
+    seed: int = 0
+    outbox: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=WORLD_OUTBOX))
     decisions: list[pl.DataFrame] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
     def open_on(self, day: date) -> pl.DataFrame:
+        """Invoices open when ``day`` began, with their balance now (paid that day: nothing owed)."""
         return self.invoices.filter(
-            (pl.col("issue_date") <= day) & (pl.col("paid_on").is_null() | (pl.col("paid_on") > day))
-        ).select("invoice_id", "customer_id", "due_date", "currency", pl.col("amount_minor").alias("balance_minor"))
+            (pl.col("issue_date") <= day) & (pl.col("paid_on").is_null() | (pl.col("paid_on") >= day))
+        ).select(
+            "invoice_id",
+            "customer_id",
+            "issue_date",
+            "due_date",
+            "currency",
+            pl.when(pl.col("paid_on") == day).then(0).otherwise(pl.col("amount_minor")).alias("balance_minor"),
+        )
 
     def disputed_on(self, day: date) -> pl.DataFrame:
         return self.invoices.filter(
             (pl.col("disputed_from") <= day) & (pl.col("disputed_until").is_null() | (pl.col("disputed_until") > day))
         ).select("invoice_id")
 
-    def run_day(self, day: date, policy: Policy, run_at: time = time(5, 0)) -> pl.DataFrame:
-        """Plan ``day`` as the daily run would at ``run_at`` UTC, then deliver what was planned."""
-        now = datetime.combine(day, run_at, tzinfo=UTC)
-        plan = plan_day(
-            PlanInputs(
-                day,
-                now,
-                self.open_on(day),
-                self.disputed_on(day),
-                self.promises,
-                self.customers,
-                self.segments,
-                self.outbox,
-            ),
-            policy,
-            "UTC",
+    def segments_on(self, day: date) -> pl.DataFrame:
+        index = (day - self.start).days
+        return pl.DataFrame(
+            [
+                {
+                    "customer_id": customer,
+                    "risk_band": bands[min(max(index, 0), len(bands) - 1)],
+                    "aging_bucket": "1-7",
+                    "value_tier": "small",
+                    "channel": "email",
+                }
+                for customer, bands in self.bands.items()
+            ]
         )
-        self.decisions.append(plan.decisions)
-        new = plan.outbox.join(self.outbox.select("dedupe_key"), on="dedupe_key", how="anti")
-        delivered = new.with_columns(
-            pl.when(pl.col("status") == "planned").then(pl.lit("sent")).otherwise(pl.col("status")).alias("status")
+
+    def run(self, day: date, policy: Policy, at: datetime, deliver: bool = True) -> pl.DataFrame:
+        """Plan ``day`` as a run at ``at`` would, write the outbox as the ledger does, then deliver."""
+        unsent = pl.col("status").is_in(UNSENT_STATUSES)
+        self.outbox = self.outbox.with_columns(
+            pl.when(unsent & (pl.col("window_end") <= at)).then(pl.lit("expired")).otherwise("status").alias("status")
         )
-        self.outbox = pl.concat([self.outbox, delivered.select(list(OUTBOX_SCHEMA))], how="vertical")
+        inputs = PlanInputs(
+            day,
+            at,
+            self.open_on(day),
+            self.disputed_on(day),
+            self.promises,
+            self.customers,
+            self.segments_on(day),
+            self.outbox.select(list(OUTBOX_SCHEMA)),
+        )
+        plan = plan_day(inputs, policy)
+        self.decisions.append(plan.decisions.with_columns(pl.lit(at).alias("planned_at")))
+        self._write(plan.outbox.select(list(WORLD_OUTBOX)), plan.decisions, day)
+        if deliver:
+            self._deliver(day)
         return plan.decisions
 
-    def backfill(self, first: date, last: date, policy: Policy, now: datetime) -> None:
-        """Replan past days after an outage, at ``now``: nothing whose window is over goes out."""
-        day = first
-        while day <= last:
-            plan = plan_day(
-                PlanInputs(
-                    day,
-                    now,
-                    self.open_on(day),
-                    self.disputed_on(day),
-                    self.promises,
-                    self.customers,
-                    self.segments,
-                    self.outbox,
-                ),
-                policy,
-                "UTC",
+    def _write(self, rows: pl.DataFrame, decisions: pl.DataFrame, day: date) -> None:
+        existing = self.outbox.select("dedupe_key", "status")
+        revived = rows.join(existing.filter(pl.col("status").is_in(["cancelled", "expired"])), on="dedupe_key")
+        new = rows.join(existing, on="dedupe_key", how="anti")
+        kept = self.outbox.join(revived.select("dedupe_key"), on="dedupe_key", how="anti")
+        outbox = pl.concat([kept, revived.drop("status_right", strict=False).select(list(WORLD_OUTBOX)), new])
+        stopped = decisions.filter(pl.col("reason").is_in(list(STOP_REASONS)))["customer_id"]
+        decided = decisions["customer_id"]
+        stale = (
+            pl.col("status").is_in(UNSENT_STATUSES)
+            & (pl.col("business_date") <= day)
+            & (
+                ((pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(rows["dedupe_key"].implode()))
+                | pl.col("customer_id").is_in(stopped.implode())
+                | ~pl.col("customer_id").is_in(decided.implode())
             )
-            self.decisions.append(plan.decisions)
-            new = plan.outbox.join(self.outbox.select("dedupe_key"), on="dedupe_key", how="anti")
-            self.outbox = pl.concat(
-                [self.outbox, new.with_columns(pl.lit("sent").alias("status")).select(list(OUTBOX_SCHEMA))]
-            )
-            day += timedelta(days=1)
+        )
+        self.outbox = outbox.with_columns(pl.when(stale).then(pl.lit("cancelled")).otherwise("status").alias("status"))
+
+    def _deliver(self, day: date) -> None:
+        """Hand the day's planned messages to the provider, all but those whose delivery fails."""
+        planned = (pl.col("status") == "planned") & (pl.col("business_date") == day)
+        keys = self.outbox.filter(planned)["dedupe_key"].to_list()
+        failed = [key for key in keys if self._random.random() < self.delivery_failure]
+        self.outbox = self.outbox.with_columns(
+            pl.when(planned & ~pl.col("dedupe_key").is_in(failed))
+            .then(pl.lit("sent"))
+            .otherwise("status")
+            .alias("status")
+        )
+
+    def sent(self) -> pl.DataFrame:
+        return self.outbox.filter((pl.col("status") == "sent") & (pl.col("channel") != "collector"))
+
+
+def morning(day: date, hour: int = 5) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)

@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PlanInputs, plan_day
+from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
 from reminder_pipeline.core.policy.config import Policy, load_policy
-from reminder_pipeline_tests.core.planning.simulation import PROMISE_SCHEMA, UTC_DT
+from reminder_pipeline_tests.core.planning.simulation import UTC_DT
 
 DAY = date(2026, 3, 10)  # a Tuesday
 RUN_AT = datetime.combine(DAY, time(5), tzinfo=UTC)
@@ -36,6 +36,7 @@ def _invoice(invoice_id: str, days_overdue: int, balance: int = 10_000, customer
     return {
         "invoice_id": invoice_id,
         "customer_id": customer_id,
+        "issue_date": DAY - timedelta(days=days_overdue + 30),
         "due_date": DAY - timedelta(days=days_overdue),
         "currency": "EUR",
         "balance_minor": balance,
@@ -60,7 +61,7 @@ def _plan(
         now=now,
         open_invoices=pl.DataFrame(invoices),
         disputed=pl.DataFrame({"invoice_id": list(disputed)}, schema={"invoice_id": pl.String}),
-        promises=pl.DataFrame(list(promises), schema=PROMISE_SCHEMA),
+        promises=pl.DataFrame([{"invoice_id": None, **p} for p in promises], schema=PROMISE_SCHEMA),
         customers=pl.DataFrame(customers, schema_overrides={"email_opt_out_at": UTC_DT, "sms_opt_out_at": UTC_DT}),
         segments=pl.DataFrame(
             [
@@ -76,7 +77,30 @@ def _plan(
         ),
         outbox=outbox if outbox is not None else pl.DataFrame(schema=OUTBOX_SCHEMA),
     )
-    return plan_day(inputs, policy or load_policy(), "UTC").decisions
+    return plan_day(inputs, policy or load_policy()).decisions
+
+
+def _sent(
+    step: str, offset: int, on: date, *, ladder: str = "standard", channel: str = "email", status: str = "sent"
+) -> dict[str, Any]:
+    """An outbox row of episode I1 of customer C1."""
+    return {
+        "dedupe_key": f"C1|I1|{ladder}|{step}|{channel}",
+        "customer_id": "C1",
+        "episode_id": "I1",
+        "ladder": ladder,
+        "step": step,
+        "offset_days": offset,
+        "channel": channel,
+        "business_date": on,
+        "send_on": on,
+        "status": status,
+        "window_end": datetime.combine(on, time(18), tzinfo=UTC),
+    }
+
+
+def _outbox(*rows: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=OUTBOX_SCHEMA)
 
 
 def _one(decisions: pl.DataFrame) -> dict[str, Any]:
@@ -114,23 +138,7 @@ def test_a_promise_to_pay_pauses_until_its_date_plus_grace_then_escalates() -> N
     pending = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "pending"}]))
     assert (pending["decision"], pending["reason"]) == ("skip", "promise_to_pay_pending")
     broken = {**promise, "promised_date": DAY - timedelta(days=4), "status": "pending"}
-    sent_before = pl.DataFrame(
-        [
-            {
-                "dedupe_key": "C1|I1|second_reminder|email",
-                "customer_id": "C1",
-                "episode_id": "I1",
-                "step": "second_reminder",
-                "step_index": 2,
-                "channel": "email",
-                "business_date": DAY - timedelta(days=10),
-                "send_on": DAY - timedelta(days=10),
-                "status": "sent",
-                "window_end": RUN_AT - timedelta(days=10),
-            }
-        ],
-        schema=OUTBOX_SCHEMA,
-    )
+    sent_before = _outbox(_sent("second_reminder", 7, DAY - timedelta(days=10)))
     row = _one(_plan([_invoice("I1", 8)], promises=[broken], outbox=sent_before))
     assert (row["decision"], row["step"], row["escalated"]) == ("send", "firm_reminder", True)
     kept = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "kept"}], outbox=sent_before))
@@ -230,3 +238,60 @@ def test_the_preferred_channel_wins_when_the_step_allows_it_and_the_fallback_oth
 def test_a_hand_off_to_a_collector_is_a_task_not_a_message() -> None:
     row = _one(_plan([_invoice("I1", 50)], [_customer(email=None, phone=None)]))
     assert (row["decision"], row["step"], row["channel"]) == ("handoff", "collector", "collector")
+
+
+def test_moving_between_ladders_never_repeats_a_step_already_reached() -> None:
+    """Low risk sent its +3 reminder; as medium risk (standard ladder) at +6 nothing is due beyond +3 until
+    +7. High risk sent its +7 firm reminder; standard's +14 firm reminder is a step further, sent once."""
+    low_then_medium = _one(
+        _plan([_invoice("I1", 6)], outbox=_outbox(_sent("reminder", 3, DAY - timedelta(days=3), ladder="low_risk")))
+    )
+    assert (low_then_medium["decision"], low_then_medium["reason"]) == ("skip", "no_step_due")
+    high = _outbox(_sent("firm_reminder", 7, DAY - timedelta(days=7), ladder="high_risk", channel="sms"))
+    row = _one(_plan([_invoice("I1", 14)], outbox=high))
+    assert (row["decision"], row["ladder"], row["step"], row["offset_days"]) == (
+        "send",
+        "standard",
+        "firm_reminder",
+        14,
+    )
+    assert row["superseded_steps"] == []
+    again = _one(
+        _plan(
+            [_invoice("I1", 16)],
+            outbox=pl.concat([high, _outbox(_sent("firm_reminder", 14, DAY - timedelta(days=2), channel="email"))]),
+        )
+    )
+    assert (again["decision"], again["reason"]) == ("skip", "no_step_due")
+
+
+def test_planning_an_earlier_day_again_counts_the_contacts_of_later_days() -> None:
+    later = _outbox(_sent("second_reminder", 7, DAY + timedelta(days=1)))
+    row = _one(_plan([_invoice("I1", 6)], outbox=later))
+    assert row["decision"] == "skip"
+    assert row["reason"] in ("no_step_due", "too_soon")
+
+
+def test_the_days_own_unsent_plan_does_not_hide_the_step_already_reached() -> None:
+    promise = {"customer_id": "C1", "promised_date": DAY - timedelta(days=5), "made_on": DAY - timedelta(days=12)}
+    outbox = _outbox(
+        _sent("firm_reminder", 14, DAY - timedelta(days=10)),
+        _sent("final_notice", 30, DAY, status="planned"),
+    )
+    row = _one(_plan([_invoice("I1", 24)], promises=[{**promise, "status": "pending"}], outbox=outbox))
+    assert (row["decision"], row["step"], row["escalated"]) == ("send", "final_notice", True)
+
+
+def test_a_promise_kept_or_made_for_an_earlier_episode_says_nothing_about_a_new_one() -> None:
+    old = {"customer_id": "C1", "promised_date": DAY - timedelta(days=55), "made_on": DAY - timedelta(days=60)}
+    new_invoice = _invoice("NEW", -3)
+    row = _one(_plan([new_invoice], promises=[{**old, "status": "pending"}]))
+    assert (row["decision"], row["step"], row["escalated"]) == ("send", "courtesy", False)
+    named = {**old, "made_on": DAY - timedelta(days=10), "invoice_id": "PAID", "status": "pending"}
+    row = _one(_plan([_invoice("I1", 8)], promises=[named]))
+    assert (row["step"], row["escalated"]) == ("second_reminder", False), "the invoice promised is no longer owed"
+
+
+def test_a_customer_with_nothing_known_about_where_they_are_is_not_contacted() -> None:
+    row = _one(_plan([_invoice("I1", 3)], [_customer(time_zone=None, phone=None, country=None)]))
+    assert (row["decision"], row["reason"]) == ("skip", "no_send_window")

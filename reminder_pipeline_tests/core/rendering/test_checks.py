@@ -42,9 +42,7 @@ def _world() -> dict[str, pl.DataFrame]:
 
 
 def _problems(world: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
-    found = message_problems(
-        world["rendered"], world["outbox"], world["balances"], world["contacts"], load_policy(), "UTC"
-    )
+    found = message_problems(world["rendered"], world["outbox"], world["balances"], world["contacts"], load_policy())
     return dict(found.iter_rows())
 
 

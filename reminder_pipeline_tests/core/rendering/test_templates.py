@@ -41,6 +41,9 @@ def test_a_skeleton_places_slots_and_fills_them_from_columns(folder: Path) -> No
     "body",
     [
         "{{ customer_name|upper }}",
+        "{{ customer_name|lower }}",
+        "{{ customer_name|title }}",
+        "{{ customer_name|replace(' ', '') }}",
         "{{ customer_name[:3] }}",
         "{% if amount > 3 %}big{% endif %}",
         "{{ amount ~ '!' if amount|length > 3 else '' }}",
@@ -78,4 +81,4 @@ def test_a_step_template_takes_precedence_over_its_tone(folder: Path) -> None:
 
 def test_a_slot_renders_as_a_marker_in_text_and_html() -> None:
     slot = Slot("amount")
-    assert str(slot) == slot.__html__() == "\ue000amount\ue001"
+    assert str(slot) == slot.__html__() == "\ue000Slot amount\ue001"
