@@ -33,6 +33,7 @@ from reminder_pipeline.core.mapping import Mapping, ValueFormat, apply_mapping
 from reminder_pipeline.core.validation.result import ValidationResult
 
 HERE = Path(__file__).resolve().parent
+BUDGET_SECONDS, BUDGET_MIB = 600, 8192
 START, END = date(2024, 11, 1), date(2026, 10, 31)
 DAY = END - timedelta(days=15)  # a Friday: reminders go out on weekdays
 INVOICES_PER_CUSTOMER = 16
@@ -209,7 +210,11 @@ def run(work: Path) -> dict[str, Any]:
         .sort("observed_late_share")
     )
     metrics = candidate.metrics["candidate"] or {}
+    peak_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    total_s = sum(timings.values())
     return {
+        "within_budget": total_s <= BUDGET_SECONDS and peak_mib <= BUDGET_MIB,
+        "total_s": round(total_s, 1),
         "customers": history.customers.height,
         "invoices": history.invoices.height,
         "payments": history.payments.height,
@@ -237,7 +242,7 @@ def run(work: Path) -> dict[str, Any]:
         "gate": candidate.verdict,
         "calibration": candidate.calibration.to_dicts(),
         "by_behaviour": by_behaviour.to_dicts(),
-        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_memory_mib": peak_mib,
     }
 
 
@@ -246,7 +251,9 @@ def _markdown(result: dict[str, Any]) -> str:
         f"# Daily-run benchmark: {result['customers']:,} customers, {result['invoices']:,} invoices",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-        "Command: `make bench` (`python -m benchmarks.daily_run`).",
+        "Command: `make bench` (`python -m benchmarks.daily_run`). Budget: a day's compute (training "
+        f"included) within {BUDGET_SECONDS // 60} minutes and {BUDGET_MIB // 1024} GiB on 2 cores; "
+        f"{'met' if result['within_budget'] else 'NOT met'}.",
         "",
         "| stage | seconds |",
         "|---|---|",
