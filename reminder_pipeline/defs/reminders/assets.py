@@ -238,7 +238,10 @@ def rendered_messages(
                 else pl.DataFrame({"messages": []})
             ),
             "sms_segments": table(
-                sms.group_by("sms_encoding", "sms_segments").len().sort("sms_encoding", "sms_segments")
+                sms.group_by("sms_encoding", "sms_segments")
+                .len()
+                .sort("sms_encoding", "sms_segments")
+                .rename({"len": "messages"})
                 if sms.height
                 else pl.DataFrame({"messages": []})
             ),
