@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from reminder_pipeline.core.policy.config import Segmentation
+from reminder_pipeline.core.reach import reachable
 from reminder_pipeline.core.validation.parse import currency_exponents
 
 NO_CHANNEL = "none"
@@ -41,15 +42,14 @@ def _tiers(segmentation: Segmentation) -> pl.DataFrame:
 
 
 def _channel() -> pl.Expr:
-    email_ok = pl.col("email").is_not_null() & pl.col("email_opt_out_at").is_null()
-    sms_ok = pl.col("phone").is_not_null() & pl.col("sms_opt_out_at").is_null() & pl.col("sms_consent").fill_null(False)
+    """The preferred channel when it reaches the customer, else email, else SMS, else none."""
     preferred = pl.col("preferred_channel").fill_null("email")
     return (
-        pl.when((preferred == "sms") & sms_ok)
+        pl.when((preferred == "sms") & reachable("sms"))
         .then(pl.lit("sms"))
-        .when(email_ok)
+        .when(reachable("email"))
         .then(pl.lit("email"))
-        .when(sms_ok)
+        .when(reachable("sms"))
         .then(pl.lit("sms"))
         .otherwise(pl.lit(NO_CHANNEL))
     )

@@ -22,7 +22,16 @@ from reminder_pipeline.core.planning.plan import (
 )
 from reminder_pipeline.core.planning.reasons import STOP_REASONS, SkipReason
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, json_array, stage, update_from, upsert
+from reminder_pipeline.ledger.bulk import (
+    fetch,
+    fetch_by_keys,
+    insert,
+    json_array,
+    schema_of,
+    stage,
+    update_from,
+    upsert,
+)
 from reminder_pipeline.ledger.queries import paid_per_invoice
 from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.risk_schema import customer_segments
@@ -30,26 +39,24 @@ from reminder_pipeline.ledger.risk_schema import customer_segments
 CANCELLED, EXPIRED, RENDERED, HELD = "cancelled", "expired", "rendered", "held"
 REVIVABLE = (CANCELLED, EXPIRED)
 """Rows never handed to a provider: the same reminder may be planned again."""
-CONTACT_SCHEMA = {
-    "customer_id": pl.String(),
-    "name": pl.String(),
-    "email": pl.String(),
-    "phone": pl.String(),
-    "country": pl.String(),
-    "time_zone": pl.String(),
-    "locale": pl.String(),
-    "preferred_channel": pl.String(),
-    "email_opt_out_at": pl.Datetime("us", "UTC"),
-    "sms_opt_out_at": pl.Datetime("us", "UTC"),
-    "sms_consent": pl.Boolean(),
-}
+CONTACT_SCHEMA = schema_of(
+    schema.customers,
+    [
+        "customer_id",
+        "name",
+        "email",
+        "phone",
+        "country",
+        "time_zone",
+        "locale",
+        "preferred_channel",
+        "email_opt_out_at",
+        "sms_opt_out_at",
+        "sms_consent",
+    ],
+)
 INVOICE_LINE_SCHEMA = {
-    "invoice_id": pl.String(),
-    "customer_id": pl.String(),
-    "issue_date": pl.Date(),
-    "due_date": pl.Date(),
-    "amount_minor": pl.Int64(),
-    "currency": pl.String(),
+    **schema_of(schema.invoices, ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "currency"]),
     "balance_minor": pl.Int64(),
 }
 
@@ -83,14 +90,7 @@ def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
         )
         .where(inv.c.issue_date <= day, inv.c.amount_minor - func.coalesce(paid_then.c.paid, 0) > 0)
     )
-    columns = {
-        "invoice_id": pl.String(),
-        "customer_id": pl.String(),
-        "issue_date": pl.Date(),
-        "due_date": pl.Date(),
-        "currency": pl.String(),
-        "balance_minor": pl.Int64(),
-    }
+    columns = {c: t for c, t in INVOICE_LINE_SCHEMA.items() if c != "amount_minor"}
     return fetch(connection, query, columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
 
 
@@ -116,13 +116,7 @@ def contacts(connection: Connection, customer_ids: pl.Series | None = None) -> p
 
 def segments_of(connection: Connection, day: date) -> pl.DataFrame:
     s = customer_segments
-    columns = {
-        "customer_id": pl.String(),
-        "risk_band": pl.String(),
-        "aging_bucket": pl.String(),
-        "value_tier": pl.String(),
-        "channel": pl.String(),
-    }
+    columns = schema_of(s, ["customer_id", "risk_band", "aging_bucket", "value_tier", "channel"])
     return fetch(connection, select(*[s.c[c] for c in columns]).where(s.c.business_date == day), columns)
 
 
@@ -175,33 +169,27 @@ def outbox_for_planning(connection: Connection, day: date, now: datetime, horizo
     return pl.concat(frames).unique("dedupe_key", keep="first").sort("dedupe_key")
 
 
-def plan_inputs(
-    connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int
-) -> tuple[PlanInputs, pl.DataFrame]:
-    """Everything a day's decisions need from the ledger; also the contacts, for rendering and reports."""
+def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int) -> PlanInputs:
+    """Everything a day's decisions need from the ledger."""
     invoices = invoices_for_planning(connection, day)
-    people = contacts(connection, invoices["customer_id"])
-    inputs = PlanInputs(
+    return PlanInputs(
         day=day,
         now=now,
         open_invoices=invoices,
         disputed=open_disputes(connection, day),
         promises=promises(connection),
-        customers=people,
+        customers=contacts(connection, invoices["customer_id"]),
         segments=segments_of(connection, day),
         outbox=outbox_for_planning(connection, day, now, horizon_days),
         business_tz=business_tz,
     )
-    return inputs, people
 
 
 def record_decisions(connection: Connection, decisions: pl.DataFrame, *, run_id: str, policy_version: str) -> int:
     """Append the day's decisions to the audit table: every run's decisions stay, whatever happens later."""
-    rows = decisions.select(
-        [c for c in decisions.columns if c in reminder_decisions.c and c not in ("invoice_ids", "superseded_steps")]
-    ).with_columns(
-        decisions.select(json_array(pl.col("invoice_ids")).alias("invoice_ids"))["invoice_ids"],
-        decisions.select(json_array(pl.col("superseded_steps")).alias("superseded_steps"))["superseded_steps"],
+    rows = decisions.select([c for c in decisions.columns if c in reminder_decisions.c]).with_columns(
+        json_array(pl.col("invoice_ids")).alias("invoice_ids"),
+        json_array(pl.col("superseded_steps")).alias("superseded_steps"),
         pl.lit(run_id).alias("run_id"),
         pl.lit(policy_version).alias("policy_version"),
         pl.col("days_past_due", "step_index", "offset_days").cast(pl.Int64),
@@ -238,20 +226,11 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
     Unsent rows: the day's own that were not planned again, and any of a customer told to stop or
     with nothing open any more. Open collector tasks of a customer who has paid everything.
     """
-    query = select(
-        outbox.c.outbox_id, outbox.c.customer_id, outbox.c.dedupe_key, outbox.c.business_date, outbox.c.status
+    columns = schema_of(outbox, ["outbox_id", "customer_id", "dedupe_key", "business_date", "status"])
+    query = select(*[outbox.c[c] for c in columns]).where(
+        outbox.c.status.in_([*UNSENT_STATUSES, TASK_OPEN]), outbox.c.business_date <= day
     )
-    candidates = fetch(
-        connection,
-        query.where(outbox.c.status.in_([*UNSENT_STATUSES, TASK_OPEN]), outbox.c.business_date <= day),
-        {
-            "outbox_id": pl.Int64(),
-            "customer_id": pl.String(),
-            "dedupe_key": pl.String(),
-            "business_date": pl.Date(),
-            "status": pl.String(),
-        },
-    )
+    candidates = fetch(connection, query, columns)
     decided = plan.decisions.select("customer_id", "reason")
     frame = candidates.join(decided, on="customer_id", how="left").with_columns(
         pl.col("customer_id").is_in(decided["customer_id"].implode()).alias("_decided")
@@ -298,23 +277,26 @@ def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version:
     )
 
 
-RENDER_SCHEMA = {
-    "outbox_id": pl.Int64(),
-    "customer_id": pl.String(),
-    "episode_id": pl.String(),
-    "ladder": pl.String(),
-    "step": pl.String(),
-    "tone": pl.String(),
-    "channel": pl.String(),
-    "business_date": pl.Date(),
-    "send_on": pl.Date(),
-    "window_start": pl.Datetime("us", "UTC"),
-    "window_end": pl.Datetime("us", "UTC"),
-    "status": pl.String(),
-    "invoice_ids": pl.String(),
-    "amount_minor": pl.Int64(),
-    "currency": pl.String(),
-}
+RENDER_SCHEMA = schema_of(
+    outbox,
+    [
+        "outbox_id",
+        "customer_id",
+        "episode_id",
+        "ladder",
+        "step",
+        "tone",
+        "channel",
+        "business_date",
+        "send_on",
+        "window_start",
+        "window_end",
+        "status",
+        "invoice_ids",
+        "amount_minor",
+        "currency",
+    ],
+)
 
 
 def messages_to_render(connection: Connection, day: date) -> pl.DataFrame:
@@ -370,15 +352,9 @@ def set_statuses(
     return update_from(connection, outbox, changes, key="outbox_id", only_if=("status", allowed_from))
 
 
-DECISION_SUMMARY_SCHEMA = {
-    "customer_id": pl.String(),
-    "decision": pl.String(),
-    "reason": pl.String(),
-    "ladder": pl.String(),
-    "step": pl.String(),
-    "channel": pl.String(),
-    "detail": pl.String(),
-}
+DECISION_SUMMARY_SCHEMA = schema_of(
+    reminder_decisions, ["customer_id", "decision", "reason", "ladder", "step", "channel", "detail"]
+)
 
 
 def latest_decisions(connection: Connection, day: date) -> pl.DataFrame:
@@ -399,21 +375,10 @@ def outbox_by_status(connection: Connection) -> dict[str, int]:
 def messages_of_day(connection: Connection, day: date) -> pl.DataFrame:
     """The day's rendered messages with their outbox state (for reports and the dashboard)."""
     m = reminder_messages
-    columns = {
-        "outbox_id": pl.Int64(),
-        "customer_id": pl.String(),
-        "status": pl.String(),
-        "channel": pl.String(),
-        "template": pl.String(),
-        "recipient": pl.String(),
-        "subject": pl.String(),
-        "body_text": pl.String(),
-        "sms_segments": pl.Int64(),
-        "problems": pl.String(),
-    }
-    sources = {"customer_id": outbox.c.customer_id, "status": outbox.c.status}
+    own = ["outbox_id", "channel", "template", "recipient", "subject", "body_text", "sms_segments", "problems"]
+    columns = {**schema_of(m, own), **schema_of(outbox, ["customer_id", "status"])}
     query = (
-        select(*[sources[c] if c in sources else m.c[c] for c in columns])
+        select(*[m.c[c] if c in own else outbox.c[c] for c in columns])
         .join(outbox, outbox.c.outbox_id == m.c.outbox_id)
         .where(outbox.c.business_date == day)
     )

@@ -47,7 +47,6 @@ B,Bob Jones,,+12025550143,US,America/New_York,en_US,sms,true
 C,Claire Dubois,claire@example.fr,,FR,Europe/Paris,fr_FR,email,false
 """,
     )
-    d = DAY.isoformat
     invoices = write_csv(
         tmp_path / "invoices.csv",
         f"""
@@ -58,7 +57,6 @@ B-1,B,2026-01-01,{(DAY - timedelta(days=15)).isoformat()},300.00,USD
 C-1,C,2026-02-20,{(DAY + timedelta(days=3)).isoformat()},80.00,EUR
 """,
     )
-    assert d
     ingest_file(ledger, customers, Entity.CUSTOMERS)
     ingest_file(ledger, invoices, Entity.INVOICES)
     return ledger
@@ -67,7 +65,7 @@ C-1,C,2026-02-20,{(DAY + timedelta(days=3)).isoformat()},80.00,EUR
 def _plan(ledger: Ledger, day: date, now: datetime, run_id: str = "run-1") -> tuple[Plan, object]:
     with ledger.begin_write("outbox") as connection:
         expire_unsent(connection, now)
-        inputs, _ = plan_inputs(connection, day, now, business_tz="UTC", horizon_days=8)
+        inputs = plan_inputs(connection, day, now, business_tz="UTC", horizon_days=8)
         plan = plan_day(inputs, POLICY)
         record_decisions(connection, plan.decisions, run_id=run_id, policy_version=POLICY.version)
         written = write_plan(connection, plan, day, policy_version=POLICY.version)
@@ -127,6 +125,8 @@ def test_an_unsent_reminder_expires_with_its_window_and_is_revived_when_planned_
     with filled.begin() as connection:
         assert expire_unsent(connection, _at(DAY + timedelta(days=1), 0)) == 3
         assert outbox_by_status(connection) == {"expired": 3}
+    reasons = _outbox(filled)["status_reason"].to_list()
+    assert reasons == ["the send window ended before it was sent"] * 3, "nothing lost: every end has its reason"
     _, written = _plan(filled, DAY + timedelta(days=1), _at(DAY + timedelta(days=1)))
     rows = _outbox(filled)
     assert rows.height == 3, "the same reminders, not new copies"
@@ -220,7 +220,7 @@ def test_planning_reads_only_what_matters_and_decides_as_with_the_whole_outbox(
             ingest_file(filled, payment, Entity.PAYMENTS)
         with filled.begin() as connection:
             expire_unsent(connection, _at(day))
-            inputs, _ = plan_inputs(connection, day, _at(day), business_tz="UTC", horizon_days=8)
+            inputs = plan_inputs(connection, day, _at(day), business_tz="UTC", horizon_days=8)
         everything = (
             _outbox(filled)
             .select(

@@ -24,6 +24,7 @@ from reminder_pipeline.core.planning.calendar import business_days
 from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
 from reminder_pipeline.core.planning.windows import send_windows
 from reminder_pipeline.core.policy.config import Assignment, Policy
+from reminder_pipeline.core.reach import opted_out_of, reachable_by
 
 COLLECTOR = "collector"
 PLANNED, TASK_OPEN = "planned", "task_open"
@@ -224,32 +225,16 @@ def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int) -> pl
     )
 
 
-def _usable(channel: pl.Expr) -> pl.Expr:
-    email_ok = pl.col("email").is_not_null() & pl.col("email_opt_out_at").is_null()
-    sms_ok = pl.col("phone").is_not_null() & pl.col("sms_opt_out_at").is_null() & pl.col("sms_consent").fill_null(False)
-    return pl.when(channel == "email").then(email_ok).when(channel == "sms").then(sms_ok).otherwise(False)
-
-
-def _opted_out(channel: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(channel == "email")
-        .then(pl.col("email_opt_out_at").is_not_null())
-        .when(channel == "sms")
-        .then(pl.col("sms_opt_out_at").is_not_null())
-        .otherwise(False)
-    )
-
-
 def _choose_channel() -> pl.Expr:
     """The customer's preferred channel when the step allows it and it is usable, else the step's order."""
     preferred = pl.col("preferred_channel")
     allowed = (preferred == pl.col("first_channel")) | (preferred == pl.col("second_channel"))
     return (
-        pl.when(allowed.fill_null(False) & _usable(preferred))
+        pl.when(allowed.fill_null(False) & reachable_by(preferred))
         .then(preferred)
-        .when(_usable(pl.col("first_channel")))
+        .when(reachable_by(pl.col("first_channel")))
         .then(pl.col("first_channel"))
-        .when(_usable(pl.col("second_channel")))
+        .when(reachable_by(pl.col("second_channel")))
         .then(pl.col("second_channel"))
     )
 
@@ -282,7 +267,7 @@ def _step_to_plan(frame: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
 def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
     rules = policy.contact
     gap = rules.min_days_between_contacts
-    any_opted_out = _opted_out(pl.col("first_channel")) | _opted_out(pl.col("second_channel")).fill_null(False)
+    any_opted_out = opted_out_of(pl.col("first_channel")) | opted_out_of(pl.col("second_channel")).fill_null(False)
     reasons: list[tuple[pl.Expr, SkipReason]] = [
         (~pl.col("still_owes").fill_null(False), SkipReason.PAID),
         (pl.col("episode_id").is_null(), SkipReason.DISPUTED),

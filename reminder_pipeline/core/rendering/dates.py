@@ -1,4 +1,4 @@
-"""Dates written for a locale by Babel, once per distinct date and locale."""
+"""Dates written for a locale by Babel, once per distinct date, locale and style."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import polars as pl
 from babel.dates import format_date
 
 
-def format_dates(frame: pl.DataFrame, day: str, locale: str, style: str = "long") -> pl.Series:
-    """Per row: the date in ``day`` written for ``locale`` (Babel's ``long``/``medium``/``short`` style)."""
-    pairs = frame.select(day, locale).unique().drop_nulls()
-    lookup = pairs.with_columns(
-        pl.Series("text", [format_date(d, format=style, locale=loc) for d, loc in pairs.iter_rows()], dtype=pl.String)
+def format_dates(frame: pl.DataFrame, day: str, locale: str, style: str | pl.Expr = "long") -> pl.Series:
+    """Per row: the date in ``day`` written for ``locale``, in Babel's ``long``/``medium``/``short`` style
+    (one for every row, or an expression choosing it per row)."""
+    keyed = frame.select(day, locale, (pl.lit(style) if isinstance(style, str) else style).alias("_style"))
+    distinct = keyed.unique().drop_nulls()
+    lookup = distinct.with_columns(
+        pl.Series(
+            "text",
+            [format_date(d, format=s, locale=loc) for d, loc, s in distinct.iter_rows()],
+            dtype=pl.String,
+        )
     )
-    return frame.select(day, locale).join(lookup, on=[day, locale], how="left", maintain_order="left")["text"]
+    return keyed.join(lookup, on=[day, locale, "_style"], how="left", maintain_order="left")["text"]

@@ -95,17 +95,29 @@ def _format_group(minor: pl.Series, fmt: MoneyFormat) -> pl.Series:
     return minor.to_frame("m").select(pl.concat_str(parts).alias("money"))["money"]
 
 
-def format_money(
-    frame: pl.DataFrame, amount: str, currency: str, locale: str, symbol_allowed: str | None = None
+def format_amounts(
+    frame: pl.DataFrame,
+    amount: str,
+    currency: str,
+    locale: str,
+    symbol_allowed: str | None = None,
+    restricted: pl.Expr | None = None,
 ) -> pl.Series:
-    """Per row: the non-negative integer minor units in ``amount`` of ``currency``, written for ``locale``."""
+    """Per row: the non-negative integer minor units in ``amount`` of ``currency``, written for ``locale``.
+
+    With ``symbol_allowed``, the rows where ``restricted`` holds (every row if it is not given) keep their
+    currency symbol only if it is made of those characters (see :func:`money_format`).
+    """
     if frame.is_empty():
         return pl.Series("money", [], dtype=pl.String)
     if (frame[amount] < 0).any():
-        raise ValueError("format_money writes amounts owed: every amount must be zero or more")
-    indexed = frame.select(pl.int_range(pl.len()).alias("_row"), pl.col(amount).alias("_m"), currency, locale)
+        raise ValueError("format_amounts writes amounts owed: every amount must be zero or more")
+    limited = pl.lit(symbol_allowed is not None) & (pl.lit(True) if restricted is None else restricted)
+    indexed = frame.select(
+        pl.int_range(pl.len()).alias("_row"), pl.col(amount).alias("_m"), currency, locale, limited.alias("_limited")
+    )
     pieces = []
-    for (code, where), group in indexed.group_by(currency, locale):
-        formatted = _format_group(group["_m"], money_format(str(where), str(code), symbol_allowed))
-        pieces.append(group.select("_row").with_columns(formatted.alias("money")))
+    for (code, where, limit), group in indexed.group_by(currency, locale, "_limited"):
+        written = money_format(str(where), str(code), symbol_allowed if limit else None)
+        pieces.append(group.select("_row").with_columns(_format_group(group["_m"], written).alias("money")))
     return pl.concat(pieces).sort("_row")["money"]

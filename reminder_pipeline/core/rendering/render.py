@@ -21,7 +21,7 @@ from markupsafe import Markup
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.dates import format_dates
 from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, LinkSigner
-from reminder_pipeline.core.rendering.money import format_money
+from reminder_pipeline.core.rendering.money import format_amounts
 from reminder_pipeline.core.rendering.sms import GSM7_CHARACTERS, sms_encoding, sms_segments
 from reminder_pipeline.core.rendering.templates import Skeleton, TemplateProblem, Templates, html_escaped
 
@@ -183,8 +183,8 @@ def _lines(lines: pl.DataFrame, templates: Templates) -> pl.DataFrame:
     days = (pl.col("send_on") - pl.col("due_date")).dt.total_days()
     prepared = lines.with_columns(
         format_dates(lines, "due_date", "format_locale").alias("_slot_due_date"),
-        format_money(lines, "amount_minor", "currency", "format_locale").alias("_slot_amount"),
-        format_money(lines, "balance_minor", "currency", "format_locale").alias("_slot_balance"),
+        format_amounts(lines, "amount_minor", "currency", "format_locale").alias("_slot_amount"),
+        format_amounts(lines, "balance_minor", "currency", "format_locale").alias("_slot_balance"),
         pl.col("invoice_id").alias("_slot_invoice_id"),
         days.abs().cast(pl.String).alias("_slot_days"),
         (pl.col("balance_minor") < pl.col("amount_minor")).alias("partial"),
@@ -381,18 +381,14 @@ def render_messages(messages: pl.DataFrame, lines: pl.DataFrame, context: Render
 
 def _amounts(frame: pl.DataFrame, column: str) -> pl.Series:
     """Amounts as the locale writes them; in SMS with the ISO code where the symbol is not GSM-7 (₹, ₩...)."""
-    written = format_money(frame, column, "currency", "format_locale")
-    if not (frame["channel"] == "sms").any():
-        return written
-    for_sms = format_money(frame, column, "currency", "format_locale", symbol_allowed=GSM7_CHARACTERS)
-    return pl.select(pl.when(frame["channel"] == "sms").then(for_sms).otherwise(written).alias(column))[column]
+    sms = pl.col("channel") == "sms"
+    return format_amounts(frame, column, "currency", "format_locale", symbol_allowed=GSM7_CHARACTERS, restricted=sms)
 
 
 def _dates(frame: pl.DataFrame, column: str) -> pl.Series:
     """Long dates in emails, medium ones in SMS, each written for the message's locale."""
-    long = format_dates(frame, column, "format_locale", "long")
-    medium = format_dates(frame, column, "format_locale", "medium")
-    return pl.select(pl.when(frame["channel"] == "email").then(long).otherwise(medium).alias(column))[column]
+    style = pl.when(pl.col("channel") == "email").then(pl.lit("long")).otherwise(pl.lit("medium"))
+    return format_dates(frame, column, "format_locale", style).alias(column)
 
 
 def triage(

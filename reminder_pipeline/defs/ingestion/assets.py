@@ -21,7 +21,7 @@ import polars as pl
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
-from reminder_pipeline.defs.ingestion.partitions import business_days, days_in_run
+from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import BillingSourceResource, LedgerResource
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
@@ -209,12 +209,9 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
 
 
 ASSET_OPTIONS: dict[str, Any] = {
-    "partitions_def": business_days,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
-    "group_name": GROUP,
+    **daily_asset_options(GROUP),
     "kinds": {"polars", "sql"},
     "retry_policy": dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
-    "pool": "ledger_writes",
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -11,6 +12,16 @@ business_days = dg.DailyPartitionsDefinition(
     timezone=settings.business_timezone(),
     end_offset=1,
 )
+
+
+def daily_asset_options(group: str) -> dict[str, Any]:
+    """What every business-day asset shares: the partitions, one run for a backfill, the ledger's write pool."""
+    return {
+        "partitions_def": business_days,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": group,
+        "pool": "ledger_writes",
+    }
 
 
 def days_in_run(

@@ -18,7 +18,7 @@ from reminder_pipeline.core.planning.reasons import Decision
 from reminder_pipeline.core.privacy import mask_name, mask_recipient
 from reminder_pipeline.core.rendering.checks import CHECKS, message_problems
 from reminder_pipeline.core.rendering.render import RenderContext, render_messages, triage
-from reminder_pipeline.defs.ingestion.partitions import business_days, days_in_run
+from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table
 from reminder_pipeline.defs.reminders.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
@@ -43,12 +43,7 @@ from reminder_pipeline.ledger.reminders import (
 )
 
 GROUP = "reminders"
-DAILY: dict[str, Any] = {
-    "partitions_def": business_days,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
-    "group_name": GROUP,
-    "pool": "ledger_writes",
-}
+DAILY = daily_asset_options(GROUP)
 OUTBOX_LOCK = "outbox"
 
 
@@ -71,7 +66,7 @@ def reminder_plan(
         now = run_instant(config, day)
         with store.begin_write(OUTBOX_LOCK) as connection:
             expired = expire_unsent(connection, now)
-            inputs, _ = plan_inputs(
+            inputs = plan_inputs(
                 connection, day, now, business_tz=zone, horizon_days=_horizon(rules.contact.min_days_between_contacts)
             )
             plan = plan_day(inputs, rules)

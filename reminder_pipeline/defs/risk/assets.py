@@ -26,7 +26,7 @@ from reminder_pipeline.core.model.training import DRIFT_FEATURES, train_candidat
 from reminder_pipeline.core.scoring import RULE_SCORER, score_day
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.defs.ingestion.assets import payments
-from reminder_pipeline.defs.ingestion.partitions import business_days, days_in_run
+from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import LedgerResource
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
@@ -39,12 +39,7 @@ GROUP = "risk"
 FEATURES_NAME = "customer_features"
 QUALITY_GATE = "quality_gate"
 SCORE_DRIFT = "score_drift"
-DAILY: dict[str, Any] = {
-    "partitions_def": business_days,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
-    "group_name": GROUP,
-    "pool": "ledger_writes",
-}
+DAILY = daily_asset_options(GROUP)
 
 
 @dg.asset(deps=[payments], kinds={"polars"}, **DAILY)

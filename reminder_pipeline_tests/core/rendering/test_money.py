@@ -10,7 +10,7 @@ from babel.numbers import format_currency, get_currency_precision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reminder_pipeline.core.rendering.money import format_money
+from reminder_pipeline.core.rendering.money import format_amounts
 from reminder_pipeline.core.rendering.sms import GSM7_CHARACTERS
 
 LOCALES = ["en_US", "en_GB", "en_IN", "en_CA", "de_DE", "de_CH", "de_AT", "fr_FR", "fr_CA", "fr_CH", "es_ES", "es_MX"]
@@ -36,7 +36,7 @@ def _babel(minor: int, currency: str, locale: str) -> str:
 )
 def test_the_same_text_as_babel(rows: list[tuple[int, str, str]]) -> None:
     frame = pl.DataFrame(rows, schema=["minor", "currency", "locale"], orient="row")
-    assert format_money(frame, "minor", "currency", "locale").to_list() == [_babel(*row) for row in rows]
+    assert format_amounts(frame, "minor", "currency", "locale").to_list() == [_babel(*row) for row in rows]
 
 
 @pytest.mark.parametrize(
@@ -52,16 +52,16 @@ def test_grouping_and_digits_follow_the_locale_and_currency(
     minor: int, currency: str, locale: str, expected: str
 ) -> None:
     frame = pl.DataFrame({"minor": [minor], "currency": [currency], "locale": [locale]})
-    assert format_money(frame, "minor", "currency", "locale").item() == expected
+    assert format_amounts(frame, "minor", "currency", "locale").item() == expected
 
 
 def test_for_sms_a_symbol_outside_gsm7_becomes_the_iso_code() -> None:
     frame = pl.DataFrame({"minor": [3341253, 100], "currency": ["INR", "EUR"], "locale": ["en_IN", "de_DE"]})
-    written = format_money(frame, "minor", "currency", "locale", symbol_allowed=GSM7_CHARACTERS).to_list()
+    written = format_amounts(frame, "minor", "currency", "locale", symbol_allowed=GSM7_CHARACTERS).to_list()
     assert written == ["INR 33,412.53", "1,00\xa0€"], "€ is in GSM-7's extension table"
 
 
 def test_a_negative_amount_is_refused() -> None:
     frame = pl.DataFrame({"minor": [-1], "currency": ["EUR"], "locale": ["en_GB"]})
     with pytest.raises(ValueError, match="zero or more"):
-        format_money(frame, "minor", "currency", "locale")
+        format_amounts(frame, "minor", "currency", "locale")
