@@ -133,7 +133,8 @@ def risk_model(
         exclude=config.exclude,
         current=current,
     )
-    version = f"{as_of.isoformat()}-{datetime.now(UTC):%H%M%S}"
+    # the training day, the time, and the run: two trainings in the same second stay two versions
+    version = f"{as_of.isoformat()}-{datetime.now(UTC):%H%M%S}-{context.run.run_id[:6]}"
     metadata: dict[str, Any] = {
         "version": version,
         "trained_as_of": as_of.isoformat(),

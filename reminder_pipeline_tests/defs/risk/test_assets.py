@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +157,20 @@ def test_too_little_history_warns_instead_of_blocking(workdir: Path) -> None:
     assert not gate.passed
     assert gate.severity == dg.AssetCheckSeverity.WARN
     assert "validation invoices" in str(gate.metadata["verdict"].value)
+
+
+def test_two_trainings_in_the_same_second_are_two_versions(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reminder_pipeline.defs.risk.assets as risk_assets
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> FrozenClock:
+            return cls(2026, 2, 25, 12, 0, 0, tzinfo=tz)
+
+    monkeypatch.setattr(risk_assets, "datetime", FrozenClock)
+    with dg.instance_for_test() as instance:
+        assert _train(workdir, instance).success
+        assert _train(workdir, instance).success
+    with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
+        versions = [row[0] for row in connection.execute(select(model_versions.c.version)).all()]
+    assert len(set(versions)) == 2
