@@ -243,3 +243,27 @@ def test_evaluate_refuses_an_unknown_exclusion(ibm_csv: Path, ibm_mapping: Path)
     result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", "colour"])
     assert result.exit_code == 2
     assert "cannot exclude" in json.loads(result.stdout)["error"]
+
+
+def test_evaluate_reports_the_files_own_late_share_when_it_has_invoices_of_nothing(
+    ibm_csv: Path, ibm_mapping: Path, tmp_path: Path
+) -> None:
+    """Zero-usage months and fully credited bills: amount 0, nothing to settle. They are settled when issued,
+    so the late share ``evaluate`` reports is the file's own (DaysLate > 0 among the test invoices)."""
+    ibm = pl.read_csv(ibm_csv, infer_schema=False)
+    zeros = ibm.gather_every(5).with_columns(
+        ("Z" + pl.col("invoiceNumber")).alias("invoiceNumber"),
+        pl.lit("0.00").alias("InvoiceAmount"),
+        pl.lit(None, dtype=pl.String).alias("SettledDate"),
+        pl.lit("0").alias("DaysLate"),
+        pl.lit("0").alias("DaysToSettle"),
+    )
+    history = tmp_path / "with_zeros.csv"
+    pl.concat([ibm, zeros]).write_csv(history)
+    args = ["--history", str(history), "--mapping", str(ibm_mapping), "--split-date", "2013-07-01"]
+    result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", "disputed", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    tested = pl.concat([ibm, zeros]).filter(pl.col("InvoiceDate").str.to_date("%m/%d/%Y") >= date(2013, 7, 1))
+    assert report["n_test"] == tested.height
+    assert report["base_rate"] == pytest.approx((tested["DaysLate"].cast(pl.Int64) > 0).mean(), abs=1e-12)

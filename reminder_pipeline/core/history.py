@@ -122,14 +122,22 @@ def paid_to_date(history: History) -> pl.DataFrame:
 
 
 def settlements(history: History) -> pl.DataFrame:
-    """``invoice_id, settled_date``: the first day an invoice's payments reach its amount (null if never)."""
-    return (
+    """``invoice_id, settled_date``: the first day an invoice's payments reach its amount (null if never).
+
+    An invoice of nothing (a zero-usage month, a fully credited bill) is settled when issued: no
+    payment will ever reach its amount, and it was never owed, let alone late.
+    """
+    paid = (
         paid_to_date(history)
         .join(history.invoices.select("invoice_id", "amount_minor"), on="invoice_id")
         .filter(pl.col("paid_to_date") >= pl.col("amount_minor"))
         .group_by("invoice_id")
         .agg(pl.col("paid_date").min().alias("settled_date"))
     )
+    owed_nothing = history.invoices.filter(pl.col("amount_minor") <= 0).select(
+        "invoice_id", pl.col("issue_date").alias("settled_date")
+    )
+    return pl.concat([paid, owed_nothing]).group_by("invoice_id").agg(pl.col("settled_date").min())
 
 
 def invoices_with_settlement(history: History) -> pl.DataFrame:

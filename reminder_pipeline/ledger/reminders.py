@@ -130,12 +130,15 @@ def expire_unsent(connection: Connection, now: datetime) -> int:
     return int(result.rowcount)
 
 
-def outbox_for_planning(connection: Connection, day: date, now: datetime, horizon_days: int) -> pl.DataFrame:
+def outbox_for_planning(
+    connection: Connection, day: date, now: datetime, horizon_days: int, episodes: pl.Series
+) -> pl.DataFrame:
     """The outbox rows a day's decisions depend on (``OUTBOX_SCHEMA``), without reading its whole history.
 
     Of the rows that count as contacts (as ``counted_contacts`` says): those within ``horizon_days`` of
-    the day either way (caps and intervals), and per dunning episode the row of the furthest step it
-    reached (where the ladder stands).
+    the day either way (caps and intervals), and of every dunning episode among ``episodes`` (the
+    invoices open that day) one row per step it reached, under whichever ladder (where the episode
+    stands: ``episode_progress``).
     """
     unsent = outbox.c.status.in_(UNSENT_STATUSES)
     counts = and_(
@@ -147,25 +150,19 @@ def outbox_for_planning(connection: Connection, day: date, now: datetime, horizo
     recent = select(*columns).where(
         counts, outbox.c.send_on.between(day - timedelta(days=horizon_days), day + timedelta(days=horizon_days))
     )
-    reached = (
-        select(outbox.c.customer_id, outbox.c.episode_id, func.max(outbox.c.offset_days).label("top"))
-        .where(counts)
-        .group_by(outbox.c.customer_id, outbox.c.episode_id)
-        .subquery()
-    )
-    furthest = (
-        select(*columns)
-        .join(
-            reached,
-            and_(
-                reached.c.customer_id == outbox.c.customer_id,
-                reached.c.episode_id == outbox.c.episode_id,
-                reached.c.top == outbox.c.offset_days,
-            ),
+    frames = [fetch(connection, recent, OUTBOX_SCHEMA)]
+    if not (open_episodes := episodes.drop_nulls().unique()).is_empty():
+        staged = stage(connection, pl.DataFrame({"episode_id": open_episodes}), outbox)
+        per_step = (
+            select(func.max(outbox.c.outbox_id).label("outbox_id"))
+            .join(staged, staged.c.episode_id == outbox.c.episode_id)
+            .where(counts)
+            .group_by(outbox.c.customer_id, outbox.c.episode_id, outbox.c.step, outbox.c.offset_days)
+            .subquery()
         )
-        .where(counts)
-    )
-    frames = [fetch(connection, query, OUTBOX_SCHEMA) for query in (recent, furthest)]
+        reached = select(*columns).join(per_step, per_step.c.outbox_id == outbox.c.outbox_id)
+        frames.append(fetch(connection, reached, OUTBOX_SCHEMA))
+        staged.drop(connection)
     return pl.concat(frames).unique("dedupe_key", keep="first").sort("dedupe_key")
 
 
@@ -180,7 +177,7 @@ def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz
         promises=promises(connection),
         customers=contacts(connection, invoices["customer_id"]),
         segments=segments_of(connection, day),
-        outbox=outbox_for_planning(connection, day, now, horizon_days),
+        outbox=outbox_for_planning(connection, day, now, horizon_days, invoices["invoice_id"]),
         business_tz=business_tz,
     )
 

@@ -4,7 +4,7 @@ import threading
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from reminder_pipeline.ledger.engine import make_engine
 from reminder_pipeline.ledger.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
@@ -65,4 +65,54 @@ def test_the_ledger_shares_a_database_with_another_alembic_user(ledger_url: str)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "29b539ebc72a"
+    engine.dispose()
+
+
+def test_outbox_keys_lose_the_ladder_and_a_step_planned_under_two_ladders_keeps_one_row(ledger_url: str) -> None:
+    """Revision 0004: keys become (customer, episode, step, channel); of two rows for the same step under
+    two ladders the one that went furthest keeps the key, the other is superseded (cancelled if open)."""
+    engine = make_engine(ledger_url)
+    upgrade(engine, "0003")
+    old_rows = [
+        (1, "standard", "collector", "collector", "task_open", "2026-11-25"),
+        (2, "low_risk", "collector", "collector", "task_open", "2026-11-30"),
+        (3, "standard", "courtesy", "email", "rendered", "2026-11-01"),
+        (4, "low_risk", "reminder", "email", "expired", "2026-11-03"),
+        (5, "standard", "reminder", "email", "rendered", "2026-11-04"),
+    ]
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO customers (customer_id, known_on, source) VALUES ('C0000676', '2026-11-01', 'test')"
+        )
+        for outbox_id, ladder, step, channel, status, on in old_rows:
+            key = "|".join(f"{len(p)}:{p}" for p in ("C0000676", "INV-00008192", ladder, step, channel))
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (outbox_id, dedupe_key, customer_id, episode_id, ladder, step, step_index,"
+                    " offset_days, channel, business_date, send_on, status, invoice_ids, amount_minor, currency,"
+                    " policy_version) VALUES (:id, :key, 'C0000676', 'INV-00008192', :ladder, :step, 0, 0, :channel,"
+                    " :on, :on, :status, '[]', 100, 'EUR', 'test')"
+                ),
+                {
+                    "id": outbox_id,
+                    "key": key,
+                    "ladder": ladder,
+                    "step": step,
+                    "channel": channel,
+                    "status": status,
+                    "on": on,
+                },
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = {
+            r[0]: (r[1], r[2], r[3])
+            for r in connection.exec_driver_sql("SELECT outbox_id, dedupe_key, status, status_reason FROM outbox")
+        }
+    base = "8:C0000676|12:INV-00008192"
+    assert rows[2] == (f"{base}|9:collector|9:collector", "task_open", None), "the later open task keeps the key"
+    assert rows[1] == (f"{base}|9:collector|9:collector|superseded:1", "cancelled", "the same step is outbox row 2")
+    assert rows[3] == (f"{base}|8:courtesy|5:email", "rendered", None)
+    assert rows[5] == (f"{base}|8:reminder|5:email", "rendered", None), "a waiting row wins over an expired one"
+    assert rows[4] == (f"{base}|8:reminder|5:email|superseded:4", "expired", None)
     engine.dispose()

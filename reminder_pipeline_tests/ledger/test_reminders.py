@@ -3,12 +3,13 @@ revived when planned again, audited, and read back for planning without the whol
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan, PlanInputs, plan_day
@@ -25,6 +26,7 @@ from reminder_pipeline.ledger.reminders import (
     write_plan,
 )
 from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions
+from reminder_pipeline.ledger.risk_schema import customer_segments
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv
 
@@ -72,6 +74,30 @@ def _plan(ledger: Ledger, day: date, now: datetime, run_id: str = "run-1") -> tu
     return plan, written
 
 
+def _segment(connection: Connection, day: date, bands: dict[str, str]) -> None:
+    """The day's segments with these risk bands (which choose the customers' ladders)."""
+    rows = [
+        {
+            "business_date": day,
+            "customer_id": customer,
+            "segment": f"{band}/1-7/small/email",
+            "risk_band": band,
+            "aging_bucket": "1-7",
+            "value_tier": "small",
+            "channel": "email",
+            "p_late": 0.5,
+            "open_invoices": 1,
+            "open_balance_minor": 100,
+            "currency": "EUR",
+            "oldest_due_date": day,
+            "max_days_overdue": 0,
+            "policy_version": POLICY.version,
+        }
+        for customer, band in bands.items()
+    ]
+    insert(connection, customer_segments, pl.DataFrame(rows))
+
+
 def _outbox(ledger: Ledger) -> pl.DataFrame:
     columns = [c.name for c in outbox.columns]
     with ledger.begin() as connection:
@@ -92,9 +118,9 @@ def test_a_day_planned_twice_adds_nothing_the_second_time(filled: Ledger) -> Non
     rows = _outbox(filled)
     assert rows.height == 3
     assert set(rows["dedupe_key"]) == {
-        "1:A|3:A-1|8:standard|15:second_reminder|5:email",
-        "1:B|3:B-1|8:standard|13:firm_reminder|3:sms",
-        "1:C|3:C-1|8:standard|8:courtesy|5:email",
+        "1:A|3:A-1|15:second_reminder|5:email",
+        "1:B|3:B-1|13:firm_reminder|3:sms",
+        "1:C|3:C-1|8:courtesy|5:email",
     }
     assert rows.filter(pl.col("customer_id") == "A")["invoice_ids"].item() == '["A-1","A-2"]'
     assert rows.filter(pl.col("customer_id") == "A")["amount_minor"].item() == 15_000
@@ -214,11 +240,13 @@ def test_planning_reads_only_what_matters_and_decides_as_with_the_whole_outbox(
         f"payment_id,invoice_id,amount,currency,paid_date\nP-1,C-1,80.00,EUR,{(DAY + timedelta(days=20)).isoformat()}",
     )
     compared = 0
+    bands = random.Random(share_failing).choices(["low", "medium", "high"], k=60 * 3)
     for offset in range(60):
         day = DAY + timedelta(days=offset)
         if offset == 20:
             ingest_file(filled, payment, Entity.PAYMENTS)
         with filled.begin() as connection:
+            _segment(connection, day, dict(zip("ABC", bands[offset * 3 : offset * 3 + 3], strict=True)))
             expire_unsent(connection, _at(day))
             inputs = plan_inputs(connection, day, _at(day), business_tz="UTC", horizon_days=8)
         everything = (
@@ -240,7 +268,10 @@ def test_planning_reads_only_what_matters_and_decides_as_with_the_whole_outbox(
             _plan(filled, day, _at(day, 20), run_id=f"evening-{offset}")
         _mark_delivered(filled, day, share_failing)
     assert compared > 30, "most days read less than the whole outbox"
-    sent = _outbox(filled).filter((pl.col("status") == "sent") & (pl.col("channel") != "collector"))
+    reached = _outbox(filled).filter(pl.col("status").is_in(["sent", "task_open"]))
+    assert reached.select("ladder").n_unique() > 1, "the risk bands moved customers between ladders"
+    assert reached.group_by("customer_id", "episode_id", "step").len()["len"].max() == 1, "each step once"
+    sent = reached.filter(pl.col("channel") != "collector")
     assert sent.group_by("customer_id", "send_on").len()["len"].max() == 1
     with filled.begin() as connection:
         escalated = connection.execute(

@@ -2,13 +2,15 @@
 
 The dunning episode is the customer's oldest unpaid, undisputed invoice: its due date sets the
 ladder's clock, and the message covers every overdue invoice in its currency (for the balance
-left after partial payments). How far an episode has gone is the largest ``offset_days`` of the
-steps it has received, whichever ladder they came from, so a customer moving between risk bands
-never gets a step at or below one already sent. The step planned is the highest one now due
-beyond that point, so after missed days only that one goes out (promise 5); a broken promise to
-pay for the episode moves one step further. Contacts are counted on the recipient's local dates,
-earlier and later days alike, the day's own unsent plans aside so that replanning a day decides
-the same again (promise 4). A day whose send window is over is decided but nothing is planned
+left after partial payments). A step is known by its name in every ladder: ``reminder`` reached
+under the standard ladder is reached under the low-risk one too. How far an episode has gone is
+the steps it has received, whichever ladder they came from, so a customer moving between risk
+bands continues from there: never a step already reached, never one at or below the largest
+``offset_days`` received, never one before a reached step in the new ladder, and nothing after a
+hand-off. The step planned is the highest one now due beyond that point, so after missed days
+only that one goes out (promise 5); a broken promise to pay for the episode moves one step
+further. Contacts are counted on the recipient's local dates, earlier and later days alike, the
+day's own unsent plans aside so that replanning a day decides the same again (promise 4). A day whose send window is over is decided but nothing is planned
 for it: nothing is sent late.
 """
 
@@ -175,6 +177,18 @@ def counted_contacts(outbox: pl.DataFrame, day: date, now: datetime) -> pl.DataF
     )
 
 
+def episode_progress(counted: pl.DataFrame) -> pl.DataFrame:
+    """Per dunning episode, how far it has gone whichever ladders it went through: ``reached_offset``,
+    ``reached_on`` (when the furthest step went out), ``reached_steps`` (every step name received) and
+    ``handed_off`` (a collector has it)."""
+    return counted.group_by("customer_id", "episode_id").agg(
+        pl.col("offset_days").max().alias("reached_offset"),
+        pl.col("send_on").sort_by("offset_days").last().alias("reached_on"),
+        pl.col("step").unique().sort().alias("reached_steps"),
+        (pl.col("channel") == COLLECTOR).any().alias("handed_off"),
+    )
+
+
 def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
     nearest contacts, before and after it."""
@@ -240,13 +254,20 @@ def _choose_channel() -> pl.Expr:
 
 
 def _step_to_plan(frame: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    """The highest step of the customer's ladder now due beyond the episode's furthest step so far; after a
+    """The highest step of the customer's ladder now due beyond the episode's progress so far; after a
     broken promise, at least the next step beyond it."""
-    reached = pl.col("reached_offset")
+    candidates = frame.select(
+        "customer_id", "ladder", "days_past_due", "reached_offset", "reached_steps", "handed_off", "escalated"
+    ).join(steps, on="ladder")
+    is_reached = pl.col("reached_steps").list.contains(pl.col("step")).fill_null(False)
+    last_reached_index = pl.col("step_index").filter(is_reached).max().over("customer_id")
     beyond = (
-        frame.select("customer_id", "ladder", "days_past_due", "reached_offset", "escalated")
-        .join(steps, on="ladder")
-        .filter(reached.is_null() | (pl.col("offset_days") > reached))
+        candidates.filter(
+            ~pl.col("handed_off").fill_null(False)
+            & ~is_reached
+            & (pl.col("reached_offset").is_null() | (pl.col("offset_days") > pl.col("reached_offset")))
+            & (last_reached_index.is_null() | (pl.col("step_index") > last_reached_index))
+        )
         .group_by("customer_id")
         .agg(
             pl.col("step_index").filter(pl.col("offset_days") <= pl.col("days_past_due")).max().alias("_due"),
@@ -323,14 +344,15 @@ def _detail() -> pl.Expr:
 
 def _superseded(decided: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
     """Per planned customer: the steps of its ladder passed over by catching up (between the furthest step
-    reached and the one planned)."""
+    reached and the one planned, other than those reached under another ladder)."""
     return (
         decided.filter(pl.col("decision") != Decision.SKIP.value)
-        .select("customer_id", "ladder", pl.col("offset_days").alias("_to"), "reached_offset")
+        .select("customer_id", "ladder", pl.col("offset_days").alias("_to"), "reached_offset", "reached_steps")
         .join(steps.select("ladder", pl.col("offset_days").alias("_at"), pl.col("step").alias("_name")), on="ladder")
         .filter(
             (pl.col("reached_offset").is_null() | (pl.col("_at") > pl.col("reached_offset")))
             & (pl.col("_at") < pl.col("_to"))
+            & ~pl.col("reached_steps").list.contains(pl.col("_name")).fill_null(False)
         )
         .sort("_at")
         .group_by("customer_id")
@@ -342,10 +364,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     """Decide every customer with invoices open on the day; the decisions that send or hand off become outbox rows."""
     customers = inputs.open_invoices.select("customer_id").unique()
     counted = counted_contacts(inputs.outbox, inputs.day, inputs.now)
-    reached = counted.group_by("customer_id", "episode_id").agg(
-        pl.col("offset_days").max().alias("reached_offset"),
-        pl.col("send_on").sort_by("offset_days").last().alias("reached_on"),
-    )
+    reached = episode_progress(counted)
     windows = send_windows(
         inputs.customers.join(customers, on="customer_id", how="semi"),
         inputs.day,
@@ -431,7 +450,8 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
 
 
 def dedupe_key(*parts: pl.Expr) -> pl.Expr:
-    """The reminder's identity (promise 1): customer, dunning episode, ladder, step, channel.
+    """The reminder's identity (promise 1): customer, dunning episode, step, channel — not the ladder, whose
+    steps of the same name are the same reminder.
 
     Each part is written with its length first (``2:C1|5:INV-9|...``), so that no identifiers, whatever
     characters they hold, can spell another reminder's key.
@@ -448,9 +468,7 @@ def outbox_rows(decisions: pl.DataFrame) -> pl.DataFrame:
     """The rows to add to the outbox for the decisions that send or hand off."""
     planned = decisions.filter(pl.col("decision") != Decision.SKIP.value)
     return planned.select(
-        dedupe_key(
-            pl.col("customer_id"), pl.col("episode_id"), pl.col("ladder"), pl.col("step"), pl.col("channel")
-        ).alias("dedupe_key"),
+        dedupe_key(pl.col("customer_id"), pl.col("episode_id"), pl.col("step"), pl.col("channel")).alias("dedupe_key"),
         "customer_id",
         "episode_id",
         "ladder",

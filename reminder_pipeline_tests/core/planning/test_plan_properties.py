@@ -34,19 +34,28 @@ EXAMPLES = int(os.environ.get("PLAN_EXAMPLES", 30))
 TONES = {True: "courtesy", False: "friendly"}
 
 
+STEP_NAMES = ["courtesy", "reminder", "second_reminder", "firm_reminder", "final_notice"]
+"""Both ladders take their step names, in this order, from one list: the same step sits at different
+offsets in the two ladders, as in the shipped policy."""
+
+
 def _ladder(draw: st.DrawFn) -> dict[str, Any]:
     offsets = sorted(draw(st.sets(st.integers(-5, 40), min_size=2, max_size=5)))
-    return {
-        "steps": [
-            {
-                "name": f"s{o}",
-                "offset_days": o,
-                "tone": TONES[o <= 0],
-                "channels": draw(st.sampled_from([["email"], ["sms", "email"], ["email", "sms"]])),
-            }
-            for o in offsets
-        ]
-    }
+    names = sorted(
+        draw(st.sets(st.sampled_from(STEP_NAMES), min_size=len(offsets), max_size=len(offsets))), key=STEP_NAMES.index
+    )
+    steps = [
+        {
+            "name": name,
+            "offset_days": o,
+            "tone": TONES[o <= 0],
+            "channels": draw(st.sampled_from([["email"], ["sms", "email"], ["email", "sms"]])),
+        }
+        for name, o in zip(names, offsets, strict=True)
+    ]
+    if draw(st.booleans()):
+        steps.append({"name": "collector", "offset_days": offsets[-1] + draw(st.integers(1, 15)), "action": "handoff"})
+    return {"steps": steps}
 
 
 @st.composite
@@ -153,6 +162,12 @@ def _check_promises(world: World, policy: Policy) -> None:
     sent = world.sent()
     # promise 1: a reminder reaches a provider at most once
     assert sent["dedupe_key"].is_unique().all()
+    # ... and a step or a hand-off reaches an episode once, whatever ladders the risk band moved it through
+    reached = world.outbox.filter(pl.col("status").is_in(["sent", "task_open"]))
+    per_step = reached.group_by("customer_id", "episode_id", "step").agg(pl.col("ladder"), pl.len())
+    assert per_step.filter(pl.col("len") > 1).is_empty(), per_step.filter(pl.col("len") > 1).rows()
+    handoffs = reached.filter(pl.col("channel") == "collector").group_by("customer_id", "episode_id").len()
+    assert handoffs.filter(pl.col("len") > 1).is_empty(), handoffs.rows()
     # promise 4, on the recipient's local dates: one message a day, at most the weekly cap in any
     # seven days, and the policy's minimum interval between two messages
     for customer, rows in sent.group_by("customer_id"):
@@ -263,3 +278,70 @@ def test_after_an_outage_only_the_highest_step_due_goes_out(world: World, policy
             assert row["offset_days"] == max(due), "the highest step now due, never a stale one"
         assert earlier.is_empty() or row["offset_days"] > earlier["offset_days"].max()
     _check_promises(world, policy)
+
+
+@st.composite
+def rebanded_worlds(draw: st.DrawFn) -> World:
+    """Reachable customers owing one invoice each, whose risk band changes from day to day."""
+    n = draw(st.integers(1, 5))
+    customers, invoices, bands = [], [], {}
+    for c in range(n):
+        customer = f"C{c}"
+        customers.append(
+            {
+                "customer_id": customer,
+                "email": f"c{c}@example.com",
+                "phone": "+4915112345678",
+                "country": "DE",
+                "time_zone": "Europe/Berlin",
+                "locale": "en_GB",
+                "preferred_channel": draw(st.sampled_from(["email", "sms"])),
+                "email_opt_out_at": None,
+                "sms_opt_out_at": None,
+                "sms_consent": True,
+            }
+        )
+        bands[customer] = draw(st.lists(st.sampled_from(["low", "high"]), min_size=DAYS, max_size=DAYS))
+        due = START + timedelta(days=draw(st.integers(-30, 5)))
+        invoices.append(
+            {
+                "invoice_id": f"{customer}-I0",
+                "customer_id": customer,
+                "issue_date": due - timedelta(days=30),
+                "due_date": due,
+                "currency": "EUR",
+                "amount_minor": 5_000,
+                "paid_on": None,
+                "disputed_from": None,
+                "disputed_until": None,
+            }
+        )
+    return World(
+        customers=pl.DataFrame(customers, schema_overrides={"email_opt_out_at": UTC_DT, "sms_opt_out_at": UTC_DT}),
+        invoices=pl.DataFrame(
+            invoices, schema_overrides={"paid_on": pl.Date, "disputed_from": pl.Date, "disputed_until": pl.Date}
+        ),
+        bands=bands,
+        start=START,
+    )
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=rebanded_worlds(), policy=policies())
+def test_random_rebanding_never_plans_a_step_or_hand_off_twice_for_an_episode(world: World, policy: Policy) -> None:
+    relaxed = policy.model_copy(
+        update={
+            "contact": policy.contact.model_copy(
+                update={
+                    "weekly_cap": 7,
+                    "min_days_between_contacts": 0,
+                    "business_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                    "observe_public_holidays": False,
+                }
+            )
+        }
+    )
+    for n in range(DAYS):
+        day = START + timedelta(days=n)
+        world.run(day, relaxed, morning(day))
+    _check_promises(world, relaxed)

@@ -242,24 +242,27 @@ def test_a_hand_off_to_a_collector_is_a_task_not_a_message() -> None:
 
 def test_moving_between_ladders_never_repeats_a_step_already_reached() -> None:
     """Low risk sent its +3 reminder; as medium risk (standard ladder) at +6 nothing is due beyond +3 until
-    +7. High risk sent its +7 firm reminder; standard's +14 firm reminder is a step further, sent once."""
+    +7. High risk sent its +7 firm reminder; standard's +14 firm reminder is the same step, reached: the
+    next is standard's final notice at +30, sent once."""
     low_then_medium = _one(
         _plan([_invoice("I1", 6)], outbox=_outbox(_sent("reminder", 3, DAY - timedelta(days=3), ladder="low_risk")))
     )
     assert (low_then_medium["decision"], low_then_medium["reason"]) == ("skip", "no_step_due")
     high = _outbox(_sent("firm_reminder", 7, DAY - timedelta(days=7), ladder="high_risk", channel="sms"))
     row = _one(_plan([_invoice("I1", 14)], outbox=high))
+    assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
+    row = _one(_plan([_invoice("I1", 30)], outbox=high))
     assert (row["decision"], row["ladder"], row["step"], row["offset_days"]) == (
         "send",
         "standard",
-        "firm_reminder",
-        14,
+        "final_notice",
+        30,
     )
     assert row["superseded_steps"] == []
     again = _one(
         _plan(
-            [_invoice("I1", 16)],
-            outbox=pl.concat([high, _outbox(_sent("firm_reminder", 14, DAY - timedelta(days=2), channel="email"))]),
+            [_invoice("I1", 32)],
+            outbox=pl.concat([high, _outbox(_sent("final_notice", 30, DAY - timedelta(days=2), channel="email"))]),
         )
     )
     assert (again["decision"], again["reason"]) == ("skip", "no_step_due")
@@ -295,3 +298,49 @@ def test_a_promise_kept_or_made_for_an_earlier_episode_says_nothing_about_a_new_
 def test_a_customer_with_nothing_known_about_where_they_are_is_not_contacted() -> None:
     row = _one(_plan([_invoice("I1", 3)], [_customer(time_zone=None, phone=None, country=None)]))
     assert (row["decision"], row["reason"]) == ("skip", "no_send_window")
+
+
+def test_a_step_reached_under_another_ladder_is_not_planned_again() -> None:
+    """Standard sent its +1 reminder; re-banded low risk, whose reminder comes at +3, the episode has had its
+    reminder: the next step is low risk's firm reminder at +14, not a second reminder."""
+    standard = _outbox(_sent("reminder", 1, DAY - timedelta(days=3)))
+    row = _one(_plan([_invoice("I1", 4)], outbox=standard, risk_band="low"))
+    assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
+    row = _one(_plan([_invoice("I1", 14)], outbox=standard, risk_band="low"))
+    assert (row["decision"], row["ladder"], row["step"]) == ("send", "low_risk", "firm_reminder")
+
+
+def test_a_new_ladder_continues_from_the_steps_reached_not_from_its_start() -> None:
+    """High risk sent its courtesy (-5) and reminder (+1) by SMS; as standard at +2 the standard reminder (+1)
+    is the same step, reached: nothing is due until standard's second reminder at +7."""
+    high = _outbox(
+        _sent("courtesy", -5, DAY - timedelta(days=7), ladder="high_risk"),
+        _sent("reminder", 1, DAY - timedelta(days=1), ladder="high_risk", channel="sms"),
+    )
+    row = _one(_plan([_invoice("I1", 2)], outbox=high))
+    assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
+
+
+def test_an_episode_handed_to_a_collector_is_never_handed_over_again() -> None:
+    """The standard ladder handed the episode over at +45; re-banded low risk, whose hand-off is at +60, it
+    gets no second collector task — nor, under a policy naming its hand-off differently, another one."""
+    task = _outbox(_sent("collector", 45, DAY - timedelta(days=15), channel="collector", status="task_open"))
+    row = _one(_plan([_invoice("I1", 60)], outbox=task, risk_band="low"))
+    assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
+    base = load_policy()
+    renamed = base.model_validate(
+        {
+            **base.model_dump(),
+            "ladders": {
+                **{name: ladder.model_dump() for name, ladder in base.ladders.items()},
+                "low_risk": {
+                    "steps": [
+                        *[s.model_dump() for s in base.ladders["low_risk"].steps[:-1]],
+                        {"name": "agency", "offset_days": 60, "action": "handoff"},
+                    ]
+                },
+            },
+        }
+    )
+    row = _one(_plan([_invoice("I1", 60)], outbox=task, risk_band="low", policy=renamed))
+    assert (row["decision"], row["reason"]) == ("skip", "no_step_due")

@@ -1,0 +1,42 @@
+"""The billing history replayed: settlements, outcomes and balances."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from reminder_pipeline.core.features.build import open_invoices_on, scoring_features
+from reminder_pipeline.core.history import History, outcomes, settlements
+
+
+def _history() -> History:
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": ["ZERO", "PAID", "OPEN"],
+            "customer_id": ["C1", "C1", "C1"],
+            "issue_date": [date(2026, 1, 5), date(2026, 1, 5), date(2026, 2, 1)],
+            "due_date": [date(2026, 2, 4), date(2026, 2, 4), date(2026, 3, 3)],
+            "amount_minor": [0, 10_000, 5_000],
+            "currency": ["EUR"] * 3,
+        }
+    )
+    payments = pl.DataFrame(
+        {"invoice_id": ["PAID"], "amount_minor": [10_000], "paid_date": [date(2026, 2, 10)], "method": ["card"]}
+    )
+    return History.of(invoices=invoices, payments=payments)
+
+
+def test_an_invoice_of_nothing_is_settled_when_issued() -> None:
+    settled = dict(settlements(_history()).iter_rows())
+    assert settled == {"ZERO": date(2026, 1, 5), "PAID": date(2026, 2, 10)}
+
+
+def test_an_invoice_of_nothing_is_never_late_nor_open() -> None:
+    known = {r["invoice_id"]: r for r in outcomes(_history(), date(2026, 6, 1)).iter_rows(named=True)}
+    assert (known["ZERO"]["late"], known["ZERO"]["settled"]) == (False, True)
+    assert known["PAID"]["late"]
+    assert known["OPEN"]["late"]
+    assert set(open_invoices_on(_history(), date(2026, 6, 1))["invoice_id"]) == {"OPEN"}
+    features = scoring_features(_history(), date(2026, 6, 1)).row(0, named=True)
+    assert (features["other_open_invoices"], features["other_overdue_invoices"]) == (0, 0)
