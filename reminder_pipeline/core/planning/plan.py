@@ -10,8 +10,8 @@ bands continues from there: never a step already reached, never one at or below 
 hand-off. The step planned is the highest one now due beyond that point, so after missed days
 only that one goes out (promise 5); a broken promise to pay for the episode moves one step
 further. Contacts are counted on the recipient's local dates, earlier and later days alike, the
-day's own unsent plans aside so that replanning a day decides the same again (promise 4). A day whose send window is over is decided but nothing is planned
-for it: nothing is sent late.
+day's own unsent plans aside so that replanning a day decides the same again (promise 4). A
+day whose send window is over is decided but nothing is planned for it: nothing is sent late.
 """
 
 from __future__ import annotations
