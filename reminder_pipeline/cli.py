@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import click
-from babel import UnknownLocaleError
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.canonical import Entity
@@ -36,7 +35,6 @@ USER_MISTAKES: tuple[type[Exception], ...] = (
     LedgerUnavailable,
     PreviewError,
     TemplateProblem,
-    UnknownLocaleError,
 )
 """Exceptions that describe something wrong with what the user gave, in words meant for them."""
 INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
