@@ -11,6 +11,38 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+BACKENDS = ("sqlite", "postgresql")
+URL_EXAMPLES = "sqlite:///PATH/ledger.sqlite or postgresql+psycopg2://USER@HOST:5432/DATABASE"
+
+
+class LedgerUnavailable(Exception):
+    """The ledger cannot be opened: the URL is wrong, the database does not answer, or it holds no ledger.
+
+    The message names the URL without its password, and never a driver's text that could quote values.
+    """
+
+
+def parse_url(url: str) -> URL:
+    """The URL of a database the ledger can live in, or :class:`LedgerUnavailable` saying what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # not repeated: a malformed URL cannot be shown without the risk of showing its password
+        raise LedgerUnavailable(f"the ledger URL is not a database URL; write it as {URL_EXAMPLES}") from None
+    if parsed.get_backend_name() not in BACKENDS:
+        raise LedgerUnavailable(
+            f"the ledger URL names the database '{parsed.drivername}': the ledger lives in SQLite or PostgreSQL "
+            f"({URL_EXAMPLES})"
+        )
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise LedgerUnavailable(
+            f"the ledger URL names the driver '{parsed.drivername}', which SQLAlchemy does not know ({URL_EXAMPLES})"
+        ) from None
+    return parsed
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -22,9 +54,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_engine(parsed: URL) -> Engine:
+def _sqlite_engine(parsed: URL, *, create_folder: bool = True) -> Engine:
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        if create_folder:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise LedgerUnavailable(
+                f"no folder {folder} for the ledger {safe_url(parsed)}: create it, or correct the path"
+            )
     engine = create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -35,11 +73,17 @@ def is_file_sqlite(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
 
 
-def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
+def make_engine(url: str, *, create_folder: bool = True) -> Engine:
+    """An engine for ``url``; ``create_folder=False`` refuses a SQLite file whose folder does not exist."""
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        return _sqlite_engine(parsed, create_folder=create_folder)
+    try:
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    except ImportError as exc:
+        raise LedgerUnavailable(
+            f"the database driver of {safe_url(parsed)} is not installed ({exc.name}): use postgresql+psycopg2://"
+        ) from None
 
 
 def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
@@ -63,6 +107,6 @@ def make_sqlite_write_engine(url: str) -> Engine:
     return engine
 
 
-def safe_url(url: str) -> str:
+def safe_url(url: str | URL) -> str:
     """The URL with its password hidden, for logs and metadata."""
     return make_url(url).render_as_string(hide_password=True)

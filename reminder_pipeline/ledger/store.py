@@ -5,14 +5,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from reminder_pipeline.ledger.engine import is_file_sqlite, make_engine, make_sqlite_write_engine, safe_url
-from reminder_pipeline.ledger.migrate import upgrade
+from reminder_pipeline.ledger.engine import (
+    LedgerUnavailable,
+    is_file_sqlite,
+    make_engine,
+    make_sqlite_write_engine,
+    parse_url,
+    safe_url,
+)
+from reminder_pipeline.ledger.migrate import current_revision, head_revision, upgrade
 
 LOCK_NAMESPACE = "reminder_pipeline.ledger:"
+NO_LEDGER_HINT = "check the URL, or create the ledger first (reminders db upgrade, or ingest a file)"
 
 
 class LedgerWriteError(RuntimeError):
@@ -41,13 +51,52 @@ def advisory_lock_key(lock: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+class Access(StrEnum):
+    """How much opening a ledger may create."""
+
+    CREATE = "create"
+    """Whatever is missing, a SQLite file's folder included, and migrate (the embedded default)."""
+    MIGRATE = "migrate"
+    """The database may be new, its place must exist (a SQLite file's folder); the schema is migrated."""
+    EXISTING = "existing"
+    """The ledger must already exist at the latest schema; nothing is created or changed (read-only use)."""
+
+
+def _connection_problem(url: str, error: DBAPIError) -> str:
+    """Why a database does not answer: the driver's first line (about the server, never row values)."""
+    first = next((line.strip() for line in str(error.orig).splitlines() if line.strip()), "")
+    reason = f"{describe_database_error(error)}: {first}" if first else describe_database_error(error)
+    return f"cannot open the ledger at {safe_url(url)} ({reason}): check the URL, and that the database is running"
+
+
 class Ledger:
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, access: Access = Access.CREATE) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        parsed = parse_url(url)
+        if access is Access.EXISTING and is_file_sqlite(url) and not Path(str(parsed.database)).is_file():
+            raise LedgerUnavailable(f"no ledger at {self.display_url}: the file does not exist; {NO_LEDGER_HINT}")
+        self.engine: Engine = make_engine(url, create_folder=access is Access.CREATE)
         self._write_engine: Engine | None = make_sqlite_write_engine(url) if is_file_sqlite(url) else None
-        if migrate:
+        try:
+            self._open(access)
+        except BaseException:
+            self.dispose()
+            raise
+
+    def _open(self, access: Access) -> None:
+        try:
+            revision = current_revision(self.engine)
+        except DBAPIError as error:
+            raise LedgerUnavailable(_connection_problem(self.url, error)) from error
+        if access is not Access.EXISTING:
             upgrade(self.engine)
+        elif revision is None:
+            raise LedgerUnavailable(f"no ledger at {self.display_url}: the database holds none; {NO_LEDGER_HINT}")
+        elif revision != head_revision():
+            raise LedgerUnavailable(
+                f"the ledger at {self.display_url} is at schema revision {revision}, this version needs "
+                f"{head_revision()}: migrate it first (reminders db upgrade)"
+            )
 
     @property
     def dialect(self) -> str:

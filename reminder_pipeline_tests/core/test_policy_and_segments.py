@@ -106,6 +106,64 @@ def test_the_shipped_policy_loads() -> None:
             ("  default_language: en", "  countries: {XX: {quiet_days: [2026-12-24]}}\n  default_language: en"),
             "unknown country code",
         ),
+        # issue 8, item 6: numbers beyond any sensible policy, and dates that do not exist
+        (
+            ("{name: reminder, offset_days: 1,", "{name: reminder, offset_days: 99999999999999999999,"),
+            "line {line}, field 'ladders.standard.steps.1.offset_days': Input should be less than or equal to 1095",
+        ),
+        (
+            ("{name: courtesy, offset_days: -3,", "{name: courtesy, offset_days: -3000,"),
+            "line {line}, field 'ladders.standard.steps.0.offset_days': Input should be greater than or equal to -365",
+        ),
+        (
+            ("  default_language: en", "  quiet_days: [2026-12-24, 2026-02-30]\n  default_language: en"),
+            "line {line}, field 'contact.quiet_days.1': 2026-02-30 is not a date: day is out of range for month",
+        ),
+        (
+            ("  default_language: en", "  countries: {DE: {quiet_days: [2026-13-01]}}\n  default_language: en"),
+            "line {line}, field 'contact.countries.DE.quiet_days.0': 2026-13-01 is not a date: month must be in 1..12",
+        ),
+        (
+            ("aging_edges: [7, 30, 60]", "aging_edges: [7, 30, 600000]"),
+            "line {line}, field 'segmentation.aging_edges.2': Input should be less than or equal to 1095",
+        ),
+        (
+            ("min_days_between_contacts: 3", "min_days_between_contacts: 3000"),
+            "line {line}, field 'contact.min_days_between_contacts': Input should be less than or equal to 90",
+        ),
+        (
+            ("promise_grace_days: 3 ", "promise_grace_days: -1 "),
+            "line {line}, field 'contact.promise_grace_days': Input should be greater than or equal to 0",
+        ),
+        (("weekly_cap: 2", "weekly_cap: 0"), "line {line}, field 'contact.weekly_cap': Input should be greater"),
+        (("expiry_days: 30", "expiry_days: 3650"), "line {line}, field 'links.expiry_days': Input should be less"),
+        (("medium: 0.6", "medium: .nan"), "line {line}, field 'segmentation.risk_bands.medium': Input should be"),
+        # issue 8, item 7: accepted though wrong
+        (
+            ("default_language: en ", "default_language: klingon "),
+            "line {line}, field 'contact.default_language': .*'klingon' is not a language code",
+        ),
+        (("default_language: en ", "default_language: en_GB "), "field 'contact.default_language'"),
+        (
+            ("payment_url: https://pay.example.com/p/", "payment_url: javascript:alert(1)"),
+            "line {line}, field 'links.payment_url': .*'javascript:alert\\(1\\)' is not an https:// link",
+        ),
+        (
+            ("payment_url: https://pay.example.com/p/", "payment_url: http://pay.example.com/p/"),
+            "field 'links.payment_url': .* is not an https:// link \\(http:// only on localhost",
+        ),
+        (
+            ("unsubscribe_url: https://pay.example.com/u/", "unsubscribe_url: https:///u/"),
+            "line {line}, field 'links.unsubscribe_url': .*'https:///u/' is not a web address",
+        ),
+        (
+            ("{name: small, below: 500}", "{name: small, below: -500}"),
+            "line {line}, field 'segmentation.value_tiers.default.0.below': Input should be greater than 0",
+        ),
+        (
+            ("{name: medium, below: 5000}", "{name: medium, below: .inf}"),
+            "line {line}, field 'segmentation.value_tiers.default.1.below': Input should be a finite number",
+        ),
     ],
 )
 def test_a_bad_policy_is_refused_with_a_pointer(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -117,6 +175,25 @@ def test_a_bad_policy_is_refused_with_a_pointer(tmp_path: Path, change: tuple[st
     line = changed[: changed.index(change[1])].count("\n") + 1 if change[1] else 0
     with pytest.raises(ConfigError, match=message.replace("{line}", str(line))):
         load_policy(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "read"),
+    [
+        (
+            ("payment_url: https://pay.example.com/p/", "payment_url: http://127.0.0.1:8025/p/"),
+            "http://127.0.0.1:8025/p/",
+        ),
+        (("payment_url: https://pay.example.com/p/", "payment_url: http://localhost/p/"), "http://localhost/p/"),
+        (("payment_url: https://pay.example.com/p/", "payment_url: 'http://[::1]:9/p/'"), "http://[::1]:9/p/"),
+        (("default_language: en ", "default_language: de "), "de"),
+    ],
+)
+def test_links_on_loopback_and_other_languages_are_accepted(tmp_path: Path, change: tuple[str, str], read: str) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(Path(load_policy.__globals__["DEFAULT_POLICY"]).read_text().replace(*change, 1))
+    policy = load_policy(path)
+    assert read in (policy.links.payment_url, policy.contact.default_language)
 
 
 def test_segments_combine_band_aging_value_and_a_usable_channel() -> None:

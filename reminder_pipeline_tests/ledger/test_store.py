@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.store import Ledger, LedgerWriteError, advisory_lock_key
+from reminder_pipeline.ledger.engine import LedgerUnavailable, make_engine
+from reminder_pipeline.ledger.migrate import VERSION_TABLE, current_revision, head_revision
+from reminder_pipeline.ledger.store import Access, Ledger, LedgerWriteError, advisory_lock_key
 
 
 def test_engines_hide_statement_parameters(ledger: Ledger) -> None:
@@ -45,3 +50,61 @@ def test_advisory_lock_keys_are_stable_across_processes() -> None:
     assert int(other) == advisory_lock_key("ingest:invoices")
     assert advisory_lock_key("ingest:invoices") != advisory_lock_key("ingest:payments")
     assert -(2**63) <= advisory_lock_key("ingest:invoices") < 2**63
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlit:///x.sqlite", "names the database 'sqlit'"),
+        ("not a url", "not a database URL"),
+        ("postgresql+nodriver://u@127.0.0.1/x", r"names the driver 'postgresql\+nodriver'"),
+        (
+            "postgresql+psycopg://u:pw@127.0.0.1/x",
+            r"driver of postgresql\+psycopg://u:\*\*\*@127.0.0.1/x is not installed",
+        ),
+    ],
+)
+def test_a_url_that_names_no_usable_database_is_refused(url: str, message: str) -> None:
+    with pytest.raises(LedgerUnavailable, match=message):
+        Ledger(url)
+
+
+def test_a_database_that_does_not_answer_is_refused_with_its_url_and_without_its_password() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(
+        LedgerUnavailable, match=f"cannot open the ledger at .*:{port}/x .*Connection refused"
+    ) as raised:
+        Ledger(f"postgresql+psycopg2://postgres:hunter2@127.0.0.1:{port}/x")
+    assert "hunter2" not in str(raised.value)
+
+
+def test_only_the_create_access_makes_a_sqlite_folder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'ledger.sqlite'}"
+    for access in (Access.MIGRATE, Access.EXISTING):
+        with pytest.raises(LedgerUnavailable, match=f"{tmp_path / 'new'}"):
+            Ledger(url, access=access)
+        assert not (tmp_path / "new").exists()
+    with Ledger(url, access=Access.CREATE) as ledger:
+        assert current_revision(ledger.engine) == head_revision()
+
+
+def test_existing_access_changes_nothing_and_needs_the_latest_schema(ledger_url: str, tmp_path: Path) -> None:
+    if ledger_url.startswith("sqlite"):
+        with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the file does not exist"):
+            Ledger(ledger_url, access=Access.EXISTING)
+        assert not list(tmp_path.iterdir())
+        sqlite3.connect(ledger_url.removeprefix("sqlite:///")).close()
+    with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the database holds none"):
+        Ledger(ledger_url, access=Access.EXISTING)
+    with Ledger(ledger_url) as ledger, ledger.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0001'"))
+    with pytest.raises(LedgerUnavailable, match=r"at schema revision 0001, this version needs .*reminders db upgrade"):
+        Ledger(ledger_url, access=Access.EXISTING)
+    engine = make_engine(ledger_url)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = :head"), {"head": head_revision()})
+    engine.dispose()
+    with Ledger(ledger_url, access=Access.EXISTING) as ledger:
+        assert current_revision(ledger.engine) == head_revision()

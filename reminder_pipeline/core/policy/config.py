@@ -7,11 +7,17 @@ intervals, business days), the sender's identity and the payment links.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterator
 from datetime import date, time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
+import yaml
+from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from yaml.constructor import SafeConstructor
 
 from reminder_pipeline.core.validation.contacts import countries
 from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
@@ -24,6 +30,12 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Tone = Literal["courtesy", "friendly", "firm", "final"]
 Channel = Literal["email", "sms"]
+EARLIEST_OFFSET_DAYS, LATEST_OFFSET_DAYS = -365, 3 * 365
+"""A step at most a year before the due date and three years after it; anything further is a typo."""
+MAX_GAP_DAYS = 90
+"""The longest wait the rules of contact may ask for (between contacts, after a promise to pay)."""
+Days = Annotated[int, Field(ge=1, le=LATEST_OFFSET_DAYS)]
+Probability = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -32,14 +44,16 @@ class _Strict(BaseModel):
 
 class ValueTier(_Strict):
     name: str
-    below: float | None = Field(default=None, description="upper bound of the open balance in major units")
+    below: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = Field(
+        default=None, description="upper bound of the open balance in major units"
+    )
 
 
 class Segmentation(_Strict):
-    risk_bands: dict[str, float] = Field(
+    risk_bands: dict[str, Probability] = Field(
         description="band name: upper bound of P(late), in increasing order; the last must be 1.0"
     )
-    aging_edges: list[int] = Field(description="days overdue that end each aging bucket after 'not yet due'")
+    aging_edges: list[Days] = Field(description="days overdue that end each aging bucket after 'not yet due'")
     value_tiers: dict[str, list[ValueTier]] = Field(
         description="per currency (or 'default'): tiers by open balance, increasing, the last without a bound"
     )
@@ -132,14 +146,16 @@ class CountryRules(_Strict):
 
 class ContactRules(_Strict):
     send_window: SendWindow = Field(default_factory=SendWindow)
-    min_days_between_contacts: int = Field(default=3, ge=0)
+    min_days_between_contacts: int = Field(default=3, ge=0, le=MAX_GAP_DAYS)
     weekly_cap: int = Field(default=2, ge=1, le=7, description="messages per customer in any 7 days")
     business_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     observe_public_holidays: bool = True
     quiet_days: list[date] = Field(default_factory=list, description="days without reminders anywhere")
     countries: dict[str, CountryRules] = Field(default_factory=dict, description="per ISO 3166 alpha-2 country")
-    promise_grace_days: int = Field(default=3, ge=0)
-    default_language: str = "en"
+    promise_grace_days: int = Field(default=3, ge=0, le=MAX_GAP_DAYS)
+    default_language: str = Field(
+        default="en", description="the language of customers whose own has no templates: it must have templates"
+    )
 
     @field_validator("business_days")
     @classmethod
@@ -154,6 +170,19 @@ class ContactRules(_Strict):
         if unknown:
             raise ValueError(f"unknown country code(s) {unknown}: use ISO 3166 alpha-2, e.g. DE, US")
         return rules
+
+    @field_validator("default_language")
+    @classmethod
+    def _a_language(cls, value: str) -> str:
+        try:
+            parsed: Locale | None = Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            parsed = None
+        if parsed is None or str(parsed) != value or parsed.language != value:
+            raise ValueError(
+                f"'{value}' is not a language code: templates are per language, name one such as en, de or fr"
+            )
+        return value
 
     def for_country(self, country: str | None) -> tuple[list[Weekday], bool, set[date], SendWindow]:
         """The working week, whether public holidays are quiet, the quiet days and the window in ``country``."""
@@ -172,7 +201,11 @@ class ContactRules(_Strict):
 
 class Step(_Strict):
     name: str
-    offset_days: int = Field(description="days after the episode's due date (negative: before it)")
+    offset_days: int = Field(
+        ge=EARLIEST_OFFSET_DAYS,
+        le=LATEST_OFFSET_DAYS,
+        description="days after the episode's due date (negative: before it)",
+    )
     action: Literal["message", "handoff"] = "message"
     channels: list[Channel] = Field(
         default_factory=list, description="in order of preference; the next one is the fallback"
@@ -246,10 +279,31 @@ class Sender(_Strict):
     contact_email: str
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Links(_Strict):
     payment_url: str = Field(description="base URL; the signed token is appended")
     unsubscribe_url: str
     expiry_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("payment_url", "unsubscribe_url")
+    @classmethod
+    def _web_link(cls, value: str) -> str:
+        """Customers open these links: https only (http on loopback, for the demo's sandbox)."""
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+            raise ValueError(f"'{value}' is not an https:// link (http:// only on localhost, for the demo)")
+        if any(c.isspace() or not c.isprintable() for c in value) or not host or parts.username is not None:
+            raise ValueError(f"'{value}' is not a web address: write it as https://host/path")
+        return value
 
 
 class Policy(_Strict):
@@ -293,7 +347,36 @@ def _reference_problems(policy: Policy) -> list[Problem]:
     return problems
 
 
+def _scalars(node: yaml.Node, path: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple[int | str, ...], yaml.Node]]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(value, (*path, str(key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, (*path, index))
+    else:
+        yield path, node
+
+
+def _impossible_dates(text: str) -> list[Problem]:
+    """Values that look like dates but are none (``2026-02-30``): YAML itself fails on them, naming no line."""
+    try:
+        tree = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    problems: list[Problem] = []
+    for path, node in _scalars(tree) if tree is not None else ():
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                SafeConstructor().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+            except ValueError as exc:
+                problems.append((path, f"{node.value} is not a date: {exc}"))
+    return problems
+
+
 def parse_policy(text: str, *, source: str) -> Policy:
+    if problems := _impossible_dates(text):
+        raise located_problems(text, problems, source=source)
     policy = parse_yaml_model(text, Policy, source=source)
     problems = _reference_problems(policy)
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import polars as pl
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies
 
 from reminder_pipeline.core.policy.config import Policy
@@ -27,7 +27,10 @@ def example_message(
     if found is None or found.action != "message":
         names = [s.name for s in policy.ladders[ladder].steps if s.action == "message"]
         raise PreviewError(f"ladder '{ladder}' has no message step '{step}'; its message steps: {names}")
-    parsed = Locale.parse(locale.replace("-", "_"))
+    try:
+        parsed = Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise PreviewError(f"unknown locale '{locale}': give a language and territory, e.g. en_GB, de_CH") from None
     currencies = get_territory_currencies(parsed.territory, today) if parsed.territory else []
     currency = currencies[0] if currencies else "EUR"
     due = today - timedelta(days=found.offset_days)

@@ -91,6 +91,15 @@ class RenderContext:
     now: datetime
     """When the messages are written: their links expire ``policy.links.expiry_days`` later."""
 
+    def __post_init__(self) -> None:
+        default = self.policy.contact.default_language
+        if default not in self.templates.languages:
+            raise TemplateProblem(
+                f"the policy's contact.default_language '{default}' has no templates in {self.templates.root} "
+                f"(languages with every template: {', '.join(sorted(self.templates.languages))}); "
+                "it is the language of every customer whose own has none"
+            )
+
 
 @cache
 def _language_of(locale: str | None, available: frozenset[str], default: str) -> tuple[str, str]:

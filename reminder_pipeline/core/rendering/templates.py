@@ -112,6 +112,8 @@ class Templates:
     """The template folder: which languages are complete, and the skeleton of any variant."""
 
     def __init__(self, root: Path = TEMPLATES) -> None:
+        if not root.is_dir():
+            raise TemplateProblem(f"{root}: no such templates folder (it holds a folder per language, e.g. en/)")
         self.root = root
         options: dict[str, Any] = {
             "loader": FileSystemLoader(str(root)),

@@ -139,6 +139,14 @@ def test_a_customer_without_a_language_of_its_own_gets_the_default_written_for_i
     assert "¥5,000" in rendered["body_text"]
 
 
+def test_a_default_language_without_templates_is_refused_before_anything_is_written() -> None:
+    """Issue 8: the default language is every other language's fallback, so it must have templates."""
+    policy = load_policy()
+    portuguese = policy.model_copy(update={"contact": policy.contact.model_copy(update={"default_language": "pt"})})
+    with pytest.raises(TemplateProblem, match=r"contact\.default_language 'pt' has no templates in .*de, en, es, fr"):
+        _context(portuguese)
+
+
 def test_an_sms_too_long_for_two_parts_is_written_in_its_compact_form() -> None:
     policy = load_policy()
     long_sender = policy.model_copy(update={"sender": policy.sender.model_copy(update={"name": "Sender " * 26})})

@@ -72,6 +72,14 @@ def test_a_language_missing_a_template_is_not_offered(folder: Path) -> None:
     assert "de" not in Templates(folder).languages
 
 
+@pytest.mark.parametrize("name", ["missing", "a_file"])
+def test_a_templates_folder_that_is_not_there_is_a_template_problem(tmp_path: Path, name: str) -> None:
+    """Issue 8: ``--templates /nonexistent`` (or ``$REMINDERS_TEMPLATES``) raised FileNotFoundError."""
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(TemplateProblem, match=f"{tmp_path / name}: no such templates folder"):
+        Templates(tmp_path / name)
+
+
 def test_a_step_template_takes_precedence_over_its_tone(folder: Path) -> None:
     _write(folder, "en/steps/final_notice.j2", "{% macro subject() %}Last call{% endmacro %}")
     templates = Templates(folder)
