@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import polars as pl
 from polars.datatypes import DataTypeClass
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from reminder_pipeline.core.canonical import (
     ATTRIBUTES,
@@ -16,7 +17,7 @@ from reminder_pipeline.core.canonical import (
     Entity,
     EntitySchema,
 )
-from reminder_pipeline.core.yaml_config import load_yaml_model
+from reminder_pipeline.core.yaml_config import FieldProblem, load_yaml_model
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -39,8 +40,53 @@ class ValueFormat(_Strict):
     true_values: tuple[str, ...] = ("true", "t", "yes", "y", "1")
     false_values: tuple[str, ...] = ("false", "f", "no", "n", "0")
 
+    @field_validator("decimal_separator", "thousands_separator")
+    @classmethod
+    def _one_separator_character(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "thousands_separator" and value == "":
+            return value
+        if len(value) != 1:
+            raise ValueError(f"must be a single character, got {value!r}")
+        if value.isdigit() or value in "+-":
+            raise ValueError(f"{value!r} is part of a number, it cannot separate one")
+        if value.isspace() and info.field_name == "decimal_separator":
+            raise ValueError("a decimal separator cannot be white space")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ValueFormat:
+        if self.thousands_separator == self.decimal_separator:
+            raise FieldProblem(
+                ("thousands_separator",),
+                f"the thousands separator is the decimal separator {self.decimal_separator!r}: "
+                "amounts could not be read without guessing",
+            )
+        both = sorted({v.lower() for v in self.true_values} & {v.lower() for v in self.false_values})
+        if both:
+            raise FieldProblem(("false_values",), f"{both} are both true and false values")
+        return self
+
     def date_format_for(self, column: str) -> str:
         return self.date_formats.get(column, self.date_format)
+
+    def describe_numbers(self) -> str:
+        """The number format in words, for quarantine details."""
+        thousands = (
+            f"thousands separator {self.thousands_separator!r}"
+            if self.thousands_separator
+            else "no thousands separator"
+        )
+        return f"decimal separator {self.decimal_separator!r}, {thousands}"
+
+
+def _columns_and_constants(columns: dict[str, str], constants: dict[str, str]) -> None:
+    """A canonical column comes from a file column or from a constant, never both."""
+    for name in constants:
+        if name in columns:
+            raise FieldProblem(
+                ("constants", name),
+                f"{name} is also read from column '{columns[name]}' (columns.{name}); give it one source",
+            )
 
 
 class DerivedCustomers(_Strict):
@@ -52,9 +98,20 @@ class DerivedCustomers(_Strict):
 
     @model_validator(mode="after")
     def _known_columns(self) -> DerivedCustomers:
-        unknown = sorted(set(self.columns) - set(CUSTOMER_SCHEMA.columns))
-        if unknown:
-            raise ValueError(f"unknown customer columns {unknown}; known: {list(CUSTOMER_SCHEMA.columns)}")
+        for field in ("columns", "constants"):
+            names = getattr(self, field)
+            unknown = [n for n in names if n not in CUSTOMER_SCHEMA.columns]
+            if unknown:
+                raise FieldProblem(
+                    (field, unknown[0]),
+                    f"unknown customer columns {unknown}; known: {list(CUSTOMER_SCHEMA.columns)}",
+                )
+            if "customer_id" in names:
+                raise FieldProblem(
+                    (field, "customer_id"),
+                    "derived customers take customer_id from the invoices (the mapping's columns.customer_id)",
+                )
+        _columns_and_constants(self.columns, self.constants)
         return self
 
 
@@ -66,23 +123,57 @@ class Mapping(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    """File columns that are neither read nor kept as attributes (derived customers still read what they name)."""
     format: ValueFormat = Field(default_factory=ValueFormat)
     customers: DerivedCustomers | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_delimiter_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError("delimiter must be a single character")
+        return value
 
     @model_validator(mode="after")
     def _known_columns(self) -> Mapping:
         canonical = set(SCHEMAS[self.entity].columns)
         for field in ("columns", "constants"):
-            unknown = sorted(set(getattr(self, field)) - canonical)
+            unknown = [n for n in getattr(self, field) if n not in canonical]
             if unknown:
-                raise ValueError(
-                    f"{field}: unknown canonical columns {unknown} for {self.entity.value}; known: {sorted(canonical)}"
+                raise FieldProblem(
+                    (field, unknown[0]),
+                    f"unknown canonical columns {unknown} for {self.entity.value}; known: {sorted(canonical)}",
                 )
+        _columns_and_constants(self.columns, self.constants)
+        self._drop_is_honoured()
         if self.customers is not None and self.entity is not Entity.INVOICES:
-            raise ValueError("customers can only be derived from an invoices file")
-        if len(self.delimiter) != 1:
-            raise ValueError("delimiter must be a single character")
+            raise FieldProblem(("customers",), "customers can only be derived from an invoices file")
         return self
+
+    def _drop_is_honoured(self) -> None:
+        """A dropped column is never read: refuse a drop that contradicts ``columns`` or empties a required column."""
+        mapped_from = {source: name for name, source in self.columns.items()}
+        for index, column in enumerate(self.drop):
+            if column in mapped_from:
+                raise FieldProblem(
+                    ("drop", index),
+                    f"'{column}' is dropped but columns.{mapped_from[column]} reads it; a column is read or dropped",
+                )
+            if column in self.entity_schema.required and column not in self.columns and column not in self.constants:
+                raise FieldProblem(
+                    ("drop", index),
+                    f"'{column}' is dropped, and nothing else gives the required column {column}: "
+                    f"map it from another column (columns.{column}) or set it in constants",
+                )
 
     @property
     def entity_schema(self) -> EntitySchema:
@@ -120,14 +211,15 @@ def json_value(column: str, dtype: pl.DataType) -> pl.Expr:
 
 def _check_types(raw: pl.DataFrame, canonical: dict[str, str], extras: list[str], what: str) -> None:
     """Canonical values are scalars; extra columns may be nested (kept as JSON) but not bytes or objects."""
+    schema = raw.schema  # built once: rebuilding it per column is quadratic on a wide file
     for name, source in canonical.items():
-        dtype = raw.schema[source]
+        dtype = schema[source]
         if dtype.is_nested() or _holds_bytes_or_objects(dtype):
             raise UnusableInputError(
                 f"{what}: column '{source}' ({name}) has type {dtype}; {name} needs a single text, number or date value"
             )
     for column in extras:
-        dtype = raw.schema[column]
+        dtype = schema[column]
         if _holds_bytes_or_objects(dtype):
             raise UnusableInputError(
                 f"{what}: column '{column}' has type {dtype}, which cannot be kept as a row attribute; "
@@ -139,23 +231,25 @@ def _attributes_expr(raw: pl.DataFrame, columns: list[str]) -> pl.Expr:
     """Extra columns as one JSON object per row; nested values (lists, structs) stay JSON arrays and objects."""
     if not columns:
         return pl.lit(None, dtype=pl.String).alias(ATTRIBUTES)
-    return pl.struct([json_value(c, raw.schema[c]) for c in columns]).struct.json_encode().alias(ATTRIBUTES)
+    schema = raw.schema
+    return pl.struct([json_value(c, schema[c]) for c in columns]).struct.json_encode().alias(ATTRIBUTES)
 
 
-def _select_canonical(
-    raw: pl.DataFrame,
-    schema: EntitySchema,
-    columns: dict[str, str],
-    constants: dict[str, str],
-    keep_as_attributes: list[str],
-    what: str,
-) -> pl.DataFrame:
-    available = set(raw.columns)
+def _select_canonical(raw: pl.DataFrame, mapping: Mapping, keep_as_attributes: list[str], what: str) -> pl.DataFrame:
+    schema, columns, constants = mapping.entity_schema, mapping.columns, mapping.constants
+    available = set(raw.columns) - set(mapping.drop)
     resolved: dict[str, str] = {}
     for name in schema.columns:
         source = columns.get(name, name)
         if source in available:
             resolved[name] = source
+    clashing = sorted(set(resolved) & set(constants))
+    if clashing:
+        name = clashing[0]
+        raise UnusableInputError(
+            f"{what}: has a column '{name}' and the mapping sets {name} to the constant {constants[name]!r}; "
+            f"to use the constant, add '{name}' to the mapping's drop list; to use the column, remove the constant"
+        )
     missing = [c for c in schema.required if c not in resolved and c not in constants]
     if missing:
         described = ", ".join(f"{c} (from '{columns[c]}')" if c in columns else c for c in missing)
@@ -181,21 +275,16 @@ def apply_mapping(raw: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """Rename and select the canonical columns; every other column not dropped becomes ``attributes``.
 
     ``raw`` must carry the row number column. Raises :class:`UnusableInputError` when required
-    columns are absent, naming them and the columns that were found, and when a column's type
-    cannot hold its values (a list as an amount, bytes anywhere but in a dropped column).
+    columns are absent, naming them and the columns that were found, when a column's type
+    cannot hold its values (a list as an amount, bytes anywhere but in a dropped column), and
+    when the file has a column the mapping also gives as a constant (which one is meant is not
+    guessed).
     """
     raw = raw.rename({c: _normalise_header(c) for c in raw.columns})
     used = {mapping.columns.get(c, c) for c in mapping.entity_schema.columns}
     dropped = set(mapping.drop)
     extras = [c for c in raw.columns if c not in used and c not in dropped and c != ROW_NUMBER]
-    return _select_canonical(
-        raw,
-        mapping.entity_schema,
-        mapping.columns,
-        mapping.constants,
-        extras,
-        f"{mapping.entity.value} file",
-    )
+    return _select_canonical(raw, mapping, extras, f"{mapping.entity.value} file")
 
 
 def derive_customers(raw: pl.DataFrame, mapping: Mapping) -> pl.DataFrame | None:
@@ -212,11 +301,17 @@ def derive_customers(raw: pl.DataFrame, mapping: Mapping) -> pl.DataFrame | None
         "customer_id": mapping.columns.get("customer_id", "customer_id"),
         **derived.columns,
     }
-    selected = [pl.col(src).alias(name) for name, src in sources.items() if src in raw.columns]
-    selected += [pl.lit(value, dtype=pl.String).alias(name) for name, value in derived.constants.items()]
-    selected += [pl.col(c) for c in derived.attributes if c in raw.columns and c not in sources.values()]
-    if "customer_id" not in {e.meta.output_name() for e in selected}:
+    found = {name: source for name, source in sources.items() if source in raw.columns}
+    constants = dict(derived.constants)
+    if "customer_id" in mapping.constants:  # the invoices' customer is a constant: so is the derived one
+        found.pop("customer_id", None)
+        constants["customer_id"] = mapping.constants["customer_id"]
+    elif "customer_id" not in found:
         return None
-    frame = raw.select(pl.col(ROW_NUMBER), *selected)
+    extras = [c for c in derived.attributes if c in raw.columns and c not in sources.values()]
+    _check_types(raw, found, extras, "customers derived from the invoices file")
+    selected = [pl.col(source).alias(name) for name, source in found.items()]
+    selected += [pl.lit(value, dtype=pl.String).alias(name) for name, value in constants.items()]
+    frame = raw.select(pl.col(ROW_NUMBER), *selected, *extras)
     frame = frame.filter(pl.col("customer_id").cast(pl.String).str.strip_chars().str.len_chars() > 0)
     return frame.unique(subset=["customer_id"], keep="last", maintain_order=True)

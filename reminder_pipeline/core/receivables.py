@@ -65,3 +65,16 @@ def outstanding_by_currency(open_invoices: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("currency")
     )
+
+
+def credits_by_currency(overpaid: pl.DataFrame) -> pl.DataFrame:
+    """Overpaid invoices (``excess_minor`` per invoice) added up per currency: what customers are owed back."""
+    return (
+        overpaid.group_by("currency")
+        .agg(
+            pl.len().cast(pl.Int64).alias("overpaid_invoices"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+            pl.col("excess_minor").sum().alias("credit_minor"),
+        )
+        .sort("currency")
+    )

@@ -1,46 +1,131 @@
-"""Load YAML configuration into pydantic models with errors that name the line and the field."""
+"""Load YAML configuration into pydantic models with errors that name the line and the field.
+
+Every YAML file the product reads (mappings, policies, the source config) goes through
+:func:`parse_yaml_model`, which refuses a key repeated in one mapping at any depth: plain YAML
+keeps the last value silently, so a policy or mapping would not say what its author thinks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+TOP_LEVEL = "(top level)"
 
 
 class ConfigError(ValueError):
     """A configuration file is unusable; the message says where and why."""
 
 
+class FieldProblem(ValueError):
+    """Raised by a model's validator to point at the field at fault, relative to the model.
+
+    Pydantic places an error from a whole-model validator at the model itself; this carries the
+    path of the field (``("columns", "custmer_id")``) so the error can name its line.
+    """
+
+    def __init__(self, loc: Sequence[int | str], message: str) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
 def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     """The 1-based line of the deepest node on ``loc`` that exists in the YAML tree."""
-    line = node.start_mark.line + 1 if node is not None else None
+    line = _line(node) if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            key = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+            if pair is None:
                 break
-            line = (key or match).start_mark.line + 1
-            node = match
+            line = _line(pair[0])
+            node = pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
-            line = node.start_mark.line + 1
+            line = _line(node)
         else:
             break
     return line
 
 
-def parse_yaml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
+def _mappings(tree: yaml.Node) -> Iterator[tuple[yaml.MappingNode, tuple[str, ...]]]:
+    """Every mapping node of the tree with its path, once (an alias may share a node, or make a cycle)."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(tree, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            yield node, path
+            stack.extend((value, (*path, str(getattr(key, "value", "?")))) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, str(index))) for index, item in enumerate(node.value))
+
+
+def _repeated_keys(loader: yaml.SafeLoader, tree: yaml.Node) -> list[str]:
+    """``line N, field 'a.k': repeats ...`` for every key given twice in one mapping (merge keys aside)."""
+    found: list[tuple[int, str]] = []
+    for mapping, path in _mappings(tree):
+        first: dict[Any, int] = {}
+        for key_node, _ in mapping.value:
+            if key_node.tag == MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key, line = loader.construct_object(key_node), _line(key_node)
+            if key in first:
+                field = ".".join((*path, str(key)))
+                found.append((line, f"line {line}, field '{field}': repeats the key on line {first[key]}"))
+            else:
+                first[key] = line
+    return [problem for _, problem in sorted(found)]
+
+
+def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the data, refusing repeated keys."""
+    loader = yaml.SafeLoader(text)
     try:
-        tree = yaml.compose(text)
-        data = yaml.safe_load(text)
+        tree = loader.get_single_node()
+        if tree is None:
+            return None, None
+        repeated = _repeated_keys(loader, tree)
+        if repeated:
+            raise ConfigError("\n".join(f"{source}: {problem}" for problem in repeated))
+        return tree, loader.construct_document(tree)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def _error_path(error: Any) -> tuple[int | str, ...]:
+    loc = tuple(p for p in error["loc"] if isinstance(p, (int, str)))
+    cause = (error.get("ctx") or {}).get("error")
+    return loc + cause.loc if isinstance(cause, FieldProblem) else loc
+
+
+def _error_message(error: Any) -> str:
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if isinstance(cause, FieldProblem) else str(error["msg"])
+
+
+def _located(tree: yaml.Node | None, loc: Sequence[int | str], message: str, source: str) -> str:
+    line = _line_of(tree, loc)
+    field = ".".join(str(p) for p in loc) or TOP_LEVEL
+    return f"{source}: {f'line {line}, ' if line else ''}field '{field}': {message}"
+
+
+def parse_yaml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
+    tree, data = _compose(text, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -48,13 +133,7 @@ def parse_yaml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = [p for p in error["loc"] if isinstance(p, (int, str))]
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(tree, loc)
-            where = f"line {line}, " if line else ""
-            problems.append(f"{source}: {where}field '{field}': {error['msg']}")
+        problems = [_located(tree, _error_path(e), _error_message(e), source) for e in exc.errors()]
         raise ConfigError("\n".join(problems)) from None
 
 
@@ -71,10 +150,5 @@ def load_yaml_model(path: Path | str, model: type[ModelT]) -> ModelT:
 
 def located_problems(text: str, problems: Sequence[tuple[Sequence[int | str], str]], *, source: str) -> ConfigError:
     """One error naming the line and field of each ``(path, message)`` found after parsing."""
-    tree = yaml.compose(text)
-    lines = []
-    for loc, message in problems:
-        line = _line_of(tree, loc)
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"{source}: {f'line {line}, ' if line else ''}field '{field}': {message}")
-    return ConfigError("\n".join(lines))
+    tree = _compose(text, source)[0]
+    return ConfigError("\n".join(_located(tree, loc, message, source) for loc, message in problems))

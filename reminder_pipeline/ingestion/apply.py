@@ -30,7 +30,7 @@ from reminder_pipeline.core.validation.result import (
     empty_quarantine,
     split_on_problems,
 )
-from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger import queries, schema
 from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
 
 DISPUTE_FLAG_SUFFIX = ":flag"
@@ -60,6 +60,8 @@ class Applied:
     quarantined: pl.DataFrame
     changes: dict[Change, int]
     effects: dict[str, int] = field(default_factory=dict)
+    overpaid: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=queries.OVERPAID_SCHEMA))
+    """The batch's invoices that are now paid beyond their amount (``queries.overpaid_invoices``)."""
 
 
 def known_on_date(business_date: date | None) -> date:
@@ -296,11 +298,13 @@ def apply_invoices(
         .otherwise(pl.col(CHANGE))
         .alias(CHANGE)
     )
+    overpaid = queries.overpaid_invoices(connection, settlements["invoice_id"])  # only a settlement can overpay
     effects = {
         "settlements_recorded": int((settled[CHANGE] != Change.NONE.value).sum()),
         **dispute_effects,
+        "overpaid_invoices": overpaid.height,
     }
-    return rows, Applied(result.quarantined, count_changes(final), effects)
+    return rows, Applied(result.quarantined, count_changes(final), effects, overpaid)
 
 
 def apply_payments(
@@ -366,4 +370,6 @@ def apply_payments(
         pl.lit(known_on_date(business_date), dtype=pl.Date).alias(KNOWN_ON),
     )
     classified = _merge_into(connection, schema.payments, incoming, "payment_id", merge, source, existing)
-    return rows, Applied(result.quarantined, count_changes(classified))
+    overpaid = queries.overpaid_invoices(connection, rows["invoice_id"])
+    effects = {"overpaid_invoices": overpaid.height}
+    return rows, Applied(result.quarantined, count_changes(classified), effects, overpaid)

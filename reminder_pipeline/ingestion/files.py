@@ -8,15 +8,22 @@ Two readers give the same result: polars (fast) for well-formed UTF-8 files, and
 module record by record (tolerant) for everything else — other encodings, ragged records, CR-only
 line endings, stray quotes, or anything polars cannot read. One streaming pass with the csv module
 decides, and checks that polars saw the same records.
+
+The encoding is the mapping's, unless a UTF-16 or UTF-32 byte-order mark says otherwise. A NUL
+character is not text: the row holding it is quarantined wherever it is (ingestion checks every
+row). A file is refused as binary only when it is not text at all: its header line holds control
+characters, or they make up more than a tenth of its first 64 KiB.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +43,19 @@ SNIFF_BYTES = 65536
 REPLACEMENT_CHARACTER = "\ufffd"
 CSV_FIELD_LIMIT = 2**31 - 1
 """Python's csv module refuses fields over 128 KiB by default; a long note is still a value."""
-LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""NUL and the other control characters; tab, line feed and carriage return are text."""
+BINARY_SHARE = 0.1
+"""Above this share of control characters in the first block, a file is binary, not text with a stray byte."""
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+UTF8 = ("utf-8", "utf-8-sig")
+MAX_COLUMNS = 10_000
+"""Wider tables are refused before they are read: a million columns would take tens of GB to hold."""
 
 
 @dataclass
@@ -216,19 +235,55 @@ def refuse_reserved_columns(names: Iterable[str], what: str) -> None:
         )
 
 
+def file_encoding(head: bytes, declared: str) -> str:
+    """The declared encoding, unless the file starts with a UTF-16 or UTF-32 byte-order mark."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            return encoding
+    return declared
+
+
+def _read_header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    """The first record, however long (a header is not cut at the block read to sniff the file)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = _csv_reader(handle, delimiter)
+        try:
+            return next((row for row in reader if row), [])
+        except csv.Error as exc:
+            raise UnusableInputError(f"{path}: not readable as CSV: {exc}") from exc
+
+
+def _binary(path: Path, encoding: str) -> UnusableInputError:
+    return UnusableInputError(
+        f"{path}: binary content (NUL or other control characters): not a CSV or Parquet file in encoding "
+        f"{encoding}. A text file in UTF-16 or UTF-32 without a byte-order mark needs the encoding in the mapping"
+    )
+
+
+def refuse_too_wide(columns: int, what: str) -> None:
+    if columns > MAX_COLUMNS:
+        raise UnusableInputError(f"{what}: has {columns:,} columns; at most {MAX_COLUMNS:,} can be read")
+
+
 def _check_header(head: bytes, path: Path, delimiter: str, encoding: str) -> None:
-    """Refuse a header that is not text, repeats a column (polars would silently rename it) or is reserved."""
-    first_line = LINE_BREAK.split(head, maxsplit=1)[0]
-    try:
-        text = first_line.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise UnusableInputError(f"{path}: the header is not valid text in encoding {encoding}") from exc
-    except LookupError as exc:
-        raise UnusableInputError(f"{path}: unknown encoding {encoding!r}") from exc
-    names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([text], delimiter=delimiter), [])]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    """Refuse a file that is not text, or whose header repeats a column (polars would silently
+    rename it) or uses the reserved name."""
+    sniffed = head.decode(encoding, errors="replace")
+    if len(CONTROL_CHARACTER.findall(sniffed)) > BINARY_SHARE * len(sniffed):
+        raise _binary(path, encoding)  # before reading a header that may never end
+    header = _read_header(path, delimiter, encoding)
+    if any(CONTROL_CHARACTER.search(name) for name in header):
+        raise _binary(path, encoding)
+    if any(REPLACEMENT_CHARACTER in name for name in header):
+        raise UnusableInputError(f"{path}: the header is not valid text in encoding {encoding}")
+    names = [n.strip().lstrip("\ufeff") for n in header]
+    refuse_too_wide(len(names), str(path))
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicated:
-        raise UnusableInputError(f"{path}: the header repeats columns {duplicated}")
+        shown = ", ".join(repr(n) for n in duplicated[:10]) + (
+            f" and {len(duplicated) - 10} more" if len(duplicated) > 10 else ""
+        )
+        raise UnusableInputError(f"{path}: the header repeats columns {shown}")
     refuse_reserved_columns(names, str(path))
 
 
@@ -240,6 +295,23 @@ def _shape_warnings(shape: _Shape) -> list[str]:
         "(header included): quoted fields span lines. If no value should hold a line break, look for an "
         'unbalanced quote (") that swallowed the lines after it'
     ]
+
+
+def _read_parquet(path: Path, key: str) -> RawTable:
+    def unreadable(exc: Exception) -> UnusableInputError:
+        return UnusableInputError(f"{path}: starts like Parquet but cannot be read: {exc}")
+
+    try:
+        width = len(pl.read_parquet_schema(path))
+    except Exception as exc:
+        raise unreadable(exc) from exc
+    refuse_too_wide(width, str(path))
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:
+        raise unreadable(exc) from exc
+    refuse_reserved_columns(frame.columns, str(path))
+    return RawTable(_numbered(frame).select([ROW_NUMBER, *frame.columns]), str(path), key)
 
 
 def read_file(path: Path | str, *, delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
@@ -259,18 +331,15 @@ def read_file(path: Path | str, *, delimiter: str = ",", encoding: str = "utf-8"
             warnings=["the file is empty"],
         )
     if head.startswith(PARQUET_MAGIC):
-        try:
-            frame = pl.read_parquet(path)
-        except Exception as exc:
-            raise UnusableInputError(f"{path}: starts like Parquet but cannot be read: {exc}") from exc
-        refuse_reserved_columns(frame.columns, str(path))
-        return RawTable(_numbered(frame).select([ROW_NUMBER, *frame.columns]), source, key)
-    if b"\x00" in head:
-        raise UnusableInputError(f"{path}: binary content (NUL bytes): not a CSV or Parquet file")
+        return _read_parquet(path, key)
+    try:
+        encoding = codecs.lookup(file_encoding(head, encoding)).name
+    except LookupError as exc:
+        raise UnusableInputError(f"{path}: unknown encoding {encoding!r}") from exc
     _check_header(head, path, delimiter, encoding)
     malformed = _malformed([])
     fast: pl.DataFrame | None = None
-    if encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
+    if encoding in UTF8:
         shape = _scan(path, delimiter)
         if not shape.ragged and not shape.leading_blank:
             fast = _read_csv_fast(path, delimiter, shape)

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
+
+import polars as pl
+
+from reminder_pipeline.core.receivables import credits_by_currency
+from reminder_pipeline.core.validation.parse import currency_exponents
 
 
 class ConservationError(RuntimeError):
@@ -25,6 +31,8 @@ class IngestReport:
     reasons: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     effects: dict[str, int] = field(default_factory=dict)
+    credits: list[dict[str, Any]] = field(default_factory=list)
+    """Per currency, the batch's overpaid invoices and their excess: a credit on the customers."""
 
     def __post_init__(self) -> None:
         if self.rows_in != self.accepted + self.quarantined:
@@ -44,6 +52,30 @@ class IngestReport:
         data = asdict(self)
         data["business_date"] = self.business_date.isoformat() if self.business_date else None
         return data
+
+
+def major_units(minor: int, currency: str) -> str:
+    """``490000, "EUR"`` -> ``"4900.00"``: exact, in the currency's own number of decimals."""
+    digits = currency_exponents().get(currency, 2)
+    return f"{Decimal(minor).scaleb(-digits):.{digits}f}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def overpayment_credits(overpaid: pl.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
+    """An ingest's overpaid invoices as report entries per currency, and a line each to read."""
+    entries = [
+        {**row, "credit": major_units(row["credit_minor"], row["currency"])}
+        for row in credits_by_currency(overpaid).iter_rows(named=True)
+    ]
+    lines = [
+        f"{_count(e['overpaid_invoices'], 'invoice')} paid beyond the amount: {e['credit']} {e['currency']} is a "
+        f"credit on {_count(e['customers'], 'customer')}, to refund or apply (the invoices' balance is 0)"
+        for e in entries
+    ]
+    return entries, lines
 
 
 @dataclass

@@ -17,6 +17,7 @@ from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
 from reminder_pipeline.core.changes import Change, Merge
 from reminder_pipeline.core.mapping import (
     Mapping,
+    UnusableInputError,
     ValueFormat,
     apply_mapping,
     derive_customers,
@@ -41,7 +42,7 @@ from reminder_pipeline.ingestion.apply import (
     apply_payments,
 )
 from reminder_pipeline.ingestion.files import REPLACEMENT_CHARACTER, RawTable
-from reminder_pipeline.ingestion.report import IngestReport
+from reminder_pipeline.ingestion.report import IngestReport, overpayment_credits
 from reminder_pipeline.ingestion.sources import SourceTable
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
@@ -83,11 +84,12 @@ def _raw_json(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     """The delivered values of ``rows`` as JSON text, kept with their quarantine records."""
     values = [c for c in frame.columns if c != ROW_NUMBER]
     chosen = frame.filter(pl.col(ROW_NUMBER).is_in(rows.implode()))
+    schema = frame.schema
     if not values:
         return chosen.select(ROW_NUMBER, pl.lit(None, dtype=pl.String).alias("raw"))
     return chosen.select(
         ROW_NUMBER,
-        pl.struct([json_value(c, frame.schema[c]) for c in values]).struct.json_encode().alias("raw"),
+        pl.struct([json_value(c, schema[c]) for c in values]).struct.json_encode().alias("raw"),
     )
 
 
@@ -276,6 +278,7 @@ def ingest_rows(
         )
         _resolve_quarantine(connection, entity, source_key, accepted_rows)
         changes = applied.changes
+        credit_entries, credit_lines = overpayment_credits(applied.overpaid)
         reasons = (
             pl.concat([quarantined.select("reason"), malformed.select("reason")])
             .group_by("reason")
@@ -295,8 +298,9 @@ def ingest_rows(
             unchanged=changes[Change.NONE],
             folded_duplicates=folded,
             reasons={r: int(n) for r, n in reasons.iter_rows()},
-            warnings=list(warnings or []),
+            warnings=[*(warnings or []), *credit_lines],
             effects=applied.effects,
+            credits=credit_entries,
         )
         connection.execute(
             insert(schema.ingest_batches).values(
@@ -325,15 +329,29 @@ def ingest_table(
     mapping: Mapping | None = None,
     business_date: date | None = None,
 ) -> list[IngestReport]:
-    """Ingest a file or query result; customers derived by the mapping go first. Last report = the table's."""
+    """Ingest a file or query result; customers derived by the mapping go first. Last report = the table's.
+
+    Raises :class:`UnusableInputError` naming the table's source when its columns do not fit the
+    mapping; nothing is written then.
+    """
     mapping = mapping or default_mapping(entity or Entity.INVOICES)
     entity = entity or mapping.entity
     if entity is not mapping.entity:
         raise ValueError(f"the mapping is for {mapping.entity.value}, not {entity.value}")
+    try:
+        return _ingest_table(ledger, table, entity, mapping, business_date)
+    except UnusableInputError as exc:
+        raise UnusableInputError(f"{table.source}: {exc}") from exc
+
+
+def _ingest_table(
+    ledger: Ledger, table: RawTable, entity: Entity, mapping: Mapping, business_date: date | None
+) -> list[IngestReport]:
     reports = []
+    if table.frame.height and mapping.customers is not None:
+        apply_mapping(table.frame, mapping)  # refuse a file with wrong headers or types before writing anything
     derived = derive_customers(table.frame, mapping) if table.frame.height else None
     if derived is not None:
-        apply_mapping(table.frame, mapping)  # refuse a file with wrong headers before writing anything
         reports.append(
             ingest_rows(
                 ledger,

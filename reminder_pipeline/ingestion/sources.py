@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
 from reminder_pipeline.core.mapping import Mapping, json_value, load_mapping
-from reminder_pipeline.core.yaml_config import load_yaml_model
+from reminder_pipeline.core.yaml_config import FieldProblem, load_yaml_model
 from reminder_pipeline.ingestion.files import RawTable, read_file, refuse_reserved_columns
 from reminder_pipeline.ledger.engine import safe_url
 
@@ -132,7 +132,7 @@ class SourceConfig(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> SourceConfig:
         if self.kind == "sql" and (not self.url_env or not self.queries):
-            raise ValueError("a sql source needs url_env (the variable holding its URL) and queries")
+            raise FieldProblem(("kind",), "a sql source needs url_env (the variable holding its URL) and queries")
         return self
 
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Subquery, Table, and_, case, func, or_, select
 
 from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
 from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch
+from reminder_pipeline.ledger.bulk import fetch, stage
 
 ALL_TIME = date(9999, 12, 31)
 """An ``as_of`` that counts every payment the ledger knows."""
@@ -27,8 +27,8 @@ OPEN_INVOICE_SCHEMA = {
 }
 
 
-def paid_per_invoice(as_of: date | None = None) -> Subquery:
-    """``invoice_id, paid``: money received per invoice (by ``as_of``).
+def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) -> Subquery:
+    """``invoice_id, paid``: money received per invoice (by ``as_of``; of the invoices in ``only``).
 
     An invoice-history file reports what was paid; a payments feed records each payment. When
     both describe an invoice they describe the same money, so the larger counts, never the sum.
@@ -41,6 +41,8 @@ def paid_per_invoice(as_of: date | None = None) -> Subquery:
         pay.c.invoice_id,
         case((recorded_sum >= reported_sum, recorded_sum), else_=reported_sum).label("paid"),
     ).group_by(pay.c.invoice_id)
+    if only is not None:
+        query = query.join(only, only.c.invoice_id == pay.c.invoice_id)
     if as_of is not None:
         query = query.where(pay.c.paid_date <= as_of)
     return query.subquery()
@@ -148,23 +150,57 @@ def payment_inconsistencies(connection: Connection) -> dict[str, int]:
     }
 
 
-def overpaid_invoices(connection: Connection) -> pl.DataFrame:
+OVERPAID_SCHEMA = {
+    "invoice_id": pl.String(),
+    "customer_id": pl.String(),
+    "currency": pl.String(),
+    "amount_minor": pl.Int64(),
+    "paid_minor": pl.Int64(),
+    "excess_minor": pl.Int64(),
+}
+
+
+def overpaid_invoices(connection: Connection, invoice_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Invoices paid beyond their amount (of ``invoice_ids``, else all): the excess is the customer's credit.
+
+    The payments are stored whole, so the excess is derived, never kept apart: the invoice's
+    balance is zero and ``excess_minor`` = paid - amount.
+    """
     inv = schema.invoices
-    paid = paid_per_invoice()
+    only: Table | None = None
+    if invoice_ids is not None:
+        distinct = invoice_ids.drop_nulls().unique()
+        if distinct.is_empty():
+            return pl.DataFrame(schema=OVERPAID_SCHEMA)
+        only = stage(connection, pl.DataFrame({"invoice_id": distinct}), inv)
+    paid = paid_per_invoice(only=only)
     query = (
-        select(inv.c.invoice_id, inv.c.currency, inv.c.amount_minor, paid.c.paid)
+        select(
+            inv.c.invoice_id,
+            inv.c.customer_id,
+            inv.c.currency,
+            inv.c.amount_minor,
+            paid.c.paid,
+            (paid.c.paid - inv.c.amount_minor).label("excess_minor"),
+        )
         .join(paid, paid.c.invoice_id == inv.c.invoice_id)
         .where(paid.c.paid > inv.c.amount_minor)
+        .order_by(inv.c.invoice_id)
     )
-    return fetch(
-        connection,
-        query,
-        {
-            "invoice_id": pl.String(),
-            "currency": pl.String(),
-            "amount_minor": pl.Int64(),
-            "paid_minor": pl.Int64(),
-        },
+    overpaid = fetch(connection, query, OVERPAID_SCHEMA)
+    if only is not None:
+        only.drop(connection)
+    return overpaid
+
+
+def customer_credits(connection: Connection) -> pl.DataFrame:
+    """Per customer and currency: money received beyond what their invoices asked (to refund or apply)."""
+    return (
+        overpaid_invoices(connection)
+        .group_by("customer_id", "currency")
+        .agg(pl.len().alias("overpaid_invoices"), pl.col("excess_minor").sum().alias("credit_minor"))
+        .with_columns(pl.col("overpaid_invoices").cast(pl.Int64))
+        .sort("customer_id", "currency")
     )
 
 

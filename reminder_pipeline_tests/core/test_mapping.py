@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -145,3 +146,120 @@ def test_columns_whose_type_cannot_hold_their_values_are_refused(column: str, va
 def test_a_refused_extra_column_can_be_dropped() -> None:
     raw = _invoice_raw(blob=pl.Series([b"\xff\x00"], dtype=pl.Binary))
     assert apply_mapping(raw, Mapping(drop=("blob",)))["attributes"].to_list() == [None]
+
+
+def _load(tmp_path: Path, text: str) -> Mapping:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(text)
+    return load_mapping(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("columns:\n  custmer_id: Kunde\n", "line 2, field 'columns.custmer_id': unknown canonical columns"),
+        (
+            "entity: invoices\ncolumns:\n  invoice_id: Nr\n  amont: Betrag\n",
+            "line 4, field 'columns.amont': unknown canonical columns",
+        ),
+        ("constants:\n  currency: EUR\n  curency: EUR\n", "line 3, field 'constants.curency'"),
+        (
+            "customers:\n  columns:\n    region: Land\n    emial: Mail\n",
+            "line 4, field 'customers.columns.emial': unknown customer columns",
+        ),
+        ("entity: payments\ncustomers:\n  columns: {}\n", "line 2, field 'customers': customers can only be derived"),
+        ("delimiter: ';;'\n", "line 1, field 'delimiter'"),
+    ],
+)
+def test_a_mapping_error_names_the_line_and_field_at_fault(tmp_path: Path, text: str, where: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"mapping.yaml: {where}")):
+        _load(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "where"),
+    [
+        ("{decimal_separator: ',', thousands_separator: ','}", "format.thousands_separator"),
+        ("{decimal_separator: '.', thousands_separator: '.'}", "format.thousands_separator"),
+        ("{thousands_separator: '.'}", "format.thousands_separator"),
+        ("{decimal_separator: ''}", "format.decimal_separator"),
+        ("{decimal_separator: ',,'}", "format.decimal_separator"),
+        ("{decimal_separator: '5'}", "format.decimal_separator"),
+        ("{decimal_separator: ' '}", "format.decimal_separator"),
+        ("{thousands_separator: '-'}", "format.thousands_separator"),
+        ("{thousands_separator: '..'}", "format.thousands_separator"),
+        ("{true_values: [Ja, X], false_values: [Nein, x]}", "format.false_values"),
+    ],
+)
+def test_a_contradictory_or_nonsensical_number_format_is_refused_with_its_line(
+    tmp_path: Path, fmt: str, where: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"line 2, field '{where}'")):
+        _load(tmp_path, f"entity: invoices\nformat: {fmt}\n")
+
+
+def test_an_unknown_encoding_is_refused_when_the_mapping_loads(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=re.escape("line 2, field 'encoding': Value error, unknown encoding 'utf-17'")
+    ):
+        _load(tmp_path, "entity: invoices\nencoding: utf-17\n")
+
+
+def test_a_column_given_both_from_the_file_and_as_a_constant_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape("line 4, field 'constants.currency': currency is also read from")):
+        _load(tmp_path, "columns:\n  currency: Waehrung\nconstants:\n  currency: EUR\n")
+    with pytest.raises(ConfigError, match=re.escape("field 'customers.constants.country'")):
+        _load(tmp_path, "customers:\n  columns: {country: Land}\n  constants: {country: DE}\n")
+
+
+def test_a_file_column_never_silently_overrides_a_constant() -> None:
+    """A constant and a file column of the same name: which one is meant is not guessed."""
+    raw = _invoice_raw()
+    with pytest.raises(UnusableInputError, match="has a column 'currency' and the mapping sets currency to"):
+        apply_mapping(raw, Mapping(constants={"currency": "USD"}))
+    honoured = apply_mapping(raw, Mapping(constants={"currency": "USD"}, drop=("currency",)))
+    assert honoured["currency"].to_list() == ["USD"]
+    assert honoured["attributes"].to_list() == [None]
+
+
+def test_a_dropped_canonical_column_is_not_read() -> None:
+    """drop names file columns, canonical or not: a dropped column is neither read nor kept."""
+    raw = _invoice_raw(paid_date=pl.Series(["2026-01-05"]), note=pl.Series(["n"]))
+    frame = apply_mapping(raw, Mapping(drop=("paid_date",)))
+    assert frame["paid_date"].to_list() == [None]
+    assert json.loads(frame["attributes"][0]) == {"note": "n"}
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "drop: [amount]\n",
+            "line 1, field 'drop.0'",
+            "'amount' is dropped, and nothing else gives the required column amount",
+        ),
+        (
+            "columns: {amount: Betrag}\ndrop:\n  - Notiz\n  - Betrag\n",
+            "line 4, field 'drop.1'",
+            "'Betrag' is dropped but columns.amount reads it",
+        ),
+    ],
+)
+def test_a_drop_that_contradicts_the_mapping_is_refused_with_its_line(
+    tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"mapping.yaml: {where}: {message}")):
+        _load(tmp_path, text)
+
+
+def test_dropping_a_required_column_that_a_constant_or_another_column_gives_is_fine(tmp_path: Path) -> None:
+    assert _load(tmp_path, "constants: {currency: EUR}\ndrop: [currency]\n").drop == ("currency",)
+    assert _load(tmp_path, "columns: {amount: net}\ndrop: [amount]\n").drop == ("amount",)
+
+
+def test_derived_customers_of_a_list_typed_customer_id_are_refused_clearly() -> None:
+    raw = _invoice_raw(customer_id=pl.Series([["a", "b"]]))
+    with pytest.raises(UnusableInputError, match=r"column 'customer_id' \(customer_id\) has type List\(String\)"):
+        derive_customers(raw, Mapping(customers={}))
+    with pytest.raises(UnusableInputError, match=r"column 'zone' \(region\) has type List\(Int64\)"):
+        derive_customers(_invoice_raw(zone=pl.Series([[1]])), Mapping(customers={"columns": {"region": "zone"}}))

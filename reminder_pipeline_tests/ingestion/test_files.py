@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import polars as pl
@@ -188,3 +189,80 @@ def test_fewer_records_than_lines_warns_of_an_unbalanced_quote(tmp_path: Path) -
     clean = tmp_path / "clean.csv"
     clean.write_text(f"{INVOICES}\nS1,C1,2026-01-01,2026-01-31,10,USD\n")
     assert read_file(clean).warnings == []
+
+
+def _wide_header(columns: int) -> list[str]:
+    """Names of one width, so a header cut anywhere never repeats a whole name by accident."""
+    return [f"column_{n:07d}" for n in range(columns)]
+
+
+def test_a_column_repeated_past_the_first_64_kib_of_the_header_is_named(tmp_path: Path) -> None:
+    names = [*_wide_header(6000), "column_0000005"]
+    assert len(",".join(names)) > files.SNIFF_BYTES
+    for rows in (["1"] * len(names), ["1"] * 3):  # the fast reader, and the tolerant one (a ragged row)
+        path = tmp_path / "repeat.csv"
+        path.write_text(",".join(names) + "\n" + ",".join(rows) + "\n")
+        with pytest.raises(UnusableInputError, match=r"the header repeats columns 'column_0000005'$"):
+            read_file(path)
+
+
+def test_a_header_over_64_kib_of_unique_columns_is_read_whole(tmp_path: Path) -> None:
+    names = _wide_header(6000)
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(str(n) for n in range(len(names))) + "\n")
+    table = read_file(path)
+    assert table.frame.columns == [ROW_NUMBER, *names]
+    assert table.frame.row(0)[-1] == "5999"
+
+
+@pytest.mark.parametrize(("kind", "columns"), [("csv", 1_000_000), ("parquet", 10_001)])
+def test_a_table_too_wide_to_hold_is_refused_for_what_it_is(tmp_path: Path, kind: str, columns: int) -> None:
+    """A million unique columns was refused as 'repeats columns', which was false (and reading them takes GBs)."""
+    path = tmp_path / f"wide.{kind}"
+    if kind == "csv":
+        path.write_text(",".join(f"x{n}" for n in range(columns)) + "\n" + "1," * (columns - 1) + "1\n")
+    else:
+        pl.DataFrame({f"x{n}": [1] for n in range(columns)}).write_parquet(path)
+    with pytest.raises(UnusableInputError, match=f"has {columns:,} columns; at most 10,000 can be read$"):
+        read_file(path)
+
+
+UTF16_TEXT = "name,amount\nMüller,1\nŁódź,2\n"
+
+
+@pytest.mark.parametrize(
+    ("encoded", "declared"),
+    [
+        (UTF16_TEXT.encode("utf-16"), "utf-16"),
+        (UTF16_TEXT.encode("utf-16"), "utf-8"),
+        (UTF16_TEXT.encode("utf-16"), "latin-1"),
+        (codecs.BOM_UTF16_BE + UTF16_TEXT.encode("utf-16-be"), "utf-16-le"),
+        (UTF16_TEXT.encode("utf-16-le"), "utf-16-le"),
+        (UTF16_TEXT.encode("utf-16-be"), "UTF-16BE"),
+        (UTF16_TEXT.encode("utf-32"), "utf-8"),
+    ],
+    ids=["declared_bom", "bom_default", "bom_wins", "bom_beats_wrong_order", "le", "be", "utf32_bom"],
+)
+def test_utf16_is_read_as_declared_or_as_its_byte_order_mark_says(
+    tmp_path: Path, encoded: bytes, declared: str
+) -> None:
+    path = tmp_path / "wide_chars.csv"
+    path.write_bytes(encoded)
+    table = read_file(path, encoding=declared)
+    assert table.frame.columns == [ROW_NUMBER, "name", "amount"]
+    assert table.frame["name"].to_list() == ["Müller", "Łódź"]
+    assert table.malformed.is_empty()
+
+
+def test_utf16_without_a_byte_order_mark_or_a_declared_encoding_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "u16.csv"
+    path.write_bytes(UTF16_TEXT.encode("utf-16-le"))
+    with pytest.raises(UnusableInputError, match=r"binary content.*UTF-16 or UTF-32 without a byte-order mark"):
+        read_file(path)
+
+
+def test_a_header_in_another_encoding_is_refused_with_the_encoding_named(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("Kundennummer,Straße\n1,x\n".encode("latin-1"))
+    with pytest.raises(UnusableInputError, match="the header is not valid text in encoding utf-8"):
+        read_file(path)

@@ -279,34 +279,29 @@ def test_reingesting_a_hostile_file_changes_nothing(ledger: Ledger, tmp_path: Pa
     assert quarantined_rows(ledger, entity) == _expected_quarantine(entity)
 
 
-def test_a_nul_byte_near_the_start_of_a_csv_makes_the_file_unusable(ledger: Ledger, tmp_path: Path) -> None:
-    path = tmp_path / "nul.csv"
-    path.write_bytes(b"customer_id,name\nN1,Na\x00me\nN2,Fine\n")
-    before = snapshot(ledger)
-    with pytest.raises(UnusableInputError, match="NUL"):
-        ingest_file(ledger, path, Entity.CUSTOMERS)
-    assert snapshot(ledger) == before
-
-
-@pytest.mark.parametrize("kind", ["csv", "parquet"])
-def test_a_nul_character_deep_in_a_file_quarantines_only_its_row(ledger: Ledger, tmp_path: Path, kind: str) -> None:
-    """PostgreSQL cannot store NUL in text; SQLite can. Both ledgers must quarantine the row, not fail the file.
-
-    In a CSV the NUL sits past the first block read to tell binary files apart; Parquet is never
-    sniffed that way.
-    """
+@pytest.mark.parametrize(
+    ("kind", "filler"),
+    [("csv", ""), ("csv", "x" * SNIFF_BYTES), ("parquet", "")],
+    ids=["csv_start", "csv_deep", "parquet"],
+)
+def test_a_nul_character_quarantines_only_its_row_wherever_it_is(
+    ledger: Ledger, tmp_path: Path, kind: str, filler: str
+) -> None:
+    """One rule for NUL: its row is quarantined as invalid_encoding, in the first block read of a CSV or
+    past it, in CSV or Parquet. PostgreSQL cannot store NUL in text; SQLite can: both ledgers agree."""
     frame = pl.DataFrame(
         {
             "customer_id": ["FILLER", "NUL-NAME", "NUL-DATE", "NUL-NOTE", "OK"],
             "name": ["Filler", "Na\x00me", None, None, "Fine"],
             "paperless_since": [None, None, "2026\x00-01-01", None, None],
-            "note": ["x" * SNIFF_BYTES, None, None, "a\x00b", None],
+            "note": [filler or None, None, None, "a\x00b", None],
         }
     )
     path = tmp_path / f"nul.{kind}"
     if kind == "csv":
         frame.write_csv(path)
-        assert b"\x00" not in path.read_bytes()[:SNIFF_BYTES]
+        first_nul = path.read_bytes().index(b"\x00")
+        assert (first_nul < SNIFF_BYTES) is (not filler)
     else:
         frame.write_parquet(path)
     report = ingest_file(ledger, path, Entity.CUSTOMERS)
@@ -316,6 +311,32 @@ def test_a_nul_character_deep_in_a_file_quarantines_only_its_row(ledger: Ledger,
     with ledger.begin() as connection:
         _, latest = quarantine_overview(connection, reason=None, limit=10)
     assert set(latest["detail"]) == {"the row holds a NUL character, which is not text"}
+
+
+def test_the_smallest_file_with_a_nul_in_its_first_row_quarantines_that_row(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"customer_id,name\nN1,Na\x00me\nN2,Fine\n")
+    report = ingest_file(ledger, path, Entity.CUSTOMERS)
+    assert (report.rows_in, report.accepted, report.reasons) == (2, 1, {"invalid_encoding": 1})
+    assert quarantined_rows(ledger, Entity.CUSTOMERS) == {1: "invalid_encoding"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"customer_id,na\x00me\nN1,Name\n",
+        b"SQLite format 3\x00" + bytes(4000),
+        b"PK\x03\x04\x14\x00\x08\x00" + bytes(range(256)) * 8,
+    ],
+    ids=["nul_in_header", "sqlite_database", "zip_archive"],
+)
+def test_a_file_that_is_not_text_is_still_refused_as_binary(ledger: Ledger, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "binary.csv"
+    path.write_bytes(content)
+    before = snapshot(ledger)
+    with pytest.raises(UnusableInputError, match="binary content"):
+        ingest_file(ledger, path, Entity.CUSTOMERS)
+    assert snapshot(ledger) == before
 
 
 def test_a_10000_character_value_in_each_kind_of_field(ledger: Ledger, tmp_path: Path) -> None:

@@ -74,7 +74,12 @@ def test_the_ibm_sample_loads_through_its_mapping(ledger: Ledger, ibm_csv: Path,
     customers, invoices = reports
     assert (customers.rows_in, customers.accepted, customers.quarantined) == (100, 100, 0)
     assert (invoices.rows_in, invoices.accepted, invoices.quarantined) == (2466, 2466, 0)
-    assert invoices.effects == {"settlements_recorded": 2466, "disputes_opened": 561, "disputes_resolved": 0}
+    assert invoices.effects == {
+        "settlements_recorded": 2466,
+        "disputes_opened": 561,
+        "disputes_resolved": 0,
+        "overpaid_invoices": 0,
+    }
     with ledger.begin() as connection:
         counts = queries.row_counts(connection)
         assert queries.open_invoices(connection, date(2015, 1, 1)).is_empty()
@@ -138,7 +143,12 @@ def test_settlement_and_disputes_arriving_later_update_the_invoice(with_customer
         read_file(write_csv(tmp_path / "c.csv", f"{HEADER}\nX,C1,2026-01-01,2026-01-31,100.00,EUR,2026-02-10,,false")),
         business_date=date(2026, 2, 10),
     )[-1]
-    assert settled.effects == {"settlements_recorded": 1, "disputes_opened": 0, "disputes_resolved": 1}
+    assert settled.effects == {
+        "settlements_recorded": 1,
+        "disputes_opened": 0,
+        "disputes_resolved": 1,
+        "overpaid_invoices": 0,
+    }
     dispute = frame_of(with_customers, "disputes").row(0, named=True)
     assert (dispute["opened_on"], dispute["resolved_on"]) == (date(2026, 2, 3), date(2026, 2, 10))
     with with_customers.begin() as connection:
@@ -530,3 +540,80 @@ def test_a_source_description_longer_than_the_ledger_keeps_is_shortened(ledger: 
     assert report.inserted == 1
     assert len(stored) == 500
     assert stored.endswith("customers.csv")
+
+
+def test_amounts_that_do_not_fit_the_mapping_s_number_format_are_quarantined(
+    with_customers: Ledger, tmp_path: Path
+) -> None:
+    """``1.000`` with a decimal comma was stored as 1.00 (a 1,000x error): it is quarantined, never guessed."""
+    mapping = tmp_path / "comma.yaml"
+    mapping.write_text("delimiter: ';'\nformat: {decimal_separator: ','}\n")
+    invoices = "invoice_id;customer_id;issue_date;due_date;amount;currency\n"
+    invoices += "GOOD;C1;2026-01-01;2026-01-31;1000,50;EUR\nMISFIT;C1;2026-01-01;2026-01-31;1.000;EUR\n"
+    report = ingest_file(with_customers, write_csv(tmp_path / "i.csv", invoices), mapping=load_mapping(mapping))
+    assert (report.accepted, report.reasons) == (1, {"invalid_amount": 1})
+    assert dict(frame_of(with_customers, "invoices").select("invoice_id", "amount_minor").rows()) == {"GOOD": 100050}
+    with with_customers.begin() as connection:
+        _, latest = quarantine_overview(connection, reason="invalid_amount", limit=10)
+    assert latest["detail"].to_list() == [
+        "amount '1.000' is not a number written with decimal separator ',', no thousands separator"
+    ]
+
+
+def test_a_list_typed_customer_id_with_derived_customers_is_an_unusable_file(ledger: Ledger, tmp_path: Path) -> None:
+    """It crashed with InvalidOperationError in derive_customers; now the file is refused, naming the column."""
+    path = tmp_path / "lists.parquet"
+    pl.DataFrame(
+        {
+            "invoice_id": ["I1"],
+            "customer_id": [["C1", "C2"]],
+            "issue_date": ["2026-01-01"],
+            "due_date": ["2026-01-31"],
+            "amount": ["10.00"],
+            "currency": ["EUR"],
+        }
+    ).write_parquet(path)
+    before = snapshot(ledger)
+    with pytest.raises(UnusableInputError, match=rf"^{path}: .*column 'customer_id' \(customer_id\) has type List"):
+        ingest_table(ledger, read_file(path), mapping=Mapping(customers={}))
+    assert snapshot(ledger) == before
+
+
+def test_an_overpayment_is_a_credit_on_the_customer_not_absorbed(with_customers: Ledger, tmp_path: Path) -> None:
+    """A payment of 5,000 on an invoice of 100: the invoice's balance is 0 and the 4,900 excess is the
+    customer's credit, in the ingest report and in the ledger."""
+    invoices = "invoice_id,customer_id,issue_date,due_date,amount,currency\n"
+    invoices += "I1,C1,2026-01-01,2026-01-31,100.00,EUR\nI2,C1,2026-01-01,2026-01-31,50.00,EUR\n"
+    invoices += "I3,C2,2026-01-01,2026-01-31,10.00,EUR\n"
+    ingest_file(with_customers, write_csv(tmp_path / "i.csv", invoices))
+    payments = "payment_id,invoice_id,amount,currency,paid_date\n"
+    payments += "P1,I1,5000.00,EUR,2026-01-10\nP2,I3,4.00,EUR,2026-01-10\n"
+    report = ingest_file(with_customers, write_csv(tmp_path / "p.csv", payments), Entity.PAYMENTS)
+    assert report.effects["overpaid_invoices"] == 1
+    assert report.credits == [
+        {"currency": "EUR", "overpaid_invoices": 1, "customers": 1, "credit_minor": 490000, "credit": "4900.00"}
+    ]
+    assert any("4900.00 EUR is a credit on 1 customer" in warning for warning in report.warnings)
+    assert json.loads(json.dumps(report.to_dict()))["credits"][0]["credit"] == "4900.00"
+    with with_customers.begin() as connection:
+        balances = dict(
+            queries.open_invoices(connection, date(2026, 2, 1)).select("invoice_id", "balance_minor").rows()
+        )
+        assert balances == {"I2": 5000, "I3": 600}
+        assert queries.overpaid_invoices(connection).rows() == [("I1", "C1", "EUR", 10000, 500000, 490000)]
+        assert queries.customer_credits(connection).rows() == [("C1", "EUR", 1, 490000)]
+    more = "payment_id,invoice_id,amount,currency,paid_date\nP3,I3,6.00,EUR,2026-01-11\n"
+    settled = ingest_file(with_customers, write_csv(tmp_path / "p2.csv", more), Entity.PAYMENTS)
+    assert (settled.effects["overpaid_invoices"], settled.credits) == (0, [])
+
+
+def test_an_invoice_history_reporting_more_paid_than_invoiced_is_a_credit(
+    with_customers: Ledger, tmp_path: Path
+) -> None:
+    history = f"{HEADER}\nH1,C2,2026-01-01,2026-01-31,100,JPY,2026-01-10,150,\nH2,C2,2026-01-01,2026-01-31,5,JPY,,,"
+    report = ingest_file(with_customers, write_csv(tmp_path / "h.csv", history))
+    assert report.credits == [
+        {"currency": "JPY", "overpaid_invoices": 1, "customers": 1, "credit_minor": 50, "credit": "50"}
+    ]
+    with with_customers.begin() as connection:
+        assert queries.customer_credits(connection).rows() == [("C2", "JPY", 1, 50)]

@@ -108,15 +108,34 @@ def parse_currency(frame: pl.DataFrame, column: str = "currency") -> tuple[pl.Da
     return frame, [problem]
 
 
-def _minor_from_text(value: pl.Expr, fmt: ValueFormat) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(minor units, is a number, fits the currency's precision) from decimal text."""
+def _literal(character: str) -> str:
+    """A character as a regex literal (hex escape: safe for any separator, even a space)."""
+    return f"\\x{{{ord(character):X}}}"
+
+
+def amount_pattern(fmt: ValueFormat) -> str:
+    """Decimal text as the format writes it: thousands groups of three digits, one decimal separator.
+
+    Without a thousands separator, digits run ungrouped; with one, they may also run ungrouped
+    (``1234,50``) but every group after the first has three digits, so ``2.50`` with thousands ``.``
+    and ``1.000`` with decimal ``,`` and no thousands separator do not fit and are never guessed.
+    """
+    whole = "[0-9]+"
+    if fmt.thousands_separator:
+        whole = f"(?:[0-9]{{1,3}}(?:{_literal(fmt.thousands_separator)}[0-9]{{3}})+|[0-9]+)"
+    return f"^[+-]?{whole}(?:{_literal(fmt.decimal_separator)}[0-9]+)?$"
+
+
+def _minor_from_text(value: pl.Expr, fmt: ValueFormat) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(minor units, fits the number format, has at most 15 integer digits, fits the currency's precision)."""
+    # [0-9], not \d: \d also matches other scripts' digits (١٠٠, １００), which the casts below cannot read.
+    fits_format = value.str.contains(amount_pattern(fmt))
     cleaned = value
     if fmt.thousands_separator:
         cleaned = cleaned.str.replace_all(fmt.thousands_separator, "", literal=True)
     if fmt.decimal_separator != ".":
         cleaned = cleaned.str.replace_all(fmt.decimal_separator, ".", literal=True)
-    # [0-9], not \d: \d also matches other scripts' digits (١٠٠, １００), which the casts below cannot read.
-    is_number = cleaned.str.contains(rf"^[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]+)?$")
+    short = cleaned.str.contains(rf"^[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]+)?$")
     sign = pl.when(cleaned.str.starts_with("-")).then(-1).otherwise(1)
     parts = cleaned.str.strip_chars_start("+-").str.split(".")
     whole = parts.list.get(0, null_on_oob=True).cast(pl.Int64, strict=False)
@@ -127,7 +146,7 @@ def _minor_from_text(value: pl.Expr, fmt: ValueFormat) -> tuple[pl.Expr, pl.Expr
     fraction_value = fraction.cast(pl.Int64, strict=False).fill_null(0)
     ten = pl.lit(10, dtype=pl.Int64)
     minor = sign * (whole * ten.pow(exponent) + fraction_value * ten.pow(exponent - digits))
-    return pl.when(is_number & fits).then(minor), is_number, fits
+    return pl.when(fits_format & short & fits).then(minor), fits_format, short, fits
 
 
 def parse_money(frame: pl.DataFrame, columns: tuple[str, ...], fmt: ValueFormat) -> tuple[pl.DataFrame, list[Problem]]:
@@ -137,6 +156,7 @@ def parse_money(frame: pl.DataFrame, columns: tuple[str, ...], fmt: ValueFormat)
     for column in columns:
         dtype = frame.schema[column]
         minor: pl.Expr
+        fits_format: pl.Expr = pl.lit(True)
         if dtype.is_float():
             scaled = pl.col(column) * pl.lit(10.0).pow(pl.col("_exponent"))
             is_number = pl.col(column).is_finite() & (pl.col(column).abs() < 10.0**MAX_INTEGER_DIGITS)
@@ -150,18 +170,33 @@ def parse_money(frame: pl.DataFrame, columns: tuple[str, ...], fmt: ValueFormat)
             minor = pl.when(is_number).then(whole * pl.lit(10, dtype=pl.Int64).pow(pl.col("_exponent")))
             fits = pl.lit(True)
         else:
-            minor, is_number, fits = _minor_from_text(text(column), fmt)
+            minor, fits_format, short, fits = _minor_from_text(text(column), fmt)
+            is_number = fits_format & short
         exprs += [
             minor.alias(column + "_minor"),
+            fits_format.fill_null(False).alias(f"_{column}_fits_format"),
             is_number.fill_null(False).alias(f"_{column}_is_number"),
             fits.fill_null(False).alias(f"_{column}_fits"),
         ]
         present = ~is_blank(column)
         problems.append(
             check(
-                present & ~pl.col(f"_{column}_is_number"),
+                present & ~pl.col(f"_{column}_fits_format"),
                 Reason.INVALID_AMOUNT,
-                pl.format(f"{column} '{{}}' is not a number", pl.col(raw_name(column))),
+                pl.format(
+                    f"{column} '{{}}' is not a number written with {fmt.describe_numbers()}",
+                    pl.col(raw_name(column)),
+                ),
+            )
+        )
+        problems.append(
+            check(
+                present & pl.col(f"_{column}_fits_format") & ~pl.col(f"_{column}_is_number"),
+                Reason.INVALID_AMOUNT,
+                pl.format(
+                    f"{column} '{{}}' has more than {MAX_INTEGER_DIGITS} digits before the decimal separator",
+                    pl.col(raw_name(column)),
+                ),
             )
         )
         problems.append(

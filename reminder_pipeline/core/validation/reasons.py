@@ -40,7 +40,7 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.MISSING_FIELD: "a required field is empty",
     Reason.INVALID_DATE: "a date does not parse in the expected format",
     Reason.IMPLAUSIBLE_DATE: "a date lies outside 1970-2100",
-    Reason.INVALID_AMOUNT: "an amount is not a number",
+    Reason.INVALID_AMOUNT: "an amount is not a number written in the mapping's number format",
     Reason.AMOUNT_PRECISION: "an amount has more decimals than its currency allows",
     Reason.NEGATIVE_AMOUNT: "an invoice amount is negative",
     Reason.NON_POSITIVE_AMOUNT: "a payment amount is zero or negative",

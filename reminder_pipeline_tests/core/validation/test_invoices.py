@@ -165,3 +165,63 @@ def test_only_currencies_in_use_are_accepted_and_keep_their_exponents() -> None:
     assert (exponents["JPY"], exponents["EUR"], exponents["KWD"]) == (0, 2, 3)
     assert {"DEM", "FRF", "XXX", "XTS", "XAU"}.isdisjoint(exponents)
     assert currency_exponents() is exponents
+
+
+COMMA = ValueFormat(decimal_separator=",")
+COMMA_DOT = ValueFormat(decimal_separator=",", thousands_separator=".")
+DOT_COMMA = ValueFormat(thousands_separator=",")
+SWISS = ValueFormat(thousands_separator="'")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "amount", "minor"),
+    [
+        (COMMA, "1,50", 150),
+        (COMMA, "1000", 100000),
+        (COMMA_DOT, "1.234.567,89", 123456789),
+        (COMMA_DOT, "1.000", 100000),
+        (COMMA_DOT, "999,5", 99950),
+        (COMMA_DOT, "1234,50", 123450),
+        (DOT_COMMA, "1,234.5", 123450),
+        (SWISS, "1'234'567.05", 123456705),
+        (ValueFormat(decimal_separator=",", thousands_separator=" "), "1 234,5", 123450),
+        (ValueFormat(), "1.000", 100),
+    ],
+)
+def test_amounts_that_fit_the_declared_number_format_are_read(fmt: ValueFormat, amount: str, minor: int) -> None:
+    result = validate_invoices(_frame({"amount": amount}), fmt)
+    assert result.accepted["amount_minor"].to_list() == [minor]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "amount", "described"),
+    [
+        (COMMA, "1.000", "decimal separator ',', no thousands separator"),
+        (COMMA, "1.000,00", "decimal separator ',', no thousands separator"),
+        (COMMA_DOT, "2.50", "decimal separator ',', thousands separator '.'"),
+        (COMMA_DOT, "12.34,5", "decimal separator ',', thousands separator '.'"),
+        (COMMA_DOT, "1234.567", "decimal separator ',', thousands separator '.'"),
+        (COMMA_DOT, "1.2345", "decimal separator ',', thousands separator '.'"),
+        (COMMA_DOT, "1,000,5", "decimal separator ',', thousands separator '.'"),
+        (COMMA_DOT, ".500", "decimal separator ',', thousands separator '.'"),
+        (DOT_COMMA, "2,50", "decimal separator '.', thousands separator ','"),
+        (ValueFormat(), "1,000", "decimal separator '.', no thousands separator"),
+        (ValueFormat(), "1,000.00", "decimal separator '.', no thousands separator"),
+        (ValueFormat(), "1 000", "decimal separator '.', no thousands separator"),
+    ],
+)
+def test_an_amount_that_does_not_fit_the_declared_format_is_quarantined_never_guessed(
+    fmt: ValueFormat, amount: str, described: str
+) -> None:
+    """``1.000`` with a decimal comma and no thousands separator was read as 1.00, ``2.50`` with thousands
+    ``.`` as 250.00: a misfit is quarantined, with the declared format in the detail."""
+    result = validate_invoices(_frame({"amount": amount}), fmt)
+    assert result.accepted.is_empty()
+    assert result.quarantined["reason"].to_list() == ["invalid_amount"]
+    assert result.quarantined["detail"].to_list() == [f"amount '{amount}' is not a number written with {described}"]
+
+
+def test_a_misfit_paid_amount_is_quarantined_like_the_amount() -> None:
+    result = validate_invoices(_frame({"paid_amount": "1.000", "paid_date": "2026-01-20"}), COMMA)
+    assert result.quarantined["reason"].to_list() == ["invalid_amount"]
+    assert "paid_amount '1.000'" in result.quarantined["detail"][0]
