@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, upd
 
 from reminder_pipeline.core.changes import Merge
 from reminder_pipeline.core.planning.plan import (
+    CREDIT_SCHEMA,
     NOT_CONTACTS,
     OUTBOX_SCHEMA,
     PROMISE_SCHEMA,
@@ -32,7 +33,7 @@ from reminder_pipeline.ledger.bulk import (
     update_from,
     upsert,
 )
-from reminder_pipeline.ledger.queries import paid_per_invoice
+from reminder_pipeline.ledger.queries import customer_credits, paid_per_invoice
 from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.risk_schema import customer_segments
 
@@ -179,6 +180,7 @@ def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz
         segments=segments_of(connection, day),
         outbox=outbox_for_planning(connection, day, now, horizon_days, invoices["invoice_id"]),
         business_tz=business_tz,
+        credits=customer_credits(connection).select(list(CREDIT_SCHEMA)),
     )
 
 

@@ -146,6 +146,19 @@ def test_a_payment_before_the_send_cancels_the_unsent_reminder(filled: Ledger, t
     assert "paid" in row["status_reason"]
 
 
+def test_an_overpayment_that_covers_the_rest_stops_the_reminders(filled: Ledger, tmp_path: Path) -> None:
+    """A paid 300 EUR on its 100 EUR invoice A-1: A-1 is settled and the 200 EUR credit covers A-2's 50 EUR."""
+    _plan(filled, DAY, _at(DAY))
+    payment = write_csv(
+        tmp_path / "payments.csv",
+        f"payment_id,invoice_id,amount,currency,paid_date\nP-9,A-1,300.00,EUR,{DAY.isoformat()}",
+    )
+    ingest_file(filled, payment, Entity.PAYMENTS)
+    plan, _ = _plan(filled, DAY, _at(DAY, 7), run_id="run-2")
+    assert plan.decisions.filter(pl.col("customer_id") == "A")["reason"].item() == "covered_by_credit"
+    assert _outbox(filled).filter(pl.col("customer_id") == "A")["status"].to_list() == ["cancelled"]
+
+
 def test_an_unsent_reminder_expires_with_its_window_and_is_revived_when_planned_again(filled: Ledger) -> None:
     _plan(filled, DAY, _at(DAY))
     with filled.begin() as connection:

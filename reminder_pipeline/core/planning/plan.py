@@ -48,6 +48,7 @@ OUTBOX_SCHEMA = {
     "status": pl.String(),
     "window_end": pl.Datetime("us", "UTC"),
 }
+CREDIT_SCHEMA = {"customer_id": pl.String(), "currency": pl.String(), "credit_minor": pl.Int64()}
 PROMISE_SCHEMA = {
     "customer_id": pl.String(),
     "invoice_id": pl.String(),
@@ -85,6 +86,8 @@ class PlanInputs:
     """Other plans: ``OUTBOX_SCHEMA``."""
     business_tz: str = "UTC"
     """The time zone of business days: the day ends at midnight there."""
+    credits: pl.DataFrame | None = None
+    """``CREDIT_SCHEMA``: money customers paid beyond their invoices, per currency (none when absent)."""
 
     @property
     def day_ends(self) -> datetime:
@@ -292,6 +295,7 @@ def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
     reasons: list[tuple[pl.Expr, SkipReason]] = [
         (~pl.col("still_owes").fill_null(False), SkipReason.PAID),
         (pl.col("episode_id").is_null(), SkipReason.DISPUTED),
+        (pl.col("credit_minor").fill_null(0) >= pl.col("amount_minor"), SkipReason.COVERED_BY_CREDIT),
         (pl.col("promise_pending").fill_null(False), SkipReason.PROMISE_PENDING),
         (pl.col("step_index").is_null(), SkipReason.NO_STEP_DUE),
     ]
@@ -373,11 +377,13 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         policy.contact,
     )
     episodes = _episodes(inputs)
+    credits = inputs.credits if inputs.credits is not None else pl.DataFrame(schema=CREDIT_SCHEMA)
     frame = (
         customers.join(episodes, on="customer_id", how="left")
         .join(inputs.segments.rename({"channel": "segment_channel"}), on="customer_id", how="left")
         .join(inputs.customers, on="customer_id", how="left")
         .join(windows, on="customer_id", how="left")
+        .join(credits.select(list(CREDIT_SCHEMA)), on=["customer_id", "currency"], how="left")
         .with_columns(pl.col("send_on").fill_null(inputs.day))
     )
     frame = (

@@ -14,6 +14,7 @@ class Decision(StrEnum):
 class SkipReason(StrEnum):
     PAID = "paid"
     DISPUTED = "disputed"
+    COVERED_BY_CREDIT = "covered_by_credit"
     PROMISE_PENDING = "promise_to_pay_pending"
     NO_STEP_DUE = "no_step_due"
     QUIET_DAY = "quiet_day"
@@ -30,6 +31,7 @@ STOP_REASONS = frozenset(
     {
         SkipReason.PAID,
         SkipReason.DISPUTED,
+        SkipReason.COVERED_BY_CREDIT,
         SkipReason.PROMISE_PENDING,
         SkipReason.OPTED_OUT,
         SkipReason.NO_VALID_CONTACT,
@@ -40,6 +42,8 @@ STOP_REASONS = frozenset(
 DESCRIPTIONS: dict[str, str] = {
     SkipReason.PAID: "every invoice open on the day has been paid since",
     SkipReason.DISPUTED: "every open invoice is disputed",
+    SkipReason.COVERED_BY_CREDIT: "the customer's credit (money paid beyond earlier invoices) covers what is owed: "
+    "apply or refund it rather than chase",
     SkipReason.PROMISE_PENDING: "a promise to pay is pending (until its date plus grace)",
     SkipReason.NO_STEP_DUE: "no ladder step is due that has not been sent already",
     SkipReason.QUIET_DAY: "not a business day in the customer's country (weekend or public holiday)",

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
+from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
 from reminder_pipeline.core.policy.config import Policy, load_policy
 from reminder_pipeline_tests.core.planning.simulation import UTC_DT
 
@@ -54,6 +54,7 @@ def _plan(
     promises: list[dict[str, Any]] = (),  # type: ignore[assignment]
     outbox: pl.DataFrame | None = None,
     risk_band: str = "medium",
+    credits: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> pl.DataFrame:
     customers = customers or [_customer()]
     inputs = PlanInputs(
@@ -76,6 +77,7 @@ def _plan(
             ]
         ),
         outbox=outbox if outbox is not None else pl.DataFrame(schema=OUTBOX_SCHEMA),
+        credits=pl.DataFrame(list(credits), schema=CREDIT_SCHEMA),
     )
     return plan_day(inputs, policy or load_policy()).decisions
 
@@ -344,3 +346,15 @@ def test_an_episode_handed_to_a_collector_is_never_handed_over_again() -> None:
     )
     row = _one(_plan([_invoice("I1", 60)], outbox=task, risk_band="low", policy=renamed))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
+
+
+def test_a_customer_whose_credit_covers_what_is_owed_is_not_chased() -> None:
+    """An overpayment on an earlier invoice left a credit: while it covers the overdue balance in that
+    currency, the customer is not chased (a collector applies or refunds it); a smaller one does not stop it."""
+    owed = [_invoice("I1", 8, balance=10_000)]
+    covered = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 10_000}]))
+    assert (covered["decision"], covered["reason"]) == ("skip", "covered_by_credit")
+    other_currency = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "USD", "credit_minor": 50_000}]))
+    assert other_currency["decision"] == "send"
+    partly = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 2_500}]))
+    assert (partly["decision"], partly["amount_minor"]) == ("send", 10_000)
