@@ -30,6 +30,7 @@ from sqlalchemy import select
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
 from reminder_pipeline.core.history import History
 from reminder_pipeline.core.mapping import Mapping, ValueFormat, apply_mapping
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL
 from reminder_pipeline.core.validation.result import ValidationResult
 
 HERE = Path(__file__).resolve().parent
@@ -136,7 +137,7 @@ class _LedgerRun:
             write_plan(connection, plan, DAY, policy_version=policy.version)
             ids = connection.execute(select(outbox.c.dedupe_key, outbox.c.outbox_id)).all()
         keys = pl.DataFrame(ids, schema={"dedupe_key": pl.String(), "outbox_id": pl.Int64()}, orient="row")
-        return plan.outbox.filter(pl.col("channel") != "collector").join(keys, on="dedupe_key")
+        return plan.outbox.filter(pl.col("channel") != COLLECTOR_CHANNEL).join(keys, on="dedupe_key")
 
     def write_messages(self, messages: pl.DataFrame) -> None:
         from reminder_pipeline.ledger.reminders import write_messages

@@ -10,6 +10,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import format_money
+from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.privacy import mask_name
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
@@ -87,7 +88,7 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
         + ", ".join(f"{status}: {n}" for status, n in sorted(outbox_by_status(connection).items()))
     )
     messages = messages_of_day(connection, day)
-    rendered = messages.filter(pl.col("status") == "rendered")
+    rendered = messages.filter(pl.col("status") == OutboxStatus.RENDERED)
     states = ", ".join(f"{s}: {n}" for s, n in messages.group_by("status").len().sort("status").iter_rows())
     lines.append(f"  messages written for {day}: {messages.height} ({states or 'none'}); sending arrives next")
     for channel in ("email", "sms"):

@@ -11,13 +11,18 @@ import polars as pl
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
 from reminder_pipeline.core.changes import Merge
+from reminder_pipeline.core.outbox import (
+    COLLECTOR_CHANNEL,
+    NOT_CONTACTS,
+    NOT_HANDED_OVER,
+    RENDERABLE,
+    REVIVABLE,
+    OutboxStatus,
+)
 from reminder_pipeline.core.planning.plan import (
     CREDIT_SCHEMA,
-    NOT_CONTACTS,
     OUTBOX_SCHEMA,
     PROMISE_SCHEMA,
-    TASK_OPEN,
-    UNSENT_STATUSES,
     Plan,
     PlanInputs,
 )
@@ -37,9 +42,6 @@ from reminder_pipeline.ledger.queries import customer_credits, paid_per_invoice
 from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.risk_schema import customer_segments
 
-CANCELLED, EXPIRED, RENDERED, HELD = "cancelled", "expired", "rendered", "held"
-REVIVABLE = (CANCELLED, EXPIRED)
-"""Rows never handed to a provider: the same reminder may be planned again."""
 CONTACT_SCHEMA = schema_of(
     schema.customers,
     [
@@ -125,8 +127,10 @@ def expire_unsent(connection: Connection, now: datetime) -> int:
     """Rows never handed to a provider whose window is over become ``expired``: nothing goes out late."""
     result = connection.execute(
         update(outbox)
-        .where(outbox.c.status.in_(UNSENT_STATUSES), outbox.c.window_end <= _utc(now))
-        .values(status=EXPIRED, status_reason="the send window ended before it was sent", updated_at=func.now())
+        .where(outbox.c.status.in_(NOT_HANDED_OVER), outbox.c.window_end <= _utc(now))
+        .values(
+            status=OutboxStatus.EXPIRED, status_reason="the send window ended before it was sent", updated_at=func.now()
+        )
     )
     return int(result.rowcount)
 
@@ -141,7 +145,7 @@ def outbox_for_planning(
     invoices open that day) one row per step it reached, under whichever ladder (where the episode
     stands: ``episode_progress``).
     """
-    unsent = outbox.c.status.in_(UNSENT_STATUSES)
+    unsent = outbox.c.status.in_(NOT_HANDED_OVER)
     counts = and_(
         outbox.c.status.not_in(NOT_CONTACTS),
         ~and_(unsent, outbox.c.window_end <= _utc(now)),
@@ -227,24 +231,24 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
     """
     columns = schema_of(outbox, ["outbox_id", "customer_id", "dedupe_key", "business_date", "status"])
     query = select(*[outbox.c[c] for c in columns]).where(
-        outbox.c.status.in_([*UNSENT_STATUSES, TASK_OPEN]), outbox.c.business_date <= day
+        outbox.c.status.in_([*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN]), outbox.c.business_date <= day
     )
     candidates = fetch(connection, query, columns)
     decided = plan.decisions.select("customer_id", "reason")
     frame = candidates.join(decided, on="customer_id", how="left").with_columns(
         pl.col("customer_id").is_in(decided["customer_id"].implode()).alias("_decided")
     )
-    unsent = pl.col("status").is_in(UNSENT_STATUSES)
+    unsent = pl.col("status").is_in(NOT_HANDED_OVER)
     nothing_owed = ~pl.col("_decided") | (pl.col("reason") == SkipReason.PAID.value)
     replaced = (pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(plan.outbox["dedupe_key"].implode())
     stopped = pl.col("reason").is_in(list(STOP_REASONS)).fill_null(False)
     stale = frame.filter(
-        (unsent & (replaced | stopped | nothing_owed)) | ((pl.col("status") == TASK_OPEN) & nothing_owed)
+        (unsent & (replaced | stopped | nothing_owed)) | ((pl.col("status") == OutboxStatus.TASK_OPEN) & nothing_owed)
     )
     on = day.isoformat()
     return stale.select(
         "outbox_id",
-        pl.lit(CANCELLED).alias("status"),
+        pl.lit(OutboxStatus.CANCELLED.value).alias("status"),
         pl.when(~pl.col("_decided"))
         .then(pl.lit(f"replanned on {on}: nothing is open any more"))
         .otherwise(pl.format("replanned on {}: {}", pl.lit(on), pl.col("reason").fill_null("another reminder")))
@@ -266,7 +270,7 @@ def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version:
         _upsert_plan(connection, rows)
     stale = _stale_rows(connection, plan, day)
     cancelled = update_from(
-        connection, outbox, stale, key="outbox_id", only_if=("status", (*UNSENT_STATUSES, TASK_OPEN))
+        connection, outbox, stale, key="outbox_id", only_if=("status", (*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN))
     )
     return OutboxWrite(
         inserted=rows.height - existing.height,
@@ -301,7 +305,7 @@ RENDER_SCHEMA = schema_of(
 def messages_to_render(connection: Connection, day: date) -> pl.DataFrame:
     """The day's unsent message rows (planned, rendered or held), with their invoice ids as a list."""
     query = select(*[outbox.c[c] for c in RENDER_SCHEMA]).where(
-        outbox.c.business_date == day, outbox.c.status.in_(UNSENT_STATUSES), outbox.c.channel.in_(["email", "sms"])
+        outbox.c.business_date == day, outbox.c.status.in_(RENDERABLE), outbox.c.channel != COLLECTOR_CHANNEL
     )
     return fetch(connection, query, RENDER_SCHEMA).with_columns(
         pl.col("invoice_ids").str.json_decode(pl.List(pl.String))
@@ -344,9 +348,7 @@ def write_messages(connection: Connection, messages: pl.DataFrame) -> int:
     return upsert(connection, reminder_messages, rows, key=["outbox_id"], merge=replace)
 
 
-def set_statuses(
-    connection: Connection, changes: pl.DataFrame, *, allowed_from: Sequence[str] = UNSENT_STATUSES
-) -> int:
+def set_statuses(connection: Connection, changes: pl.DataFrame, *, allowed_from: Sequence[str] = RENDERABLE) -> int:
     """``outbox_id, status, status_reason``: moved on only where the row is still in ``allowed_from``."""
     return update_from(connection, outbox, changes, key="outbox_id", only_if=("status", allowed_from))
 

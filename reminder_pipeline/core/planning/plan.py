@@ -22,19 +22,19 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from reminder_pipeline.core.outbox import (
+    COLLECTOR_CHANNEL,
+    NOT_CONTACTS,
+    NOT_HANDED_OVER,
+    OutboxStatus,
+    reminder_keys,
+)
 from reminder_pipeline.core.planning.calendar import business_days
 from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
 from reminder_pipeline.core.planning.windows import send_windows
 from reminder_pipeline.core.policy.config import Assignment, Policy
 from reminder_pipeline.core.reach import opted_out_of, reachable_by
 
-COLLECTOR = "collector"
-PLANNED, TASK_OPEN = "planned", "task_open"
-NOT_CONTACTS = ("cancelled", "expired")
-"""Outbox rows that never reached anyone; every other row counts as a contact (an unsent one only
-while its window is open), whatever a provider later says of it."""
-UNSENT_STATUSES = ("planned", "rendered", "held")
-"""Rows not yet handed to a provider: they may still be cancelled, and expire with their window."""
 OUTBOX_SCHEMA = {
     "dedupe_key": pl.String(),
     "customer_id": pl.String(),
@@ -172,7 +172,7 @@ def counted_contacts(outbox: pl.DataFrame, day: date, now: datetime) -> pl.DataF
     Whatever reached or may still reach someone, on any day, except the day's own unsent plans,
     so that replanning a day decides the same again.
     """
-    unsent = pl.col("status").is_in(UNSENT_STATUSES)
+    unsent = pl.col("status").is_in(NOT_HANDED_OVER)
     return outbox.filter(
         ~pl.col("status").is_in(NOT_CONTACTS)
         & ~(unsent & (pl.col("window_end") <= now))
@@ -188,14 +188,16 @@ def episode_progress(counted: pl.DataFrame) -> pl.DataFrame:
         pl.col("offset_days").max().alias("reached_offset"),
         pl.col("send_on").sort_by("offset_days").last().alias("reached_on"),
         pl.col("step").unique().sort().alias("reached_steps"),
-        (pl.col("channel") == COLLECTOR).any().alias("handed_off"),
+        (pl.col("channel") == COLLECTOR_CHANNEL).any().alias("handed_off"),
     )
 
 
 def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
     nearest contacts, before and after it."""
-    messages = counted.filter(pl.col("channel") != COLLECTOR).select("customer_id", pl.col("send_on").alias("_on"))
+    messages = counted.filter(pl.col("channel") != COLLECTOR_CHANNEL).select(
+        "customer_id", pl.col("send_on").alias("_on")
+    )
     distance = (pl.col("_on") - pl.col("send_on")).dt.total_days()
     return (
         messages.join(targets.select("customer_id", "send_on"), on="customer_id", how="inner")
@@ -413,7 +415,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         .then(pl.lit(Decision.HANDOFF.value))
         .otherwise(pl.lit(Decision.SEND.value))
         .alias("decision"),
-        pl.when(is_handoff).then(pl.lit(COLLECTOR)).otherwise(pl.col("chosen_channel")).alias("channel"),
+        pl.when(is_handoff).then(pl.lit(COLLECTOR_CHANNEL)).otherwise(pl.col("chosen_channel")).alias("channel"),
     )
     decisions = (
         decided.join(_superseded(decided, steps), on="customer_id", how="left")
@@ -455,26 +457,13 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     return Plan(decisions, outbox_rows(decisions))
 
 
-def dedupe_key(*parts: pl.Expr) -> pl.Expr:
-    """The reminder's identity (promise 1): customer, dunning episode, step, channel — not the ladder, whose
-    steps of the same name are the same reminder.
-
-    Each part is written with its length first (``2:C1|5:INV-9|...``), so that no identifiers, whatever
-    characters they hold, can spell another reminder's key.
-    """
-    pieces: list[pl.Expr] = []
-    for index, part in enumerate(parts):
-        if index:
-            pieces.append(pl.lit("|"))
-        pieces += [part.str.len_chars().cast(pl.String), pl.lit(":"), part]
-    return pl.concat_str(pieces)
-
-
 def outbox_rows(decisions: pl.DataFrame) -> pl.DataFrame:
     """The rows to add to the outbox for the decisions that send or hand off."""
     planned = decisions.filter(pl.col("decision") != Decision.SKIP.value)
     return planned.select(
-        dedupe_key(pl.col("customer_id"), pl.col("episode_id"), pl.col("step"), pl.col("channel")).alias("dedupe_key"),
+        reminder_keys(pl.col("customer_id"), pl.col("episode_id"), pl.col("step"), pl.col("channel")).alias(
+            "dedupe_key"
+        ),
         "customer_id",
         "episode_id",
         "ladder",
@@ -486,8 +475,8 @@ def outbox_rows(decisions: pl.DataFrame) -> pl.DataFrame:
         "business_date",
         "send_on",
         pl.when(pl.col("decision") == Decision.HANDOFF.value)
-        .then(pl.lit(TASK_OPEN))
-        .otherwise(pl.lit(PLANNED))
+        .then(pl.lit(OutboxStatus.TASK_OPEN.value))
+        .otherwise(pl.lit(OutboxStatus.PLANNED.value))
         .alias("status"),
         "window_start",
         "window_end",

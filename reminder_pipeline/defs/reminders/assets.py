@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from reminder_pipeline import settings
+from reminder_pipeline.core.outbox import OUTBOX_LOCK, OutboxStatus
 from reminder_pipeline.core.planning.plan import plan_day
 from reminder_pipeline.core.planning.reasons import Decision
 from reminder_pipeline.core.privacy import mask_name, mask_recipient
@@ -27,9 +28,6 @@ from reminder_pipeline.defs.risk.assets import customer_segments
 from reminder_pipeline.defs.risk.resources import PolicyResource
 from reminder_pipeline.ledger import queries
 from reminder_pipeline.ledger.reminders import (
-    CANCELLED,
-    HELD,
-    RENDERED,
     contacts,
     expire_unsent,
     invoice_lines,
@@ -44,7 +42,6 @@ from reminder_pipeline.ledger.reminders import (
 
 GROUP = "reminders"
 DAILY = daily_asset_options(GROUP)
-OUTBOX_LOCK = "outbox"
 
 
 def _horizon(min_days_between_contacts: int) -> int:
@@ -189,14 +186,16 @@ def rendered_messages(
                     rendered.select(
                         "outbox_id",
                         pl.when(pl.col("problems").list.len() > 0)
-                        .then(pl.lit(HELD))
-                        .otherwise(pl.lit(RENDERED))
+                        .then(pl.lit(OutboxStatus.HELD.value))
+                        .otherwise(pl.lit(OutboxStatus.RENDERED.value))
                         .alias("status"),
                         pl.when(pl.col("problems").list.len() > 0)
                         .then(pl.concat_str(pl.lit("failed checks: "), pl.col("problems").list.join(", ")))
                         .alias("status_reason"),
                     ),
-                    cancelled.select("outbox_id", pl.lit(CANCELLED).alias("status"), "status_reason"),
+                    cancelled.select(
+                        "outbox_id", pl.lit(OutboxStatus.CANCELLED.value).alias("status"), "status_reason"
+                    ),
                 ]
             )
             set_statuses(connection, statuses)

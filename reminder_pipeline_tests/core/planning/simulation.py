@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, time
 
 import polars as pl
 
+from reminder_pipeline.core.outbox import NOT_HANDED_OVER, REVIVABLE, OutboxStatus
 from reminder_pipeline.core.planning.plan import (
     OUTBOX_SCHEMA,
     PROMISE_SCHEMA,
-    UNSENT_STATUSES,
     PlanInputs,
     plan_day,
 )
@@ -82,9 +82,12 @@ class World:
 
     def run(self, day: date, policy: Policy, at: datetime, deliver: bool = True) -> pl.DataFrame:
         """Plan ``day`` as a run at ``at`` would, write the outbox as the ledger does, then deliver."""
-        unsent = pl.col("status").is_in(UNSENT_STATUSES)
+        unsent = pl.col("status").is_in(NOT_HANDED_OVER)
         self.outbox = self.outbox.with_columns(
-            pl.when(unsent & (pl.col("window_end") <= at)).then(pl.lit("expired")).otherwise("status").alias("status")
+            pl.when(unsent & (pl.col("window_end") <= at))
+            .then(pl.lit(OutboxStatus.EXPIRED.value))
+            .otherwise("status")
+            .alias("status")
         )
         inputs = PlanInputs(
             day,
@@ -105,14 +108,14 @@ class World:
 
     def _write(self, rows: pl.DataFrame, decisions: pl.DataFrame, day: date) -> None:
         existing = self.outbox.select("dedupe_key", "status")
-        revived = rows.join(existing.filter(pl.col("status").is_in(["cancelled", "expired"])), on="dedupe_key")
+        revived = rows.join(existing.filter(pl.col("status").is_in(REVIVABLE)), on="dedupe_key")
         new = rows.join(existing, on="dedupe_key", how="anti")
         kept = self.outbox.join(revived.select("dedupe_key"), on="dedupe_key", how="anti")
         outbox = pl.concat([kept, revived.drop("status_right", strict=False).select(list(WORLD_OUTBOX)), new])
         stopped = decisions.filter(pl.col("reason").is_in(list(STOP_REASONS)))["customer_id"]
         decided = decisions["customer_id"]
         stale = (
-            pl.col("status").is_in(UNSENT_STATUSES)
+            pl.col("status").is_in(NOT_HANDED_OVER)
             & (pl.col("business_date") <= day)
             & (
                 ((pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(rows["dedupe_key"].implode()))
@@ -120,22 +123,24 @@ class World:
                 | ~pl.col("customer_id").is_in(decided.implode())
             )
         )
-        self.outbox = outbox.with_columns(pl.when(stale).then(pl.lit("cancelled")).otherwise("status").alias("status"))
+        self.outbox = outbox.with_columns(
+            pl.when(stale).then(pl.lit(OutboxStatus.CANCELLED.value)).otherwise("status").alias("status")
+        )
 
     def _deliver(self, day: date) -> None:
         """Hand the day's planned messages to the provider, all but those whose delivery fails."""
-        planned = (pl.col("status") == "planned") & (pl.col("business_date") == day)
+        planned = (pl.col("status") == OutboxStatus.PLANNED) & (pl.col("business_date") == day)
         keys = self.outbox.filter(planned)["dedupe_key"].to_list()
         failed = [key for key in keys if self._random.random() < self.delivery_failure]
         self.outbox = self.outbox.with_columns(
             pl.when(planned & ~pl.col("dedupe_key").is_in(failed))
-            .then(pl.lit("sent"))
+            .then(pl.lit(OutboxStatus.SENT.value))
             .otherwise("status")
             .alias("status")
         )
 
     def sent(self) -> pl.DataFrame:
-        return self.outbox.filter((pl.col("status") == "sent") & (pl.col("channel") != "collector"))
+        return self.outbox.filter((pl.col("status") == OutboxStatus.SENT) & (pl.col("channel") != "collector"))
 
 
 def morning(day: date, hour: int = 5) -> datetime:

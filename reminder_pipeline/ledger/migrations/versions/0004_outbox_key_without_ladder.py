@@ -42,7 +42,7 @@ outbox = sa.table(
 
 
 def _key(*parts: str) -> str:
-    """The length-prefixed key, as ``core.planning.plan.dedupe_key`` writes it (frozen here)."""
+    """The length-prefixed key, as ``core.outbox.reminder_key`` writes it (frozen here)."""
     return "|".join(f"{len(part)}:{part}" for part in parts)
 
 
