@@ -20,9 +20,9 @@ from pydantic import Field
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.features.build import scoring_features
-from reminder_pipeline.core.model.drift import RETRAIN_PSI, psi
+from reminder_pipeline.core.model.drift import RETRAIN_PSI, population_drift
 from reminder_pipeline.core.model.risk_model import RiskModel
-from reminder_pipeline.core.model.training import DRIFT_FEATURES, train_candidate
+from reminder_pipeline.core.model.training import train_candidate
 from reminder_pipeline.core.scoring import RULE_SCORER, score_day
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.defs.ingestion.assets import payments
@@ -183,15 +183,7 @@ def risk_model(
 
 
 def _drift(version: ModelVersion | None, features: pl.DataFrame, p_late: np.ndarray) -> dict[str, float]:
-    if version is None:
-        return {}
-    found = {"p_late": psi(version.reference.get("p_late", {}), p_late)}
-    for name in DRIFT_FEATURES:
-        if name in features.columns:
-            found[name] = psi(
-                version.reference.get(name, {}), features[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            )
-    return {k: round(v, 4) for k, v in found.items() if v is not None}
+    return population_drift(version.reference, features, p_late) if version is not None else {}
 
 
 @dg.asset(
@@ -201,8 +193,9 @@ def _drift(version: ModelVersion | None, features: pl.DataFrame, p_late: np.ndar
         dg.AssetCheckSpec(
             SCORE_DRIFT,
             asset="risk_scores",
-            description=f"Population stability of the score and key features against the model's training "
-            f"data stays below {RETRAIN_PSI}; above, retrain the model.",
+            description=f"Population stability of the score and key features of the day's open invoices against "
+            f"the open invoices the model scored on its training day stays below {RETRAIN_PSI}; above, the "
+            "population has drifted: retrain the model.",
         )
     ],
     **DAILY,
