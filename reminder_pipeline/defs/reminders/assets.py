@@ -23,6 +23,7 @@ from reminder_pipeline.defs.metadata import table
 from reminder_pipeline.defs.reminders.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.assets import customer_segments
 from reminder_pipeline.defs.risk.resources import PolicyResource
 from reminder_pipeline.ledger import queries
@@ -53,6 +54,7 @@ def _horizon(min_days_between_contacts: int) -> int:
 
 
 @dg.asset(deps=[customer_segments], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def reminder_plan(
     context: dg.AssetExecutionContext, config: ClockConfig, ledger: LedgerResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -149,6 +151,7 @@ def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
     ],
     **DAILY,
 )
+@retry_when_transient
 def rendered_messages(
     context: dg.AssetExecutionContext,
     config: ClockConfig,

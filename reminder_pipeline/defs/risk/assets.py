@@ -29,6 +29,7 @@ from reminder_pipeline.defs.ingestion.assets import payments
 from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
 from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
 from reminder_pipeline.ledger.history import load_contacts, load_history
@@ -43,6 +44,7 @@ DAILY = daily_asset_options(GROUP)
 
 
 @dg.asset(deps=[payments], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def customer_features(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore
 ) -> dg.MaterializeResult:
@@ -116,6 +118,7 @@ def _today() -> date:
         )
     ],
 )
+@retry_when_transient
 def risk_model(
     context: dg.AssetExecutionContext, config: RiskModelConfig, ledger: LedgerResource
 ) -> dg.MaterializeResult:
@@ -200,6 +203,7 @@ def _drift(version: ModelVersion | None, features: pl.DataFrame, p_late: np.ndar
     ],
     **DAILY,
 )
+@retry_when_transient
 def risk_scores(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -246,6 +250,7 @@ def risk_scores(
 
 
 @dg.asset(deps=[risk_scores], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def customer_segments(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore, policy: PolicyResource
 ) -> dg.MaterializeResult:
