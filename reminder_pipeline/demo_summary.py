@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.outbox import OutboxStatus
-from reminder_pipeline.core.privacy import mask_name
+from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
@@ -96,11 +96,10 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
         for row in sample.iter_rows(named=True):
             lines += ["", f"  One {channel} as written ({row['template']}; payment link token shortened):"]
             text = re.sub(r"(https://\S+/)[\w.-]{20,}", r"\1…", row["body_text"])
-            name = contacts(connection, pl.Series([row["customer_id"]]))["name"][0]
-            if name:
-                text = text.replace(name, pl.select(mask_name(pl.lit(name))).item())
             if row["subject"]:
                 text = f"Subject: {row['subject']}\n\n{text}"
+            who = contacts(connection, pl.Series([row["customer_id"]])).row(0, named=True)
+            text = mask_text(text, name=who["name"], email=who["email"], phone=who["phone"])
             lines += [f"    | {line}" for line in text.splitlines()]
     return lines
 

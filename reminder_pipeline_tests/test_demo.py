@@ -1,25 +1,36 @@
-"""`reminders demo` end to end, then `dagster dev` showing what the demo materialized."""
+"""`reminders demo` end to end, then `dagster dev` showing what the demo materialized, and no personal data
+in anything the demo logged, stored as Dagster metadata or printed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberFormat
 
 from reminder_pipeline import settings
 from reminder_pipeline.demo import DemoPlan
 from reminder_pipeline_tests.conftest import PROJECT
 
+DEMO_DAYS = 21
+"""Enough for the first reminders of invoices on 14-day terms to be written, and still too few to train a model."""
 ASSETS_QUERY = """
 { assetsOrError { ... on AssetConnection { nodes { key { path }
     assetMaterializations(limit: 100) { partition runId } } } } }
@@ -60,23 +71,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             "--invoices",
             "1500",
             "--days",
-            "15",
+            str(DEMO_DAYS),
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
+    (workdir / "demo.stderr").write_text(completed.stderr)
     return workdir, completed.stdout
 
 
 def test_the_demo_summarises_the_ledger(demo: tuple[Path, str]) -> None:
     workdir, output = demo
-    assert output.count("15 business days materialized") == 3, "customers, invoices, payments: every day"
+    assert output.count(f"{DEMO_DAYS} business days materialized") == 3, "customers, invoices, payments: every day"
     assert output.count(" 7 business days materialized") == 5, "features, scores, segments, plan, messages: a week"
     assert "risk_model" in output
-    assert "scored by rule" in output, "fifteen days are too few to validate a model: the rule score stands in"
+    assert "scored by rule" in output, "three weeks are too few to validate a model: the rule score stands in"
     assert "customers per band" in output
     assert "Quarantined rows by reason" in output
     assert "invalid_currency" in output
@@ -109,7 +121,8 @@ def test_dagster_dev_displays_the_demo_materializations(demo: tuple[Path, str]) 
                 time.sleep(2)
         assert result is not None, "dagster dev did not answer within 180 s"
         nodes = {"/".join(n["key"]["path"]): n for n in result["data"]["assetsOrError"]["nodes"]}  # type: ignore[index]
-        expected = {"customers": 15, "invoices": 15, "payments": 15, "customer_features": 7, "risk_scores": 7}
+        ingested = {"customers": DEMO_DAYS, "invoices": DEMO_DAYS, "payments": DEMO_DAYS}
+        expected = {**ingested, "customer_features": 7, "risk_scores": 7}
         week = {"customer_segments": 7, "reminder_plan": 7, "rendered_messages": 7}
         for asset, days in {**expected, **week}.items():
             partitions = {m["partition"] for m in nodes[asset]["assetMaterializations"]}
@@ -137,3 +150,137 @@ def test_the_demo_uses_its_own_ledger_and_drop_folder_whatever_the_shell_says(
     written = _env_file(plan.write_env_file())
     assert written[settings.DB_URL_ENV] == plan.ledger_url
     assert written[settings.SOURCE_CONFIG_ENV] == ""
+
+
+NOT_LOGS = {"ledger.sqlite", "drop", "features", "link.secret"}
+"""The ledger itself, the billing system's files and the feature store hold personal data by design."""
+PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]{0,3}\d){6,}")
+EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:\\]+@[^\s\"'<>(),;:\\]+")
+WORD = re.compile(r"\w+")
+
+
+@dataclass
+class PersonalData:
+    """What the demo ledger knows about people, as it may be written anywhere."""
+
+    names: set[str] = field(default_factory=set)
+    name_words: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    phone_digits: set[str] = field(default_factory=set)
+    national_numbers: set[str] = field(default_factory=set)
+
+    def add(self, name: str | None, email: str | None, phone: str | None, country: str | None) -> None:
+        if name and name.strip():
+            self.names.add(name.strip())
+            self.name_words.update(w for w in name.split() if len(w) >= 3)
+        if email and email.strip():
+            self.emails.add(email.strip().lower())
+        if phone and phone.strip():
+            try:
+                number = phonenumbers.parse(phone, country)
+            except phonenumbers.NumberParseException:
+                return
+            if not phonenumbers.is_valid_number(number):
+                return  # "+1 555", "0000000": quarantined as invalid, and no one's number
+            national = phonenumbers.national_significant_number(number)
+            self.national_numbers.add(national)
+            for form in (PhoneNumberFormat.E164, PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
+                self.phone_digits.add(re.sub(r"\D", "", phonenumbers.format_number(number, form)))
+            self.phone_digits.add(national)
+
+    def found_in(self, text: str) -> list[str]:
+        """Every name, address or number of the ledger in ``text``: word by word, in any format.
+
+        A name of one word (鈴木花子) is searched as it is; other names word by word (that covers
+        them whole); addresses as address-like tokens, and malformed ones (no single ``@``) as they are.
+        """
+        found = [n for n in self.names if " " not in n and n in text]
+        found += [w for w in WORD.findall(text) if w in self.name_words]
+        lowered = text.lower()
+        found += [e for e in EMAIL_LIKE.findall(lowered) if e.strip(".") in self.emails]
+        found += [e for e in self.emails if e.count("@") != 1 and e in lowered]
+        for run in PHONE_LIKE.findall(text):
+            digits = re.sub(r"\D", "", run)
+            if digits in self.phone_digits or any(digits[-k:] in self.national_numbers for k in range(7, 16)):
+                found.append(run)
+        return found
+
+
+def _personal_data(ledger: Path) -> PersonalData:
+    people = PersonalData()
+    with sqlite3.connect(ledger) as db:
+        for row in db.execute("SELECT name, email, phone, country FROM customers"):
+            people.add(*row)
+        for (raw,) in db.execute("SELECT raw FROM quarantine WHERE entity = 'customers'"):
+            values = json.loads(raw)
+            people.add(values.get("name"), values.get("email"), values.get("phone"), values.get("country"))
+    return people
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a stored value, JSON (Dagster's serialized events) decoded at every level."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            yield value
+            return
+        if isinstance(parsed, dict | list):
+            yield from _strings(parsed)
+        else:
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _cells(database: Path) -> Iterator[str]:
+    """Each stored value of every table, decompressed and decoded (one text per value)."""
+    with sqlite3.connect(database) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for cell in row:
+                    if isinstance(cell, bytes):
+                        with contextlib.suppress(zlib.error):
+                            cell = zlib.decompress(cell)
+                        cell = cell.decode(errors="replace")
+                    if isinstance(cell, str):
+                        yield "\n".join(_strings(cell))
+
+
+def _stored_texts(workdir: Path) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` of everything the demo wrote outside the ledger and its inputs: the Dagster instance
+    (event logs, runs, schedules: SQLite), compute logs, the materialize log, stderr."""
+    for path in sorted(workdir.rglob("*")):
+        if not path.is_file() or NOT_LOGS & set(path.relative_to(workdir).parts):
+            continue
+        where = str(path.relative_to(workdir))
+        if path.suffix == ".db":
+            for text in _cells(path):
+                yield where, text
+        else:
+            yield where, path.read_text(errors="replace")
+
+
+def test_no_name_address_or_number_of_the_ledger_is_in_what_the_demo_logged_stored_or_printed(
+    demo: tuple[Path, str],
+) -> None:
+    """Promise 8 end to end: the Dagster event log and run storage, compute logs and printed output."""
+    workdir, output = demo
+    people = _personal_data(workdir / "ledger.sqlite")
+    assert min(len(people.emails), len(people.national_numbers)) > 500
+    assert len(people.names) > 50, "names repeat; every one of them is searched"
+    assert "Subject:" in output, "a message is printed: the customer's name was at hand"
+    leaks: dict[str, set[str]] = {}
+    searched = 0
+    for where, text in [("printed output", output), *_stored_texts(workdir)]:
+        searched += 1
+        if found := people.found_in(text):
+            leaks.setdefault(where, set()).update(found)
+    assert searched > 1000, "the event log was read"
+    assert not leaks, {where: sorted(found)[:5] for where, found in leaks.items()}

@@ -32,6 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from reminder_pipeline.core.features.catalogue import Feature
 from reminder_pipeline.core.model.rules import rule_p_late
 
+MIN_FIT_EXAMPLES = 50
+"""Fewer invoices to learn from, or only one outcome among them, and no model is fitted."""
 DAYS_LATE_CLIP = (-60.0, 365.0)
 MODEL_FORMAT = 3
 READABLE_FORMATS = (2, 3)
@@ -290,7 +292,7 @@ def _train(
 def fit_risk_model(examples: pl.DataFrame, features: list[Feature], config: ModelConfig | None = None) -> RiskModel:
     """Fit on ``examples`` (time-ordered, with ``late`` and ``days_late``) using ``features``."""
     config = config or ModelConfig()
-    if examples.height < 50 or examples["late"].n_unique() < 2:
+    if examples.height < MIN_FIT_EXAMPLES or examples["late"].n_unique() < 2:
         raise ValueError(f"too few examples to train on ({examples.height}; both late and on-time ones are needed)")
     names = [f.name for f in features]
     categorical_names = [f.name for f in features if f.categorical]

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from reminder_pipeline.core.features.build import examples_for, labelled_invoices
+from reminder_pipeline.core.features.build import examples_for, labelled_invoices, scoring_features
 from reminder_pipeline.core.features.catalogue import select_features
 from reminder_pipeline.core.history import History
-from reminder_pipeline.core.model.drift import reference_bins
+from reminder_pipeline.core.model.drift import drift_reference
 from reminder_pipeline.core.model.metrics import calibration_table, classification_metrics
-from reminder_pipeline.core.model.risk_model import ModelConfig, RiskModel, fit_risk_model
+from reminder_pipeline.core.model.risk_model import MIN_FIT_EXAMPLES, ModelConfig, RiskModel, fit_risk_model
 from reminder_pipeline.core.model.rules import rule_p_late
 
 AUC_TOLERANCE = 0.005
@@ -32,7 +32,6 @@ MAX_VALIDATION_EXAMPLES = 100_000
 SAMPLE_SEED = 20
 """Larger histories are sampled uniformly over the window (every season stays represented):
 on two cores more rows cost minutes and add little."""
-DRIFT_FEATURES = ("hist_late_rate", "amount_log", "other_overdue_invoices", "tenure_days")
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,11 @@ def train_candidate(
     empty = pl.DataFrame()
     if validation.height < MIN_VALIDATION or len(np.unique(late)) < 2:
         verdict = f"only {validation.height} validation invoices with both outcomes; keeping the model in use"
+    elif fit.height < MIN_FIT_EXAMPLES or fit["late"].n_unique() < 2:
+        verdict = f"only {fit.height} invoices to learn from with both outcomes; keeping the model in use"
+    else:
+        verdict = ""
+    if verdict:
         return Candidate(
             None,
             window,
@@ -119,10 +123,8 @@ def train_candidate(
     if current is not None and set(current.features) <= set(validation.columns):
         metrics["current"] = _metrics(late, current.p_late(validation))
     passed, verdict = _gate(metrics)
-    reference = {
-        "p_late": reference_bins(p_candidate),
-        **{name: reference_bins(fit[name].cast(pl.Float64).fill_null(np.nan).to_numpy()) for name in DRIFT_FEATURES},
-    }
+    open_invoices = scoring_features(known, as_of)
+    reference = drift_reference(open_invoices, model.p_late(open_invoices) if open_invoices.height else np.array([]))
     held_out = validation.select("invoice_id", "customer_id", "late").with_columns(pl.Series("p_late", p_candidate))
     return Candidate(
         model,

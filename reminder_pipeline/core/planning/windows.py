@@ -1,8 +1,9 @@
 """When a message may reach a customer: the policy's local hours, safe in every zone they may be in.
 
-A customer's zone is known, or guessed from their phone number, or from their country; when
-several zones are possible the window is the part of the policy's hours that lies inside them in
-every candidate zone (promise 3). Computed per distinct set of zones, with real zone rules, so
+A customer's zone is known; when it is not, they may be in any zone of their country or of their
+phone number's region (numbers move with their owners), and the window is the part of the
+policy's hours that lies inside them in every candidate zone (promise 3). The rendering checks
+read the same candidates (``zones_of``). Computed per distinct set of zones, with real zone rules, so
 DST changes and half-hour zones come out right on every date.
 """
 
@@ -38,24 +39,37 @@ def _valid(zone: str) -> bool:
     return True
 
 
+def _country_zones(country: str | None) -> tuple[str, ...]:
+    if not country:
+        return ()
+    return tuple(z for z in pytz.country_timezones.get(country.lower(), []) if _valid(z))
+
+
 def _phone_zones(phone: str) -> tuple[str, ...]:
+    """The zones of a valid number itself and of every zone of its region: a number moves with its owner.
+
+    A number that is not valid says nothing about where its owner is.
+    """
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return ()
-    return tuple(sorted(z for z in phone_zones.time_zones_for_number(number) if z != UNKNOWN_ZONE and _valid(z)))
+    if not phonenumbers.is_valid_number(number):
+        return ()
+    own = tuple(z for z in phone_zones.time_zones_for_number(number) if z != UNKNOWN_ZONE and _valid(z))
+    return own + _country_zones(phonenumbers.region_code_for_number(number))
 
 
 def candidate_zones(time_zone: str | None, phone: str | None, country: str | None) -> tuple[str, ...]:
-    """The zones the customer may be in, most specific knowledge first; none when nothing is known (then
-    no hour is safe everywhere, and nothing is sent until a zone, phone number or country is known)."""
+    """The zones the customer may be in: their own zone when known; otherwise every zone of their country
+    and of their phone number's region, since people travel and move with their numbers.
+
+    None when nothing is known (then no hour is safe everywhere, and nothing is sent until a zone,
+    a phone number or a country is known).
+    """
     if time_zone and _valid(time_zone):
         return (time_zone,)
-    if phone and (zones := _phone_zones(phone)):
-        return zones
-    if country and (zones := tuple(z for z in pytz.country_timezones.get(country.lower(), []) if _valid(z))):
-        return tuple(sorted(zones))
-    return ()
+    return tuple(sorted(set(_country_zones(country)) | set(_phone_zones(phone) if phone else ())))
 
 
 def local_window(day: date, zones: tuple[str, ...], start: time, end: time) -> tuple[datetime, datetime] | None:

@@ -17,6 +17,7 @@ from reminder_pipeline.defs.ingestion.assets import customers, invoices, payment
 from reminder_pipeline.defs.ingestion.partitions import business_days
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
 from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
+from reminder_pipeline.defs.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 
 MAX_RUNS_PER_TICK = 10
@@ -44,6 +45,7 @@ daily_run = dg.define_asset_job(
     ),
     description="One business day: ingest billing data, compute features, score risk, segment customers, "
     "plan the reminders and write the messages.",
+    tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
 daily_run_schedule = dg.build_schedule_from_partitioned_job(

@@ -24,6 +24,7 @@ from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
 from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import BillingSourceResource, LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
 from reminder_pipeline.ingestion.service import ingest_from_source
 from reminder_pipeline.ledger import queries
@@ -211,11 +212,11 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
 ASSET_OPTIONS: dict[str, Any] = {
     **daily_asset_options(GROUP),
     "kinds": {"polars", "sql"},
-    "retry_policy": dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
 }
 
 
 @dg.asset(check_specs=_check_specs("customers"), **ASSET_OPTIONS)
+@retry_when_transient
 def customers(
     context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
 ) -> dg.MaterializeResult:
@@ -227,6 +228,7 @@ def customers(
 
 
 @dg.asset(deps=[customers], check_specs=_check_specs("invoices"), **ASSET_OPTIONS)
+@retry_when_transient
 def invoices(
     context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
 ) -> dg.MaterializeResult:
@@ -238,6 +240,7 @@ def invoices(
 
 
 @dg.asset(deps=[invoices], check_specs=_check_specs("payments"), **ASSET_OPTIONS)
+@retry_when_transient
 def payments(
     context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
 ) -> dg.MaterializeResult:

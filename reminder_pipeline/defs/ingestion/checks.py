@@ -8,6 +8,7 @@ import polars as pl
 from reminder_pipeline.defs.ingestion.assets import customers, payments
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.ledger import queries
 
 MAX_UNREACHABLE_SHARE = 0.2
@@ -19,6 +20,7 @@ MAX_UNREACHABLE_SHARE = 0.2
     description="Every payment agrees with its invoice: same customer, same currency, and a reported "
     "settlement only under its invoice's settlement id.",
 )
+@retry_when_transient
 def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
         found = queries.payment_inconsistencies(connection)
@@ -29,6 +31,7 @@ def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckR
     asset=payments,
     description="Payments do not exceed their invoice (an overpayment is a credit to refund or apply).",
 )
+@retry_when_transient
 def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
         overpaid = queries.overpaid_invoices(connection)
@@ -52,6 +55,7 @@ def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     description=f"At most {MAX_UNREACHABLE_SHARE:.0%} of customers have no usable channel "
     "(no valid contact, or opted out / no SMS consent).",
 )
+@retry_when_transient
 def customers_reachable(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
         reach = queries.customer_reachability(connection)

@@ -16,7 +16,7 @@ from reminder_pipeline import settings
 from reminder_pipeline.core.outbox import OUTBOX_LOCK, OutboxStatus
 from reminder_pipeline.core.planning.plan import plan_day
 from reminder_pipeline.core.planning.reasons import Decision
-from reminder_pipeline.core.privacy import mask_name, mask_recipient
+from reminder_pipeline.core.privacy import mask_recipient, mask_text
 from reminder_pipeline.core.rendering.checks import CHECKS, message_problems
 from reminder_pipeline.core.rendering.render import RenderContext, render_messages, triage
 from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
@@ -24,6 +24,7 @@ from reminder_pipeline.defs.metadata import table
 from reminder_pipeline.defs.reminders.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.assets import customer_segments
 from reminder_pipeline.defs.risk.resources import PolicyResource
 from reminder_pipeline.ledger import queries
@@ -50,6 +51,7 @@ def _horizon(min_days_between_contacts: int) -> int:
 
 
 @dg.asset(deps=[customer_segments], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def reminder_plan(
     context: dg.AssetExecutionContext, config: ClockConfig, ledger: LedgerResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -114,25 +116,25 @@ def reminder_plan(
 
 
 def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
-    """One message per language and channel, with names, addresses and link tokens masked."""
+    """One message per language and channel, with names, addresses, numbers and link tokens masked."""
     if rendered.is_empty():
         return "_no messages_"
     samples = (
-        rendered.join(people.select("customer_id", "name"), on="customer_id", how="left")
+        rendered.join(people.select("customer_id", "name", "email", "phone"), on="customer_id", how="left")
         .group_by("language", "channel", maintain_order=True)
         .first()
         .sort("language", "channel")
     )
     blocks = []
     for row in samples.iter_rows(named=True):
+        who = {"name": row["name"], "email": row["email"], "phone": row["phone"]}
         body = row["body_text"]
-        if row["name"]:
-            body = body.replace(row["name"], pl.select(mask_name(pl.lit(row["name"]))).item())
         for url in (row["payment_url"], row["unsubscribe_url"]):
             if url:
                 body = body.replace(url, url.rsplit("/", 1)[0] + "/…")
+        body = mask_text(body, **who)
         recipient = pl.select(mask_recipient(pl.lit(row["channel"]), pl.lit(row["recipient"]))).item()
-        subject = f"**{row['subject']}**\n\n" if row["subject"] else ""
+        subject = f"**{mask_text(row['subject'], **who)}**\n\n" if row["subject"] else ""
         blocks.append(f"#### {row['template']} to {recipient}\n\n{subject}```\n{body}\n```")
     return "\n\n".join(blocks)
 
@@ -146,6 +148,7 @@ def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
     ],
     **DAILY,
 )
+@retry_when_transient
 def rendered_messages(
     context: dg.AssetExecutionContext,
     config: ClockConfig,

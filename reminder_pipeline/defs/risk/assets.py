@@ -20,15 +20,16 @@ from pydantic import Field
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.features.build import scoring_features
-from reminder_pipeline.core.model.drift import RETRAIN_PSI, psi
+from reminder_pipeline.core.model.drift import RETRAIN_PSI, population_drift
 from reminder_pipeline.core.model.risk_model import RiskModel
-from reminder_pipeline.core.model.training import DRIFT_FEATURES, train_candidate
+from reminder_pipeline.core.model.training import train_candidate
 from reminder_pipeline.core.scoring import RULE_SCORER, score_day
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.defs.ingestion.assets import payments
 from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.metadata import table, with_money
 from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
 from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
 from reminder_pipeline.ledger.history import load_contacts, load_history
@@ -43,6 +44,7 @@ DAILY = daily_asset_options(GROUP)
 
 
 @dg.asset(deps=[payments], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def customer_features(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore
 ) -> dg.MaterializeResult:
@@ -116,6 +118,7 @@ def _today() -> date:
         )
     ],
 )
+@retry_when_transient
 def risk_model(
     context: dg.AssetExecutionContext, config: RiskModelConfig, ledger: LedgerResource
 ) -> dg.MaterializeResult:
@@ -183,15 +186,7 @@ def risk_model(
 
 
 def _drift(version: ModelVersion | None, features: pl.DataFrame, p_late: np.ndarray) -> dict[str, float]:
-    if version is None:
-        return {}
-    found = {"p_late": psi(version.reference.get("p_late", {}), p_late)}
-    for name in DRIFT_FEATURES:
-        if name in features.columns:
-            found[name] = psi(
-                version.reference.get(name, {}), features[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            )
-    return {k: round(v, 4) for k, v in found.items() if v is not None}
+    return population_drift(version.reference, features, p_late) if version is not None else {}
 
 
 @dg.asset(
@@ -201,12 +196,14 @@ def _drift(version: ModelVersion | None, features: pl.DataFrame, p_late: np.ndar
         dg.AssetCheckSpec(
             SCORE_DRIFT,
             asset="risk_scores",
-            description=f"Population stability of the score and key features against the model's training "
-            f"data stays below {RETRAIN_PSI}; above, retrain the model.",
+            description=f"Population stability of the score and key features of the day's open invoices against "
+            f"the open invoices the model scored on its training day stays below {RETRAIN_PSI}; above, the "
+            "population has drifted: retrain the model.",
         )
     ],
     **DAILY,
 )
+@retry_when_transient
 def risk_scores(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -253,6 +250,7 @@ def risk_scores(
 
 
 @dg.asset(deps=[risk_scores], kinds={"polars"}, **DAILY)
+@retry_when_transient
 def customer_segments(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore, policy: PolicyResource
 ) -> dg.MaterializeResult:

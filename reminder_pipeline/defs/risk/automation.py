@@ -3,12 +3,14 @@
 import dagster as dg
 
 from reminder_pipeline import settings
+from reminder_pipeline.defs.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.risk.assets import risk_model
 
 train_risk_model = dg.define_asset_job(
     "train_risk_model",
     selection=dg.AssetSelection.assets(risk_model),
     description="Train a candidate risk model as of today; the quality gate decides if it replaces the one in use.",
+    tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
 weekly_retrain = dg.ScheduleDefinition(

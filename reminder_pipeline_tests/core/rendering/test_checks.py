@@ -92,6 +92,19 @@ def test_sound_messages_pass_every_check() -> None:
             lambda w: {"contacts": _change_contact(w["contacts"], "C2", time_zone=None, phone=None, country="US")},
             "send_window_in_quiet_hours",
         ),
+        (
+            # 09:00-19:00 in New York is 04:00-14:00 in Adak: a +1 201 number may be anywhere in the US
+            lambda w: {
+                "contacts": _change_contact(w["contacts"], "C2", time_zone=None, phone="+12015550123", country="US"),
+                "outbox": _change(
+                    w["outbox"],
+                    2,
+                    window_start=datetime(2026, 3, 10, 13, 0, tzinfo=UTC),
+                    window_end=datetime(2026, 3, 10, 23, 0, tzinfo=UTC),
+                ),
+            },
+            "send_window_in_quiet_hours",
+        ),
     ],
 )
 def test_each_fault_is_caught_by_its_check(fault: Any, check: str) -> None:

@@ -9,14 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import numpy as np
+import polars as pl
 import pytest
 from sqlalchemy import select, update
 
 from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.core.features.catalogue import FEATURES
+from reminder_pipeline.core.model.drift import DRIFT_FEATURES, RETRAIN_PSI
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
-from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_model, risk_scores
+from reminder_pipeline.defs.risk.assets import (
+    SCORE_DRIFT,
+    customer_features,
+    customer_segments,
+    risk_model,
+    risk_scores,
+)
 from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
 from reminder_pipeline.demo_files import write_drop_folder
 from reminder_pipeline.ledger.models import ACTIVE, REJECTED
@@ -144,19 +153,27 @@ def test_without_a_usable_model_the_rule_score_takes_over_and_says_so(workdir: P
     assert ("corrupt" if damage == "corrupt" else "no model") in metadata["fallback_reason"]
 
 
-def test_too_little_history_warns_instead_of_blocking(workdir: Path) -> None:
+@pytest.mark.parametrize(
+    ("days", "verdict"),
+    [
+        (20, "validation invoices"),
+        # enough invoices due in the last 60 days to validate on, none due before them to learn from
+        (70, "invoices to learn from"),
+    ],
+)
+def test_too_little_history_warns_instead_of_blocking(workdir: Path, days: int, verdict: str) -> None:
     with dg.instance_for_test() as instance:
         early = dg.materialize(
             [risk_model],
             instance=instance,
             resources=_resources(workdir),
-            run_config={"ops": {"risk_model": {"config": {"as_of": (START + timedelta(days=20)).isoformat()}}}},
+            run_config={"ops": {"risk_model": {"config": {"as_of": (START + timedelta(days=days)).isoformat()}}}},
         )
     assert early.success
     [gate] = early.get_asset_check_evaluations()
     assert not gate.passed
     assert gate.severity == dg.AssetCheckSeverity.WARN
-    assert "validation invoices" in str(gate.metadata["verdict"].value)
+    assert verdict in str(gate.metadata["verdict"].value)
 
 
 def test_two_trainings_in_the_same_second_are_two_versions(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,3 +191,40 @@ def test_two_trainings_in_the_same_second_are_two_versions(workdir: Path, monkey
     with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
         versions = [row[0] for row in connection.execute(select(model_versions.c.version)).all()]
     assert len(set(versions)) == 2
+
+
+def _drift_check(result: dg.ExecuteInJobResult) -> dg.AssetCheckEvaluation:
+    [drift] = [c for c in result.get_asset_check_evaluations() if c.check_name == SCORE_DRIFT]
+    return drift
+
+
+def test_a_fresh_model_scored_a_week_later_on_its_own_population_raises_no_drift_alarm(workdir: Path) -> None:
+    """The reference is the open invoices scored on the training day, not the invoices the model learned from;
+    a population that has really moved still raises the alarm."""
+    store = FeatureStore(root=str(workdir / "features"))
+    with dg.instance_for_test() as instance:
+        assert _train(workdir, instance, as_of=(END - timedelta(days=7)).isoformat()).success
+        scored = dg.materialize(
+            [customer_features, risk_scores], instance=instance, resources=_resources(workdir), tags=_range(END, END)
+        )
+        drift = _drift_check(scored)
+        psi = drift.metadata["psi"].value
+        assert drift.passed, psi
+        assert isinstance(psi, dict)
+        assert set(psi) == {"p_late", *DRIFT_FEATURES}, "the score and every key feature are compared"
+
+        # the same day, had every customer started paying late and buying ten times as much
+        moved = store.read("customer_features", END).with_columns(
+            pl.col("hist_late_rate").fill_null(0.0) * 0.2 + 0.8, pl.col("amount_log") + np.log(10.0)
+        )
+        store.write("customer_features", END, moved)
+        rescored = dg.materialize(
+            [risk_scores],
+            instance=instance,
+            resources=_resources(workdir),
+            tags=_range(END, END),
+            selection=[risk_scores],
+        )
+    shifted = _drift_check(rescored)
+    assert not shifted.passed
+    assert shifted.metadata["worst_psi"].value >= RETRAIN_PSI
