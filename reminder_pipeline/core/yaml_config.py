@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.constructor import SafeConstructor
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MERGE_TAG = "tag:yaml.org,2002:merge"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 TOP_LEVEL = "(top level)"
 
 
@@ -90,21 +92,47 @@ def _repeated_keys(loader: yaml.SafeLoader, tree: yaml.Node) -> list[str]:
     return [problem for _, problem in sorted(found)]
 
 
+def _scalars(node: yaml.Node, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], yaml.Node]]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(value, (*path, str(key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, (*path, str(index)))
+    else:
+        yield path, node
+
+
+def _impossible_dates(tree: yaml.Node) -> list[str]:
+    """Values that look like dates but are none (``2026-02-30``): YAML itself fails on them, naming no line."""
+    found = []
+    for path, node in _scalars(tree):
+        if node.tag == TIMESTAMP_TAG:
+            try:
+                SafeConstructor().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+            except ValueError as exc:
+                field = ".".join(path) or TOP_LEVEL
+                found.append(f"line {_line(node)}, field '{field}': {node.value} is not a date: {exc}")
+    return found
+
+
 def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """The node tree (for line numbers) and the data, refusing repeated keys."""
-    loader = yaml.SafeLoader(text)
+    """The node tree (for line numbers) and the data, refusing repeated keys and dates that do not exist."""
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         tree = loader.get_single_node()
         if tree is None:
             return None, None
-        repeated = _repeated_keys(loader, tree)
-        if repeated:
-            raise ConfigError("\n".join(f"{source}: {problem}" for problem in repeated))
+        problems = _repeated_keys(loader, tree) or _impossible_dates(tree)
+        if problems:
+            raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
         return tree, loader.construct_document(tree)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _error_path(error: Any) -> tuple[int | str, ...]:

@@ -105,6 +105,6 @@ def test_a_database_that_stays_away_is_retried_then_fails(tmp_path: Path) -> Non
 
 @pytest.mark.usefixtures("quick_retries")
 def test_a_refused_feed_fails_at_once(tmp_path: Path, sqlite_url: str) -> None:
-    _drop(tmp_path, "customers.csv", b"customer_id,email\nC1,\x00\x00\x00binary")
+    _drop(tmp_path, "customers.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
     with dg.instance_for_test() as instance:
         assert _ingest(tmp_path, LedgerResource(url=sqlite_url), instance) == (False, 1)

@@ -8,16 +8,13 @@ intervals, business days), the sender's identity and the payment links.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from yaml.constructor import SafeConstructor
 
 from reminder_pipeline.core.validation.contacts import countries
 from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
@@ -347,36 +344,7 @@ def _reference_problems(policy: Policy) -> list[Problem]:
     return problems
 
 
-def _scalars(node: yaml.Node, path: tuple[int | str, ...] = ()) -> Iterator[tuple[tuple[int | str, ...], yaml.Node]]:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield from _scalars(value, (*path, str(key.value)))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _scalars(item, (*path, index))
-    else:
-        yield path, node
-
-
-def _impossible_dates(text: str) -> list[Problem]:
-    """Values that look like dates but are none (``2026-02-30``): YAML itself fails on them, naming no line."""
-    try:
-        tree = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    problems: list[Problem] = []
-    for path, node in _scalars(tree) if tree is not None else ():
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                SafeConstructor().construct_yaml_timestamp(node)  # type: ignore[arg-type]
-            except ValueError as exc:
-                problems.append((path, f"{node.value} is not a date: {exc}"))
-    return problems
-
-
 def parse_policy(text: str, *, source: str) -> Policy:
-    if problems := _impossible_dates(text):
-        raise located_problems(text, problems, source=source)
     policy = parse_yaml_model(text, Policy, source=source)
     problems = _reference_problems(policy)
     if problems:
