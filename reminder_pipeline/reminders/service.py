@@ -1,0 +1,131 @@
+"""A business day's reminders: plan and record them, then write their messages.
+
+Each function owns its transaction: it holds the outbox lock from the first read to the last
+write, so a plan and a rendering of the same outbox never interleave, whichever process runs
+them, and a crash leaves the ledger as it was. The Dagster assets, the benchmarks and the
+simulation call these, so they all run the same code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+
+from reminder_pipeline.core.outbox import OUTBOX_LOCK
+from reminder_pipeline.core.planning.plan import plan_day
+from reminder_pipeline.core.planning.reasons import Decision
+from reminder_pipeline.core.policy.config import Policy
+from reminder_pipeline.core.rendering.checks import message_problems
+from reminder_pipeline.core.rendering.links import LinkSigner
+from reminder_pipeline.core.rendering.outcomes import failed_checks, rendering_outcomes
+from reminder_pipeline.core.rendering.render import RenderContext, render_messages, triage
+from reminder_pipeline.core.rendering.templates import Templates
+from reminder_pipeline.ledger import queries
+from reminder_pipeline.ledger.reminders import (
+    OutboxWrite,
+    contacts,
+    expire_unsent,
+    invoice_lines,
+    messages_to_render,
+    open_disputes,
+    plan_inputs,
+    record_decisions,
+    set_statuses,
+    write_messages,
+    write_plan,
+)
+from reminder_pipeline.ledger.store import Ledger
+
+
+def contact_horizon(policy: Policy) -> int:
+    """How far around a day earlier contacts can still matter: the weekly cap and the minimum interval."""
+    return max(7, policy.contact.min_days_between_contacts) + 1
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    decisions: pl.DataFrame
+    written: OutboxWrite
+    expired: int
+
+    def summary(self) -> dict[str, object]:
+        counts = {str(k): int(v) for k, v in self.decisions["decision"].value_counts().iter_rows()}
+        return {
+            "day": self.day.isoformat(),
+            "customers": self.decisions.height,
+            "send": counts.get(Decision.SEND.value, 0),
+            "handoff": counts.get(Decision.HANDOFF.value, 0),
+            "skip": counts.get(Decision.SKIP.value, 0),
+            "outbox_added": self.written.inserted + self.written.revived,
+            "outbox_unchanged": self.written.unchanged,
+            "cancelled": self.written.cancelled,
+            "expired": self.expired,
+        }
+
+
+def plan_and_record_day(
+    ledger: Ledger, policy: Policy, day: date, now: datetime, *, run_id: str, business_tz: str
+) -> DayPlan:
+    """Expire what was never sent in time, decide every customer with open invoices, audit every decision,
+    and put the reminders in the outbox at most once each (cancelling those no longer wanted)."""
+    with ledger.begin_write(OUTBOX_LOCK) as connection:
+        expired = expire_unsent(connection, now)
+        inputs = plan_inputs(connection, day, now, business_tz=business_tz, horizon_days=contact_horizon(policy))
+        plan = plan_day(inputs, policy)
+        record_decisions(connection, plan.decisions, run_id=run_id, policy_version=policy.version)
+        written = write_plan(connection, plan, day, policy_version=policy.version)
+    return DayPlan(day, plan.decisions, written, expired)
+
+
+@dataclass(frozen=True)
+class DayMessages:
+    day: date
+    rendered: pl.DataFrame
+    """Every message written, with ``problems`` (the checks it failed) and ``customer_id``."""
+    cancelled: int
+    people: pl.DataFrame
+    """The recipients' contact details (for masking previews)."""
+
+    def failing(self, check: str) -> pl.Series:
+        """``outbox_id`` of the messages that failed ``check`` (held)."""
+        return self.rendered.filter(pl.col("problems").list.contains(check))["outbox_id"]
+
+    @property
+    def held(self) -> int:
+        return int((self.rendered["problems"].list.len() > 0).sum()) if self.rendered.height else 0
+
+    def summary(self) -> dict[str, object]:
+        channels = self.rendered["channel"] if self.rendered.height else pl.Series([], dtype=pl.String)
+        return {
+            "day": self.day.isoformat(),
+            "rendered": self.rendered.height - self.held,
+            "held": self.held,
+            "cancelled": self.cancelled,
+            "email": int((channels == "email").sum()),
+            "sms": int((channels == "sms").sum()),
+        }
+
+
+def render_day(
+    ledger: Ledger, policy: Policy, templates: Templates, signer: LinkSigner, day: date, now: datetime
+) -> DayMessages:
+    """Write the day's unsent messages in each customer's language after a last look at the ledger (nothing
+    owed, no consented channel: cancelled), check each against the ledger as it is now, and hold those
+    that fail a check."""
+    with ledger.begin_write(OUTBOX_LOCK) as connection:
+        rows = messages_to_render(connection, day)
+        people = contacts(connection, rows["customer_id"])
+        lines = invoice_lines(connection, rows["invoice_ids"].explode())
+        keep, owed, cancelled = triage(rows, lines, people, open_disputes(connection, now.date()))
+        rendered = render_messages(keep, owed, RenderContext(policy, templates, signer, now))
+        balances = queries.open_invoices(connection, queries.ALL_TIME).select("invoice_id", "balance_minor")
+        problems = message_problems(rendered, rows, balances, people, policy)
+        rendered = rendered.join(problems, on="outbox_id", how="left").join(
+            rows.select("outbox_id", "customer_id"), on="outbox_id", how="left"
+        )
+        write_messages(connection, rendered.with_columns(failed_checks().alias("problems")))
+        set_statuses(connection, rendering_outcomes(rendered, cancelled))
+    return DayMessages(day, rendered, cancelled.height, people)
