@@ -1,0 +1,1 @@
+"""Risk as business days run it: features, the model registry, scores and segments over the ledger."""
