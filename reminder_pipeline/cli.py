@@ -17,7 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from reminder_pipeline import settings
-from reminder_pipeline.core.canonical import Entity
+from reminder_pipeline.core.canonical import Channel, Entity
+from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.core.mapping import Mapping, UnusableInputError, load_mapping
 from reminder_pipeline.core.rendering.preview import PreviewError
 from reminder_pipeline.core.rendering.templates import TemplateProblem
@@ -231,7 +232,7 @@ def evaluate(history_path: Path, mapping_path: Path | None, split_date: Any, exc
 
 @main.command()
 @click.option("--locale", default="en_GB", show_default=True, help="The customer's locale, e.g. de_DE, fr_CA.")
-@click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
+@click.option("--channel", type=click.Choice(CHANNEL_NAMES), default=Channel.EMAIL.value, show_default=True)
 @click.option("--ladder", default="standard", show_default=True)
 @click.option("--step", default="reminder", show_default=True)
 @click.option("--invoices", default=2, show_default=True, type=click.IntRange(1, 20))
@@ -270,7 +271,7 @@ def preview(
     context = RenderContext(policy, Templates(templates_path or TEMPLATES), LinkSigner("preview-only-" * 2), now)
     row = render_messages(messages, lines, context).row(0, named=True)
     header = f"[{row['template']}, written for {row['locale']}]"
-    if channel == "sms":
+    if channel == Channel.SMS:
         header += f" {row['sms_encoding']}, {row['sms_segments']} part(s), {len(row['body_text'])} characters"
     parts = [header]
     if row["subject"]:

@@ -63,19 +63,6 @@ def mask_phone(number: pl.Expr) -> pl.Expr:
     )
 
 
-def mask_recipient(channel: pl.Expr, recipient: pl.Expr) -> pl.Expr:
-    """A phone number's mask for SMS, an address's for email, and nothing shown for any other channel."""
-    return (
-        pl.when(recipient.is_null())
-        .then(pl.lit(None, dtype=pl.String))
-        .when(channel == "sms")
-        .then(mask_phone(recipient))
-        .when(channel == "email")
-        .then(mask_email(recipient))
-        .otherwise(pl.lit(HIDDEN))
-    )
-
-
 def _one(mask: pl.Expr) -> str:
     return str(pl.select(mask).item())
 

@@ -6,11 +6,10 @@ from datetime import date
 
 import polars as pl
 
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import FALLBACK_ORDER, NO_CHANNEL, reachable
 from reminder_pipeline.core.policy.config import Segmentation
-from reminder_pipeline.core.reach import reachable
 from reminder_pipeline.core.validation.parse import currency_exponents
-
-NO_CHANNEL = "none"
 
 
 def risk_band(p_late: pl.Expr, bands: dict[str, float]) -> pl.Expr:
@@ -42,17 +41,15 @@ def _tiers(segmentation: Segmentation) -> pl.DataFrame:
 
 
 def _channel() -> pl.Expr:
-    """The preferred channel when it reaches the customer, else email, else SMS, else none."""
-    preferred = pl.col("preferred_channel").fill_null("email")
-    return (
-        pl.when((preferred == "sms") & reachable("sms"))
-        .then(pl.lit("sms"))
-        .when(reachable("email"))
-        .then(pl.lit("email"))
-        .when(reachable("sms"))
-        .then(pl.lit("sms"))
-        .otherwise(pl.lit(NO_CHANNEL))
-    )
+    """The preferred channel when it reaches the customer, else the first that does in ``FALLBACK_ORDER``,
+    else none."""
+    preferred = pl.col("preferred_channel")
+    expr: pl.Expr = pl.lit(NO_CHANNEL)
+    for channel in reversed(FALLBACK_ORDER):
+        expr = pl.when(reachable(channel)).then(pl.lit(channel.value)).otherwise(expr)
+    for channel in reversed(list(Channel)):
+        expr = pl.when((preferred == channel.value) & reachable(channel)).then(pl.lit(channel.value)).otherwise(expr)
+    return expr
 
 
 def segment_customers(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.core.planning.plan import plan_day
 from reminder_pipeline.core.planning.reasons import Decision
@@ -20,8 +21,9 @@ from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.checks import message_problems
 from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.outcomes import failed_checks, rendering_outcomes
-from reminder_pipeline.core.rendering.render import RenderContext, render_messages, triage
+from reminder_pipeline.core.rendering.render import RenderContext, render_messages
 from reminder_pipeline.core.rendering.templates import Templates
+from reminder_pipeline.core.rendering.triage import triage
 from reminder_pipeline.ledger import queries
 from reminder_pipeline.ledger.reminders import (
     OutboxWrite,
@@ -104,8 +106,7 @@ class DayMessages:
             "rendered": self.rendered.height - self.held,
             "held": self.held,
             "cancelled": self.cancelled,
-            "email": int((channels == "email").sum()),
-            "sms": int((channels == "sms").sum()),
+            **{name: int((channels == name).sum()) for name in CHANNEL_NAMES},
         }
 
 

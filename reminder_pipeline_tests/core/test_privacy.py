@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat
 
-from reminder_pipeline.core.privacy import mask_email, mask_name, mask_phone, mask_recipient, mask_text
+from reminder_pipeline.core.channels import mask_recipient
+from reminder_pipeline.core.privacy import mask_email, mask_name, mask_phone, mask_text
 
 DIGIT_ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xFF10]
 """ASCII, Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali and fullwidth digits."""

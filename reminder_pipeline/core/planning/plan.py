@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from reminder_pipeline.core.channels import opted_out_of, reachable_by
 from reminder_pipeline.core.outbox import (
     COLLECTOR_CHANNEL,
     NOT_CONTACTS,
@@ -32,8 +33,7 @@ from reminder_pipeline.core.outbox import (
 from reminder_pipeline.core.planning.calendar import business_days
 from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
 from reminder_pipeline.core.planning.windows import send_windows
-from reminder_pipeline.core.policy.config import Assignment, Policy
-from reminder_pipeline.core.reach import opted_out_of, reachable_by
+from reminder_pipeline.core.policy.config import Assignment, Policy, StepAction
 
 OUTBOX_SCHEMA = {
     "dedupe_key": pl.String(),
@@ -107,10 +107,10 @@ def ladder_steps(policy: Policy) -> pl.DataFrame:
             "step_index": index,
             "step": step.name,
             "offset_days": step.offset_days,
-            "action": step.action,
-            "first_channel": step.channels[0] if step.channels else None,
-            "second_channel": step.channels[1] if len(step.channels) > 1 else None,
-            "tone": step.tone,
+            "action": step.action.value,
+            "first_channel": step.channels[0].value if step.channels else None,
+            "second_channel": step.channels[1].value if len(step.channels) > 1 else None,
+            "tone": step.tone.value,
         }
         for name, ladder in policy.ladders.items()
         for index, step in enumerate(ladder.steps)
@@ -316,7 +316,7 @@ def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
         (pl.col("window_end") <= inputs.now, SkipReason.WINDOW_PASSED),
     ]
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    is_message = pl.col("action") != "handoff"
+    is_message = pl.col("action") != StepAction.HANDOFF
     for condition, reason in reversed(message_reasons):
         expr = pl.when(is_message & condition).then(pl.lit(reason.value)).otherwise(expr)
     for condition, reason in reversed(reasons):
@@ -407,7 +407,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     frame = frame.with_columns(
         business_days(frame, policy.contact).alias("business_day"), _choose_channel().alias("chosen_channel")
     )
-    is_handoff = pl.col("action") == "handoff"
+    is_handoff = pl.col("action") == StepAction.HANDOFF
     decided = frame.with_columns(_skip_reason(inputs, policy).alias("reason")).with_columns(
         pl.when(pl.col("reason").is_not_null())
         .then(pl.lit(Decision.SKIP.value))

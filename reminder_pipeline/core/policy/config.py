@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import date, time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import CHANNEL_NAMES, NO_CHANNEL
 from reminder_pipeline.core.validation.contacts import countries
 from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
 
@@ -25,8 +28,23 @@ EARLIEST_SEND, LATEST_SEND = time(8, 0), time(21, 0)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Tone = Literal["courtesy", "friendly", "firm", "final"]
-Channel = Literal["email", "sms"]
+
+
+class Tone(StrEnum):
+    """How a message speaks, from a note before the due date to the last word before a collector."""
+
+    COURTESY = "courtesy"
+    FRIENDLY = "friendly"
+    FIRM = "firm"
+    FINAL = "final"
+
+
+class StepAction(StrEnum):
+    MESSAGE = "message"
+    HANDOFF = "handoff"
+    """A task for a collector instead of a message."""
+
+
 EARLIEST_OFFSET_DAYS, LATEST_OFFSET_DAYS = -365, 3 * 365
 """A step at most a year before the due date and three years after it; anything further is a typo."""
 MAX_GAP_DAYS = 90
@@ -203,17 +221,17 @@ class Step(_Strict):
         le=LATEST_OFFSET_DAYS,
         description="days after the episode's due date (negative: before it)",
     )
-    action: Literal["message", "handoff"] = "message"
+    action: StepAction = StepAction.MESSAGE
     channels: list[Channel] = Field(
         default_factory=list, description="in order of preference; the next one is the fallback"
     )
-    tone: Tone = "friendly"
+    tone: Tone = Tone.FRIENDLY
 
     @model_validator(mode="after")
     def _channels_for_messages(self) -> Step:
-        if self.action == "message" and not self.channels:
+        if self.action is StepAction.MESSAGE and not self.channels:
             raise ValueError(f"step '{self.name}' sends a message but names no channel")
-        if self.action == "handoff" and self.channels:
+        if self.action is StepAction.HANDOFF and self.channels:
             raise ValueError(f"step '{self.name}' hands off to a collector and sends nothing: remove its channels")
         if len(set(self.channels)) != len(self.channels):
             raise ValueError(f"step '{self.name}' repeats a channel")
@@ -244,13 +262,13 @@ def _ladder_problems(name: str, ladder: Ladder) -> list[Problem]:
         if step.name in seen:
             problems.append(((*where, "name"), f"step name '{step.name}' is used twice in ladder '{name}'"))
         seen.add(step.name)
-        if step.action == "handoff" and index != len(ladder.steps) - 1:
+        if step.action is StepAction.HANDOFF and index != len(ladder.steps) - 1:
             problems.append(((*where, "action"), "a hand-off to a collector can only be the last step"))
-        if step.action == "message" and step.tone == "courtesy" and step.offset_days > 0:
+        if step.action is StepAction.MESSAGE and step.tone is Tone.COURTESY and step.offset_days > 0:
             problems.append(
                 ((*where, "tone"), "a courtesy note goes before the due date: offset_days must be 0 or less")
             )
-        if step.action == "message" and step.tone in ("firm", "final") and step.offset_days <= 0:
+        if step.action is StepAction.MESSAGE and step.tone in (Tone.FIRM, Tone.FINAL) and step.offset_days <= 0:
             problems.append(
                 ((*where, "tone"), f"a {step.tone} reminder is for an overdue invoice: offset_days must be 1 or more")
             )
@@ -319,7 +337,7 @@ def _reference_problems(policy: Policy) -> list[Problem]:
         "risk_band": set(policy.segmentation.risk_bands),
         "aging_bucket": set(policy.segmentation.aging_labels()),
         "value_tier": policy.segmentation.value_tier_names(),
-        "channel": {"email", "sms", "none"},
+        "channel": {*CHANNEL_NAMES, NO_CHANNEL},
     }
     problems = [problem for name, ladder in policy.ladders.items() for problem in _ladder_problems(name, ladder)]
     for index, assignment in enumerate(policy.assignments):

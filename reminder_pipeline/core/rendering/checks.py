@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import why_unreachable
 from reminder_pipeline.core.planning.windows import zones_of
 from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND, Policy
 from reminder_pipeline.core.rendering.render import MAX_SMS_SEGMENTS
@@ -100,7 +102,7 @@ def message_problems(
             "_window_ok"
         )
     )
-    email, sms = pl.col("channel") == "email", pl.col("channel") == "sms"
+    email, sms = pl.col("channel") == Channel.EMAIL, pl.col("channel") == Channel.SMS
     placeholder = pl.any_horizontal(
         [pl.col(c).fill_null("").str.contains(PLACEHOLDER) for c in ("subject", "body_text", "body_html")]
     )
@@ -115,15 +117,7 @@ def message_problems(
         ),
         "amount_matches_ledger": (pl.col("amount_minor") != pl.col("ledger_balance").fill_null(-1))
         | ~pl.col("body_text").str.contains(pl.col("amount_text"), literal=True),
-        "no_opted_out_channel": (email & (pl.col("email").is_null() | pl.col("email_opt_out_at").is_not_null()))
-        | (
-            sms
-            & (
-                pl.col("phone").is_null()
-                | pl.col("sms_opt_out_at").is_not_null()
-                | ~pl.col("sms_consent").fill_null(False)
-            )
-        ),
+        "no_opted_out_channel": why_unreachable(pl.col("channel")).is_not_null(),
         "send_window_in_quiet_hours": ~pl.col("_window_ok"),
     }
     flags = frame.select("outbox_id", *[condition.fill_null(True).alias(name) for name, condition in failures.items()])

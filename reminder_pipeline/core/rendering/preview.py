@@ -8,7 +8,7 @@ import polars as pl
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies
 
-from reminder_pipeline.core.policy.config import Policy
+from reminder_pipeline.core.policy.config import Policy, StepAction
 
 EXAMPLE_AMOUNTS = (123_456, 45_000, 9_990, 250_000)
 
@@ -24,8 +24,8 @@ def example_message(
     if ladder not in policy.ladders:
         raise PreviewError(f"no ladder '{ladder}' in the policy; known: {sorted(policy.ladders)}")
     found = next((s for s in policy.ladders[ladder].steps if s.name == step), None)
-    if found is None or found.action != "message":
-        names = [s.name for s in policy.ladders[ladder].steps if s.action == "message"]
+    if found is None or found.action is not StepAction.MESSAGE:
+        names = [s.name for s in policy.ladders[ladder].steps if s.action is StepAction.MESSAGE]
         raise PreviewError(f"ladder '{ladder}' has no message step '{step}'; its message steps: {names}")
     try:
         parsed = Locale.parse(locale.replace("-", "_"))

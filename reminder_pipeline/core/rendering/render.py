@@ -18,7 +18,9 @@ import polars as pl
 from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 
-from reminder_pipeline.core.policy.config import Policy
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import recipient_of
+from reminder_pipeline.core.policy.config import Policy, StepAction
 from reminder_pipeline.core.rendering.dates import format_dates
 from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, LinkSigner
 from reminder_pipeline.core.rendering.money import format_amounts
@@ -237,7 +239,7 @@ def _handoff_offsets(policy: Policy) -> pl.DataFrame:
         {
             "ladder": list(policy.ladders),
             "handoff_offset": [
-                next((s.offset_days for s in ladder.steps if s.action == "handoff"), None)
+                next((s.offset_days for s in ladder.steps if s.action is StepAction.HANDOFF), None)
                 for ladder in policy.ladders.values()
             ],
         },
@@ -250,7 +252,7 @@ def _links(frame: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
     links = context.policy.links
     expires = context.now.date() + timedelta(days=links.expiry_days)
     payment = context.signer.tokens(frame["outbox_id"], PAYMENT, expires)
-    emails = frame.filter(pl.col("channel") == "email").select("outbox_id")
+    emails = frame.filter(pl.col("channel") == Channel.EMAIL).select("outbox_id")
     unsubscribe = emails.with_columns(
         (pl.lit(links.unsubscribe_url) + context.signer.tokens(emails["outbox_id"], UNSUBSCRIBE, expires)).alias(
             "unsubscribe_url"
@@ -282,7 +284,7 @@ def _message_constants(templates: Templates, policy: Policy) -> VariantNames:
             "sender_address": sender.address,
             "sender_email": sender.contact_email,
         }
-        email = channel == "email"
+        email = channel == Channel.EMAIL
         names = {
             "subject": f"{language}/email_subject.txt.j2" if email else None,
             "text": f"{language}/email.txt.j2" if email else f"{language}/sms.txt.j2",
@@ -315,7 +317,7 @@ def _write(frame: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
         context.templates,
         MESSAGE_SLOTS,
     )
-    sms = pl.col("channel") == "sms"
+    sms = pl.col("channel") == Channel.SMS
     return written.with_columns(
         pl.when(sms).then(_gsm_safe(pl.col("body_text"))).otherwise(pl.col("body_text")).alias("body_text"),
         pl.when(sms).then(_gsm_safe(pl.col("amount_text"))).otherwise(pl.col("amount_text")).alias("amount_text"),
@@ -363,7 +365,7 @@ def render_messages(messages: pl.DataFrame, lines: pl.DataFrame, context: Render
         (pl.col("oldest_due") < pl.col("send_on")).alias("overdue"),
         pl.col("name").str.strip_chars().fill_null("").alias("_slot_customer_name"),
         pl.col("first_invoice").alias("_slot_first_invoice"),
-        pl.when(pl.col("channel") == "email").then(pl.col("email")).otherwise(pl.col("phone")).alias("recipient"),
+        recipient_of(pl.col("channel")).alias("recipient"),
         pl.lit(False).alias("compact"),
     ).with_columns((pl.col("_slot_customer_name") != "").alias("has_name"))
     frame = frame.with_columns(
@@ -376,7 +378,7 @@ def render_messages(messages: pl.DataFrame, lines: pl.DataFrame, context: Render
         pl.col("unsubscribe_url").fill_null("").alias("_slot_unsubscribe_url"),
     )
     written = _write(frame, context)
-    too_long = (pl.col("channel") == "sms") & (pl.col("sms_segments") > MAX_SMS_SEGMENTS)
+    too_long = (pl.col("channel") == Channel.SMS) & (pl.col("sms_segments") > MAX_SMS_SEGMENTS)
     if written.filter(too_long).height:
         shorter = _write(written.filter(too_long).with_columns(pl.lit(True).alias("compact")), context)
         written = pl.concat([written.filter(~too_long), shorter], how="diagonal_relaxed")
@@ -390,51 +392,11 @@ def render_messages(messages: pl.DataFrame, lines: pl.DataFrame, context: Render
 
 def _amounts(frame: pl.DataFrame, column: str) -> pl.Series:
     """Amounts as the locale writes them; in SMS with the ISO code where the symbol is not GSM-7 (₹, ₩...)."""
-    sms = pl.col("channel") == "sms"
+    sms = pl.col("channel") == Channel.SMS
     return format_amounts(frame, column, "currency", "format_locale", symbol_allowed=GSM7_CHARACTERS, restricted=sms)
 
 
 def _dates(frame: pl.DataFrame, column: str) -> pl.Series:
     """Long dates in emails, medium ones in SMS, each written for the message's locale."""
-    style = pl.when(pl.col("channel") == "email").then(pl.lit("long")).otherwise(pl.lit("medium"))
+    style = pl.when(pl.col("channel") == Channel.EMAIL).then(pl.lit("long")).otherwise(pl.lit("medium"))
     return format_dates(frame, column, "format_locale", style).alias(column)
-
-
-def triage(
-    messages: pl.DataFrame, lines: pl.DataFrame, contacts: pl.DataFrame, disputed: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """What is still worth writing, looked at again just before rendering.
-
-    Returns the messages to render (with their customers' contact details), the invoice lines
-    still owed and undisputed, and ``outbox_id, status_reason`` of messages to cancel: nothing
-    owed any more, or no longer a consented channel to reach the customer on.
-    """
-    owed = (
-        messages.select("outbox_id", pl.col("invoice_ids").alias("invoice_id"))
-        .explode("invoice_id")
-        .join(lines.select("invoice_id", "due_date", "amount_minor", "balance_minor"), on="invoice_id", how="inner")
-        .join(disputed.select("invoice_id"), on="invoice_id", how="anti")
-        .filter(pl.col("balance_minor") > 0)
-    )
-    frame = messages.join(contacts, on="customer_id", how="left").with_columns(
-        pl.col("outbox_id").is_in(owed["outbox_id"].implode()).alias("_owes")
-    )
-    email, sms = pl.col("channel") == "email", pl.col("channel") == "sms"
-    reason = (
-        pl.when(~pl.col("_owes"))
-        .then(pl.lit("nothing is owed on its invoices any more (paid or disputed since it was planned)"))
-        .when(email & pl.col("email_opt_out_at").is_not_null())
-        .then(pl.lit("the customer opted out of email"))
-        .when(email & pl.col("email").is_null())
-        .then(pl.lit("the customer has no email address any more"))
-        .when(sms & pl.col("sms_opt_out_at").is_not_null())
-        .then(pl.lit("the customer opted out of SMS"))
-        .when(sms & ~pl.col("sms_consent").fill_null(False))
-        .then(pl.lit("the customer has not consented to SMS"))
-        .when(sms & pl.col("phone").is_null())
-        .then(pl.lit("the customer has no phone number any more"))
-    )
-    decided = frame.with_columns(reason.alias("status_reason"))
-    keep = decided.filter(pl.col("status_reason").is_null()).drop("_owes", "status_reason")
-    cancelled = decided.filter(pl.col("status_reason").is_not_null()).select("outbox_id", "status_reason")
-    return keep, owed.join(keep.select("outbox_id"), on="outbox_id", how="semi"), cancelled

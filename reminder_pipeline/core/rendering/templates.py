@@ -30,6 +30,8 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from reminder_pipeline.core.policy.config import Tone
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SLOT_OPEN, SLOT_CLOSE = "\ue000Slot ", "\ue001"
 """A marker holds upper and lower case and a space, so that a filter changing any of them is caught."""
@@ -37,7 +39,7 @@ SLOT = re.compile(f"{SLOT_OPEN}([a-z_]+){SLOT_CLOSE}")
 MARKER_CHARACTERS = ("\ue000", "\ue001")
 LAYOUTS = ("email_subject.txt.j2", "email.txt.j2", "email.html.j2", "sms.txt.j2")
 LINES = ("invoice_line.txt.j2", "invoice_line.html.j2")
-TONES = ("courtesy", "friendly", "firm", "final")
+TONES = tuple(tone.value for tone in Tone)
 
 
 class TemplateProblem(ValueError):

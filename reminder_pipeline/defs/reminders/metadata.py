@@ -7,8 +7,10 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import mask_recipient
 from reminder_pipeline.core.planning.reasons import Decision
-from reminder_pipeline.core.privacy import mask_recipient, mask_text
+from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.rendering.checks import CHECKS
 from reminder_pipeline.defs.metadata import table
 from reminder_pipeline.reminders.service import DayMessages, DayPlan
@@ -79,7 +81,7 @@ def failing_by_check(days: list[DayMessages]) -> dict[str, pl.Series]:
 def messages_metadata(days: list[DayMessages]) -> dict[str, Any]:
     last = days[-1]
     rendered, summary = last.rendered, last.summary()
-    sms = rendered.filter(pl.col("channel") == "sms") if rendered.height else rendered
+    sms = rendered.filter(pl.col("channel") == Channel.SMS) if rendered.height else rendered
     return {
         "rendered": summary["rendered"],
         "held": summary["held"],

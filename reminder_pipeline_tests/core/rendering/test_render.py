@@ -15,8 +15,9 @@ import pytest
 
 from reminder_pipeline.core.policy.config import Policy, load_policy
 from reminder_pipeline.core.rendering.links import PAYMENT, LinkSigner
-from reminder_pipeline.core.rendering.render import RenderContext, render_messages, triage
+from reminder_pipeline.core.rendering.render import RenderContext, render_messages
 from reminder_pipeline.core.rendering.templates import TEMPLATES, TemplateProblem, Templates
+from reminder_pipeline.core.rendering.triage import triage
 
 GOLDEN = Path(__file__).parent / "golden"
 SEND_ON = date(2026, 3, 10)
