@@ -12,6 +12,7 @@ import os
 import dagster as dg
 
 from reminder_pipeline.defs import daily_run, ingestion, reminders, risk
+from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.reminders.resources import (
     LINK_SECRET_ENV,
     TEMPLATES_ENV,
@@ -19,7 +20,7 @@ from reminder_pipeline.defs.reminders.resources import (
     TemplatesResource,
 )
 from reminder_pipeline.defs.resources import LedgerResource, billing_source_from_environment
-from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
+from reminder_pipeline.defs.risk.resources import FeatureStore
 
 defs = dg.Definitions.merge(
     ingestion.defs,

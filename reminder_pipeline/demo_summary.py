@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.outbox import OutboxStatus
+from reminder_pipeline.core.policy.config import load_policy
 from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
@@ -131,7 +132,9 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         amount = format_money(row["balance_minor"], row["currency"])
         lines.append(f"  {row['currency']}: {row['open_invoices']} open invoices, {amount}")
     aging = (
-        aging_summary(open_now, plan.end).group_by("aging_bucket", maintain_order=True).agg(pl.col("invoices").sum())
+        aging_summary(open_now, plan.end, load_policy().segmentation.aging_edges)
+        .group_by("aging_bucket", maintain_order=True)
+        .agg(pl.col("invoices").sum())
     )
     lines.append("  aging: " + ", ".join(f"{b}: {n}" for b, n in aging.iter_rows()))
     lines += risk

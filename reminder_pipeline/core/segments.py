@@ -9,6 +9,7 @@ import polars as pl
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import FALLBACK_ORDER, NO_CHANNEL, reachable
 from reminder_pipeline.core.policy.config import Segmentation
+from reminder_pipeline.core.receivables import aging_bucket
 from reminder_pipeline.core.validation.parse import currency_exponents
 
 
@@ -19,14 +20,6 @@ def risk_band(p_late: pl.Expr, bands: dict[str, float]) -> pl.Expr:
     for name in reversed(names[:-1]):
         expr = pl.when(p_late <= bands[name]).then(pl.lit(name)).otherwise(expr)
     return expr
-
-
-def _aging(days_overdue: pl.Expr, segmentation: Segmentation) -> pl.Expr:
-    labels = segmentation.aging_labels()
-    expr: pl.Expr = pl.lit(labels[-1])
-    for edge, label in reversed(list(zip(segmentation.aging_edges, labels[1:-1], strict=True))):
-        expr = pl.when(days_overdue <= edge).then(pl.lit(label)).otherwise(expr)
-    return pl.when(days_overdue <= 0).then(pl.lit(labels[0])).otherwise(expr)
 
 
 def _tiers(segmentation: Segmentation) -> pl.DataFrame:
@@ -92,7 +85,8 @@ def segment_customers(
     return (
         frame.join(tiered, on="customer_id", how="left")
         .with_columns(
-            _aging(pl.col("max_days_overdue"), segmentation).alias("aging_bucket"), _channel().alias("channel")
+            aging_bucket(pl.col("max_days_overdue"), segmentation.aging_edges).alias("aging_bucket"),
+            _channel().alias("channel"),
         )
         .with_columns(
             pl.concat_str(["risk_band", "aging_bucket", "value_tier", "channel"], separator=" / ").alias("segment")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES, NO_CHANNEL
+from reminder_pipeline.core.receivables import aging_labels
 from reminder_pipeline.core.validation.contacts import countries
 from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
 
@@ -104,12 +105,7 @@ class Segmentation(_Strict):
         return self
 
     def aging_labels(self) -> list[str]:
-        labels = ["not yet due"]
-        lower = 1
-        for edge in self.aging_edges:
-            labels.append(f"{lower}-{edge}")
-            lower = edge + 1
-        return [*labels, f"{self.aging_edges[-1]}+"]
+        return aging_labels(self.aging_edges)
 
     def value_tier_names(self) -> set[str]:
         return {tier.name for tiers in self.value_tiers.values() for tier in tiers}

@@ -21,10 +21,11 @@ import polars as pl
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
-from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
-from reminder_pipeline.defs.metadata import table, with_money
+from reminder_pipeline.defs.common.metadata import table, with_money
+from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
+from reminder_pipeline.defs.common.policy import PolicyResource
+from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.resources import BillingSourceResource, LedgerResource
-from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
 from reminder_pipeline.ingestion.service import ingest_from_source
 from reminder_pipeline.ledger import queries
@@ -242,7 +243,10 @@ def invoices(
 @dg.asset(deps=[invoices], check_specs=_check_specs("payments"), **ASSET_OPTIONS)
 @retry_when_transient
 def payments(
-    context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
+    context: dg.AssetExecutionContext,
+    ledger: LedgerResource,
+    billing_source: BillingSourceResource,
+    policy: PolicyResource,
 ) -> dg.MaterializeResult:
     """Payments, partial ones included; each reduces its invoice's balance.
 
@@ -253,7 +257,8 @@ def payments(
     with run.ledger.begin() as connection:
         received = queries.payments_received(connection, run.days[0], as_of)
         open_now = queries.open_invoices(connection, as_of)
-    aging = aging_summary(open_now, as_of).with_columns(pl.col("aging_bucket").cast(pl.String))
+    edges = policy.load().segmentation.aging_edges
+    aging = aging_summary(open_now, as_of, edges).with_columns(pl.col("aging_bucket").cast(pl.String))
     return result(
         run,
         {

@@ -12,7 +12,7 @@ from reminder_pipeline.core.channels import mask_recipient
 from reminder_pipeline.core.planning.reasons import Decision
 from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.rendering.checks import CHECKS
-from reminder_pipeline.defs.metadata import table
+from reminder_pipeline.defs.common.metadata import table
 from reminder_pipeline.reminders.service import DayMessages, DayPlan
 
 

@@ -17,17 +17,18 @@ from pydantic import Field
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.model.drift import RETRAIN_PSI
+from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
+from reminder_pipeline.defs.common.policy import PolicyResource
+from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.ingestion.assets import payments
-from reminder_pipeline.defs.ingestion.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.resources import LedgerResource
-from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.metadata import (
     features_metadata,
     scores_metadata,
     segments_metadata,
     training_metadata,
 )
-from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
+from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.risk.service import (
     features_by_day,
     score_and_record_day,

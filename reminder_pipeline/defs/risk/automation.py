@@ -3,7 +3,7 @@
 import dagster as dg
 
 from reminder_pipeline import settings
-from reminder_pipeline.defs.retries import NO_RUN_RETRY_ON_STEP_FAILURE
+from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.risk.assets import risk_model
 
 train_risk_model = dg.define_asset_job(

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from reminder_pipeline.core.segments import segment_summary
-from reminder_pipeline.defs.metadata import table, with_money
+from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
 from reminder_pipeline.risk.service import DayRisk, Training
 

@@ -1,8 +1,7 @@
-"""Resources of the risk domain: where daily feature frames live, and the policy file."""
+"""Resources of the risk domain: where the daily feature frames live."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -10,9 +9,6 @@ import dagster as dg
 import polars as pl
 
 from reminder_pipeline import settings
-from reminder_pipeline.core.policy.config import Policy, load_policy
-
-POLICY_ENV = "REMINDERS_POLICY"
 
 
 class FeatureStore(dg.ConfigurableResource):
@@ -37,12 +33,3 @@ class FeatureStore(dg.ConfigurableResource):
         if not path.exists():
             raise FileNotFoundError(f"no {name} for {day}: materialize {name} for that business day first")
         return pl.read_parquet(path)
-
-
-class PolicyResource(dg.ConfigurableResource):
-    """The reminder policy file: ``path``, else ``$REMINDERS_POLICY``, else the shipped default."""
-
-    path: str | None = None
-
-    def load(self) -> Policy:
-        return load_policy(self.path or os.environ.get(POLICY_ENV) or None)
