@@ -25,15 +25,21 @@ import polars as pl
 from reminder_pipeline.core.channels import opted_out_of, reachable_by
 from reminder_pipeline.core.outbox import (
     COLLECTOR_CHANNEL,
-    NOT_CONTACTS,
-    NOT_HANDED_OVER,
     OutboxStatus,
     reminder_keys,
 )
 from reminder_pipeline.core.planning.calendar import business_days
+from reminder_pipeline.core.planning.contacts import contacts_around, counted_contacts, episode_progress
+from reminder_pipeline.core.planning.ladders import (
+    SEGMENT_COLUMNS,
+    assign_ladder,
+    ladder_steps,
+    step_to_plan,
+    superseded_steps,
+)
 from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
 from reminder_pipeline.core.planning.windows import send_windows
-from reminder_pipeline.core.policy.config import Assignment, Policy, StepAction
+from reminder_pipeline.core.policy.config import Policy, StepAction
 
 OUTBOX_SCHEMA = {
     "dedupe_key": pl.String(),
@@ -57,13 +63,6 @@ PROMISE_SCHEMA = {
     "status": pl.String(),
 }
 EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
-SEGMENT_COLUMNS = {
-    "risk_band": "risk_band",
-    "aging_bucket": "aging_bucket",
-    "value_tier": "value_tier",
-    "channel": "segment_channel",
-}
-"""An assignment's fields and the plan's columns holding them (the segment's channel is renamed)."""
 
 
 @dataclass(frozen=True)
@@ -100,41 +99,6 @@ class Plan:
     outbox: pl.DataFrame
 
 
-def ladder_steps(policy: Policy) -> pl.DataFrame:
-    rows = [
-        {
-            "ladder": name,
-            "step_index": index,
-            "step": step.name,
-            "offset_days": step.offset_days,
-            "action": step.action.value,
-            "first_channel": step.channels[0].value if step.channels else None,
-            "second_channel": step.channels[1].value if len(step.channels) > 1 else None,
-            "tone": step.tone.value,
-        }
-        for name, ladder in policy.ladders.items()
-        for index, step in enumerate(ladder.steps)
-    ]
-    return pl.DataFrame(rows).with_columns(pl.col("step_index", "offset_days").cast(pl.Int64))
-
-
-def _matches(assignment: Assignment) -> pl.Expr:
-    conditions = [
-        pl.col(column) == value
-        for field, column in SEGMENT_COLUMNS.items()
-        if (value := getattr(assignment, field)) is not None
-    ]
-    return pl.all_horizontal(conditions).fill_null(False) if conditions else pl.lit(True)
-
-
-def assign_ladder(assignments: list[Assignment]) -> pl.Expr:
-    """The ladder of the first assignment matching the segment columns."""
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    for assignment in reversed(assignments):
-        expr = pl.when(_matches(assignment)).then(pl.lit(assignment.ladder)).otherwise(expr)
-    return expr
-
-
 def _episodes(inputs: PlanInputs) -> pl.DataFrame:
     """Per customer with unpaid, undisputed invoices: the episode, the invoices its message covers, the balance."""
     owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0)
@@ -163,52 +127,6 @@ def _episodes(inputs: PlanInputs) -> pl.DataFrame:
         state.join(episode, on="customer_id", how="left")
         .join(covered, on="customer_id", how="left")
         .with_columns((pl.lit(inputs.day) - pl.col("episode_due")).dt.total_days().alias("days_past_due"))
-    )
-
-
-def counted_contacts(outbox: pl.DataFrame, day: date, now: datetime) -> pl.DataFrame:
-    """Outbox rows that count as a contact for ``day``'s decisions.
-
-    Whatever reached or may still reach someone, on any day, except the day's own unsent plans,
-    so that replanning a day decides the same again.
-    """
-    unsent = pl.col("status").is_in(NOT_HANDED_OVER)
-    return outbox.filter(
-        ~pl.col("status").is_in(NOT_CONTACTS)
-        & ~(unsent & (pl.col("window_end") <= now))
-        & ~(unsent & (pl.col("business_date") == day))
-    )
-
-
-def episode_progress(counted: pl.DataFrame) -> pl.DataFrame:
-    """Per dunning episode, how far it has gone whichever ladders it went through: ``reached_offset``,
-    ``reached_on`` (when the furthest step went out), ``reached_steps`` (every step name received) and
-    ``handed_off`` (a collector has it)."""
-    return counted.group_by("customer_id", "episode_id").agg(
-        pl.col("offset_days").max().alias("reached_offset"),
-        pl.col("send_on").sort_by("offset_days").last().alias("reached_on"),
-        pl.col("step").unique().sort().alias("reached_steps"),
-        (pl.col("channel") == COLLECTOR_CHANNEL).any().alias("handed_off"),
-    )
-
-
-def _contacts(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
-    nearest contacts, before and after it."""
-    messages = counted.filter(pl.col("channel") != COLLECTOR_CHANNEL).select(
-        "customer_id", pl.col("send_on").alias("_on")
-    )
-    distance = (pl.col("_on") - pl.col("send_on")).dt.total_days()
-    return (
-        messages.join(targets.select("customer_id", "send_on"), on="customer_id", how="inner")
-        .group_by("customer_id")
-        .agg(
-            (distance == 0).any().alias("contacted_today"),
-            distance.is_between(-6, 0).sum().alias("contacts_this_week"),
-            distance.is_between(0, 6).sum().alias("contacts_next_week"),
-            distance.abs().filter(distance != 0).min().alias("nearest_contact_days"),
-            pl.col("_on").filter(distance < 0).max().alias("last_contact"),
-        )
     )
 
 
@@ -256,38 +174,6 @@ def _choose_channel() -> pl.Expr:
         .when(reachable_by(pl.col("second_channel")))
         .then(pl.col("second_channel"))
     )
-
-
-def _step_to_plan(frame: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    """The highest step of the customer's ladder now due beyond the episode's progress so far; after a
-    broken promise, at least the next step beyond it."""
-    candidates = frame.select(
-        "customer_id", "ladder", "days_past_due", "reached_offset", "reached_steps", "handed_off", "escalated"
-    ).join(steps, on="ladder")
-    is_reached = pl.col("reached_steps").list.contains(pl.col("step")).fill_null(False)
-    last_reached_index = pl.col("step_index").filter(is_reached).max().over("customer_id")
-    beyond = (
-        candidates.filter(
-            ~pl.col("handed_off").fill_null(False)
-            & ~is_reached
-            & (pl.col("reached_offset").is_null() | (pl.col("offset_days") > pl.col("reached_offset")))
-            & (last_reached_index.is_null() | (pl.col("step_index") > last_reached_index))
-        )
-        .group_by("customer_id")
-        .agg(
-            pl.col("step_index").filter(pl.col("offset_days") <= pl.col("days_past_due")).max().alias("_due"),
-            pl.col("step_index").min().alias("_next"),
-            pl.col("escalated").first(),
-        )
-        .select(
-            "customer_id",
-            pl.when(pl.col("escalated"))
-            .then(pl.max_horizontal("_due", "_next"))
-            .otherwise(pl.col("_due"))
-            .alias("step_index"),
-        )
-    )
-    return frame.join(beyond, on="customer_id", how="left").join(steps, on=["ladder", "step_index"], how="left")
 
 
 def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
@@ -348,24 +234,6 @@ def _detail() -> pl.Expr:
     )
 
 
-def _superseded(decided: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    """Per planned customer: the steps of its ladder passed over by catching up (between the furthest step
-    reached and the one planned, other than those reached under another ladder)."""
-    return (
-        decided.filter(pl.col("decision") != Decision.SKIP.value)
-        .select("customer_id", "ladder", pl.col("offset_days").alias("_to"), "reached_offset", "reached_steps")
-        .join(steps.select("ladder", pl.col("offset_days").alias("_at"), pl.col("step").alias("_name")), on="ladder")
-        .filter(
-            (pl.col("reached_offset").is_null() | (pl.col("_at") > pl.col("reached_offset")))
-            & (pl.col("_at") < pl.col("_to"))
-            & ~pl.col("reached_steps").list.contains(pl.col("_name")).fill_null(False)
-        )
-        .sort("_at")
-        .group_by("customer_id")
-        .agg(pl.col("_name").alias("superseded_steps"))
-    )
-
-
 def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     """Decide every customer with invoices open on the day; the decisions that send or hand off become outbox rows."""
     customers = inputs.open_invoices.select("customer_id").unique()
@@ -389,7 +257,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         .with_columns(pl.col("send_on").fill_null(inputs.day))
     )
     frame = (
-        frame.join(_contacts(counted, frame), on="customer_id", how="left")
+        frame.join(contacts_around(counted, frame), on="customer_id", how="left")
         .join(reached, on=["customer_id", "episode_id"], how="left")
         .join(_promises(inputs, episodes, policy.contact.promise_grace_days), on="customer_id", how="left")
         .with_columns(
@@ -403,7 +271,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         )
     )
     steps = ladder_steps(policy)
-    frame = _step_to_plan(frame, steps)
+    frame = step_to_plan(frame, steps)
     frame = frame.with_columns(
         business_days(frame, policy.contact).alias("business_day"), _choose_channel().alias("chosen_channel")
     )
@@ -418,7 +286,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         pl.when(is_handoff).then(pl.lit(COLLECTOR_CHANNEL)).otherwise(pl.col("chosen_channel")).alias("channel"),
     )
     decisions = (
-        decided.join(_superseded(decided, steps), on="customer_id", how="left")
+        decided.join(superseded_steps(decided, steps), on="customer_id", how="left")
         .with_columns(
             pl.lit(inputs.day).alias("business_date"),
             pl.col("superseded_steps").fill_null(EMPTY_LIST),
