@@ -24,7 +24,7 @@ from reminder_pipeline.core.policy.config import Policy, StepAction
 from reminder_pipeline.core.rendering.dates import format_dates
 from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, LinkSigner
 from reminder_pipeline.core.rendering.money import format_amounts
-from reminder_pipeline.core.rendering.sms import GSM7_CHARACTERS, sms_encoding, sms_segments
+from reminder_pipeline.core.rendering.sms import GSM7_CHARACTERS, gsm_safe, sms_encoding, sms_segments
 from reminder_pipeline.core.rendering.templates import Skeleton, TemplateProblem, Templates, html_escaped
 
 MESSAGE_SLOTS = frozenset(
@@ -45,20 +45,6 @@ RAW_HTML_SLOTS = frozenset({"invoice_lines"})
 MAX_SMS_SEGMENTS = 2
 PAY_WITHIN_DAYS = 7
 """A final notice gives at least this long to pay, even when it goes out late."""
-SMS_TRANSLITERATION = {
-    "\u00a0": " ",
-    "\u202f": " ",
-    "\u2009": " ",
-    "\u2007": " ",
-    "\u2019": "'",
-    "\u2018": "'",
-    "\u2013": "-",
-    "\u2212": "-",
-    "\u200e": "",
-    "\u200f": "",
-}
-"""Typographic spaces and marks that locales put in amounts and dates, as the GSM-7 characters they look
-like: one such character would make a whole SMS UCS-2, at less than half the length per part."""
 RENDERED_SCHEMA = {
     "outbox_id": pl.Int64(),
     "channel": pl.String(),
@@ -296,10 +282,6 @@ def _message_constants(templates: Templates, policy: Policy) -> VariantNames:
     return constants_of
 
 
-def _gsm_safe(text: pl.Expr) -> pl.Expr:
-    return text.str.replace_many(list(SMS_TRANSLITERATION), list(SMS_TRANSLITERATION.values()))
-
-
 def _write(frame: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
     text_values = {slot: pl.col(f"_slot_{slot}") for slot in MESSAGE_SLOTS}
     html_values = {
@@ -319,8 +301,8 @@ def _write(frame: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
     )
     sms = pl.col("channel") == Channel.SMS
     return written.with_columns(
-        pl.when(sms).then(_gsm_safe(pl.col("body_text"))).otherwise(pl.col("body_text")).alias("body_text"),
-        pl.when(sms).then(_gsm_safe(pl.col("amount_text"))).otherwise(pl.col("amount_text")).alias("amount_text"),
+        pl.when(sms).then(gsm_safe(pl.col("body_text"))).otherwise(pl.col("body_text")).alias("body_text"),
+        pl.when(sms).then(gsm_safe(pl.col("amount_text"))).otherwise(pl.col("amount_text")).alias("amount_text"),
     ).with_columns(
         pl.when(sms).then(sms_encoding(pl.col("body_text"))).alias("sms_encoding"),
         pl.when(sms).then(sms_segments(pl.col("body_text"))).alias("sms_segments"),

@@ -5,13 +5,9 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.features.build import (
-    DELIVERY_PRIOR_WEIGHT,
-    features_as_of,
-    scoring_features,
-    training_examples,
-)
+from reminder_pipeline.core.features.build import features_as_of, scoring_features, training_examples
 from reminder_pipeline.core.features.catalogue import FEATURES, select_features
+from reminder_pipeline.core.features.state import DELIVERY_PRIOR_WEIGHT
 from reminder_pipeline.core.history import History
 
 D0 = date(2026, 1, 1)
