@@ -148,9 +148,9 @@ class _LedgerRun:
 
 def _render(rows: pl.DataFrame, features: pl.DataFrame, contacts: pl.DataFrame, policy: Any) -> pl.DataFrame:
     """Every message the plan sends, written as the rendering asset does."""
+    from reminder_pipeline.config_files import load_templates
     from reminder_pipeline.core.rendering.links import LinkSigner
     from reminder_pipeline.core.rendering.render import RenderContext, render_messages
-    from reminder_pipeline.core.rendering.templates import Templates
 
     messages = rows.select("outbox_id", "customer_id", "ladder", "step", "tone", "channel", "send_on", "currency").join(
         contacts.select("customer_id", "name", "email", "phone", "locale"), on="customer_id", how="left"
@@ -161,7 +161,10 @@ def _render(rows: pl.DataFrame, features: pl.DataFrame, contacts: pl.DataFrame, 
         .join(features.select("invoice_id", "due_date", "amount_minor", "balance_minor"), on="invoice_id")
     )
     context = RenderContext(
-        policy, Templates(), LinkSigner("benchmark-secret-not-a-real-one"), datetime.combine(DAY, clock(6), tzinfo=UTC)
+        policy,
+        load_templates(),
+        LinkSigner("benchmark-secret-not-a-real-one"),
+        datetime.combine(DAY, clock(6), tzinfo=UTC),
     )
     return render_messages(messages, lines, context)
 
@@ -174,9 +177,9 @@ def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
 
 
 def run(work: Path) -> dict[str, Any]:
+    from reminder_pipeline.config_files import load_policy
     from reminder_pipeline.core.features.build import scoring_features
     from reminder_pipeline.core.model.training import train_candidate
-    from reminder_pipeline.core.policy.config import load_policy
     from reminder_pipeline.core.scoring import score_day
     from reminder_pipeline.core.segments import segment_customers
 

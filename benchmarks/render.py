@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.planning.windows import local_window
-from reminder_pipeline.core.policy.config import load_policy
 from reminder_pipeline.core.rendering.checks import message_problems
 from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.render import RenderContext, render_messages
-from reminder_pipeline.core.rendering.templates import Templates
 
 HERE = Path(__file__).resolve().parent
 DAY = date(2026, 3, 10)
@@ -81,7 +80,7 @@ def synthetic(count: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]:
 def run(count: int) -> dict[str, Any]:
     messages, lines = synthetic(count)
     policy = load_policy()
-    context = RenderContext(policy, Templates(), LinkSigner("benchmark-secret-not-a-real-one"), NOW)
+    context = RenderContext(policy, load_templates(), LinkSigner("benchmark-secret-not-a-real-one"), NOW)
     started = time.perf_counter()
     rendered = render_messages(messages, lines, context)
     render_s = time.perf_counter() - started

@@ -17,9 +17,10 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from reminder_pipeline import settings
+from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.canonical import Channel, Entity
 from reminder_pipeline.core.channels import CHANNEL_NAMES
-from reminder_pipeline.core.mapping import Mapping, UnusableInputError, load_mapping
+from reminder_pipeline.core.mapping import Mapping, UnusableInputError
 from reminder_pipeline.core.rendering.preview import PreviewError
 from reminder_pipeline.core.rendering.templates import TemplateProblem
 from reminder_pipeline.core.validation.reasons import Reason
@@ -257,18 +258,17 @@ def preview(
     """Write one example message with fictional data, as a customer would receive it (nothing is stored)."""
     from datetime import UTC, datetime
 
-    from reminder_pipeline.core.policy.config import load_policy
+    from reminder_pipeline.config_files import load_policy, load_templates
     from reminder_pipeline.core.rendering.links import LinkSigner
     from reminder_pipeline.core.rendering.preview import example_message
     from reminder_pipeline.core.rendering.render import RenderContext, render_messages
-    from reminder_pipeline.core.rendering.templates import TEMPLATES, Templates
 
     policy = load_policy(policy_path)
     now = datetime.now(UTC)
     messages, lines = example_message(
         policy, locale=locale, channel=channel, ladder=ladder, step=step, invoices=invoices, today=now.date()
     )
-    context = RenderContext(policy, Templates(templates_path or TEMPLATES), LinkSigner("preview-only-" * 2), now)
+    context = RenderContext(policy, load_templates(templates_path), LinkSigner("preview-only-" * 2), now)
     row = render_messages(messages, lines, context).row(0, named=True)
     header = f"[{row['template']}, written for {row['locale']}]"
     if channel == Channel.SMS:

@@ -9,9 +9,9 @@ import dagster as dg
 import polars as pl
 from sqlalchemy import Connection
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.outbox import OutboxStatus
-from reminder_pipeline.core.policy.config import load_policy
 from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-from pathlib import Path
 
 import polars as pl
 from polars.datatypes import DataTypeClass
@@ -17,7 +16,7 @@ from reminder_pipeline.core.canonical import (
     Entity,
     EntitySchema,
 )
-from reminder_pipeline.core.yaml_config import FieldProblem, load_yaml_model
+from reminder_pipeline.core.yaml_config import FieldProblem, parse_yaml_model
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -180,8 +179,8 @@ class Mapping(_Strict):
         return SCHEMAS[self.entity]
 
 
-def load_mapping(path: Path | str) -> Mapping:
-    return load_yaml_model(path, Mapping)
+def parse_mapping(text: str, *, source: str) -> Mapping:
+    return parse_yaml_model(text, Mapping, source=source)
 
 
 def _normalise_header(name: str) -> str:

@@ -8,7 +8,6 @@ keeps the last value silently, so a policy or mapping would not say what its aut
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -163,17 +162,6 @@ def parse_yaml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
     except ValidationError as exc:
         problems = [_located(tree, _error_path(e), _error_message(e), source) for e in exc.errors()]
         raise ConfigError("\n".join(problems)) from None
-
-
-def read_config_text(path: Path | str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-
-
-def load_yaml_model(path: Path | str, model: type[ModelT]) -> ModelT:
-    return parse_yaml_model(read_config_text(path), model, source=str(path))
 
 
 def located_problems(text: str, problems: Sequence[tuple[Sequence[int | str], str]], *, source: str) -> ConfigError:

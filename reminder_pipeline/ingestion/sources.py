@@ -19,9 +19,10 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import create_engine, text
 
+from reminder_pipeline.config_files import load_mapping, load_yaml_model
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
-from reminder_pipeline.core.mapping import Mapping, json_value, load_mapping
-from reminder_pipeline.core.yaml_config import FieldProblem, load_yaml_model
+from reminder_pipeline.core.mapping import Mapping, json_value
+from reminder_pipeline.core.yaml_config import FieldProblem
 from reminder_pipeline.ingestion.files import RawTable, read_file, refuse_reserved_columns
 from reminder_pipeline.ledger.engine import safe_url
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
-from reminder_pipeline.core.mapping import Mapping, UnusableInputError, apply_mapping, derive_customers, load_mapping
+from reminder_pipeline.core.mapping import Mapping, UnusableInputError, apply_mapping, derive_customers
 from reminder_pipeline.core.yaml_config import ConfigError
 
 

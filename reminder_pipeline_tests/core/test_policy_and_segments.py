@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.policy.config import load_policy
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.core.yaml_config import ConfigError
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from reminder_pipeline.core.policy.config import load_policy
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.receivables import aging_labels, aging_summary, outstanding_by_currency, with_aging
 
 AS_OF = date(2026, 3, 31)

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from reminder_pipeline.core.mapping import load_mapping
-from reminder_pipeline.core.policy.config import DEFAULT_POLICY, load_policy
+from reminder_pipeline.config_files import DEFAULT_POLICY, load_mapping, load_policy
 from reminder_pipeline.core.yaml_config import ConfigError, FieldProblem, parse_yaml_model
 from reminder_pipeline.ingestion.sources import load_source_config
 

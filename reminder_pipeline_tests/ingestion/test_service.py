@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 from sqlalchemy import insert
 
+from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.canonical import Entity
-from reminder_pipeline.core.mapping import Mapping, UnusableInputError, load_mapping
+from reminder_pipeline.core.mapping import Mapping, UnusableInputError
 from reminder_pipeline.core.validation.result import ValidationResult, empty_quarantine
 from reminder_pipeline.ingestion import apply as apply_module
 from reminder_pipeline.ingestion.files import read_file

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from sqlalchemy import Connection, func, select
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan, PlanInputs, plan_day
-from reminder_pipeline.core.policy.config import load_policy
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, insert, schema_of
 from reminder_pipeline.ledger.reminders import (

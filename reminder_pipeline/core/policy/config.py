@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 from datetime import date, time
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -21,9 +20,8 @@ from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES, NO_CHANNEL
 from reminder_pipeline.core.receivables import aging_labels
 from reminder_pipeline.core.validation.contacts import countries
-from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model, read_config_text
+from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model
 
-DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
 EARLIEST_SEND, LATEST_SEND = time(8, 0), time(21, 0)
 """Promise 3: nothing reaches a provider outside 08:00-21:00 in the recipient's local time."""
 
@@ -364,8 +362,3 @@ def parse_policy(text: str, *, source: str) -> Policy:
     if problems:
         raise located_problems(text, problems, source=source)
     return policy
-
-
-def load_policy(path: Path | str | None = None) -> Policy:
-    path = path or DEFAULT_POLICY
-    return parse_policy(read_config_text(path), source=str(path))

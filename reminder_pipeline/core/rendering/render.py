@@ -83,7 +83,7 @@ class RenderContext:
         default = self.policy.contact.default_language
         if default not in self.templates.languages:
             raise TemplateProblem(
-                f"the policy's contact.default_language '{default}' has no templates in {self.templates.root} "
+                f"the policy's contact.default_language '{default}' has no templates in {self.templates.origin} "
                 f"(languages with every template: {', '.join(sorted(self.templates.languages))}); "
                 "it is the language of every customer whose own has none"
             )

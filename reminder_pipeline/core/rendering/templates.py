@@ -22,17 +22,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import DictLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from reminder_pipeline.core.policy.config import Tone
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SLOT_OPEN, SLOT_CLOSE = "\ue000Slot ", "\ue001"
 """A marker holds upper and lower case and a space, so that a filter changing any of them is caught."""
 SLOT = re.compile(f"{SLOT_OPEN}([a-z_]+){SLOT_CLOSE}")
@@ -111,14 +109,17 @@ def paragraphs(text: str) -> list[str]:
 
 
 class Templates:
-    """The template folder: which languages are complete, and the skeleton of any variant."""
+    """A template set: which languages are complete, and the skeleton of any variant.
 
-    def __init__(self, root: Path = TEMPLATES) -> None:
-        if not root.is_dir():
-            raise TemplateProblem(f"{root}: no such templates folder (it holds a folder per language, e.g. en/)")
-        self.root = root
+    ``sources`` maps each template's path in the set (``en/tones/firm.j2``) to its text; reading a
+    folder is the caller's business (``config_files.load_templates``). ``origin`` names the set in errors.
+    """
+
+    def __init__(self, sources: Mapping[str, str], origin: str = "templates") -> None:
+        self.origin = origin
+        self._sources = dict(sources)
         options: dict[str, Any] = {
-            "loader": FileSystemLoader(str(root)),
+            "loader": DictLoader(self._sources),
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
@@ -130,19 +131,18 @@ class Templates:
         for environment in self._environments.values():
             environment.filters["paragraphs"] = paragraphs
         required = [*LAYOUTS, *LINES, *(f"tones/{tone}.j2" for tone in TONES)]
+        folders = {name.split("/", 1)[0] for name in self._sources if "/" in name}
         self.languages = frozenset(
-            folder.name
-            for folder in root.iterdir()
-            if folder.is_dir() and all((folder / name).is_file() for name in required)
+            folder for folder in folders if all(f"{folder}/{name}" in self._sources for name in required)
         )
         if not self.languages:
-            raise TemplateProblem(f"{root}: no language has every template ({', '.join(required)})")
+            raise TemplateProblem(f"{origin}: no language has every template ({', '.join(required)})")
         self._skeleton = cache(self._render_skeleton)
 
     def content(self, language: str, tone: str, step: str) -> str:
         """The macros of a step's message: its own template if there is one, else its tone's."""
         step_template = f"{language}/steps/{step}.j2"
-        if (self.root / step_template).is_file():
+        if step_template in self._sources:
             return step_template
         return f"{language}/tones/{tone}.j2"
 

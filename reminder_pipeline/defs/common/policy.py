@@ -6,7 +6,8 @@ import os
 
 import dagster as dg
 
-from reminder_pipeline.core.policy.config import Policy, load_policy
+from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.policy.config import Policy
 
 POLICY_ENV = "REMINDERS_POLICY"
 

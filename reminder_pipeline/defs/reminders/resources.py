@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
+from reminder_pipeline.config_files import load_templates
 from reminder_pipeline.core.rendering.links import LinkSigner
-from reminder_pipeline.core.rendering.templates import TEMPLATES, Templates
+from reminder_pipeline.core.rendering.templates import Templates
 
 LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable, not a secret
 TEMPLATES_ENV = "REMINDERS_TEMPLATES"
@@ -28,4 +27,4 @@ class TemplatesResource(dg.ConfigurableResource):
     path: str | None = None
 
     def load(self) -> Templates:
-        return Templates(Path(self.path) if self.path else TEMPLATES)
+        return load_templates(self.path)

@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.features.build import training_examples
 from reminder_pipeline.core.features.catalogue import select_features
-from reminder_pipeline.core.mapping import load_mapping
 from reminder_pipeline.core.model.evaluation import evaluate_history
 from reminder_pipeline.core.model.metrics import classification_metrics
 from reminder_pipeline.core.model.risk_model import ModelConfig, RiskModel, fit_risk_model

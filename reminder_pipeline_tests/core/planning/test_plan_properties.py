@@ -13,8 +13,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.planning.plan import PROMISE_SCHEMA
-from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND, Policy, load_policy
+from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND, Policy
 from reminder_pipeline_tests.core.planning.simulation import UTC_DT, World, morning
 
 START = date(2026, 3, 2)  # the weeks around the European and American DST changes

@@ -8,8 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
-from reminder_pipeline.core.policy.config import Policy, load_policy
+from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline_tests.core.planning.simulation import UTC_DT
 
 DAY = date(2026, 3, 10)  # a Tuesday

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytz
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.planning.windows import candidate_zones, send_windows, zones_of
-from reminder_pipeline.core.policy.config import load_policy
 from reminder_pipeline_tests.core.planning.test_plan_rules import _customer, _invoice, _one, _plan
 
 DAY = date(2026, 3, 10)  # a Tuesday; the United States are on summer time since 8 March, Europe not yet

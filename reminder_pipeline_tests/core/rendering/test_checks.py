@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.policy.config import load_policy
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.rendering.checks import CHECKS, message_problems
 from reminder_pipeline.core.rendering.render import render_messages
 from reminder_pipeline_tests.core.rendering.test_render import SEND_ON, _context, _golden_set

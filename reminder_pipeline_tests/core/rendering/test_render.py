@@ -13,10 +13,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.policy.config import Policy, load_policy
+from reminder_pipeline.config_files import TEMPLATES, load_policy, load_templates
+from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.links import PAYMENT, LinkSigner
 from reminder_pipeline.core.rendering.render import RenderContext, render_messages
-from reminder_pipeline.core.rendering.templates import TEMPLATES, TemplateProblem, Templates
+from reminder_pipeline.core.rendering.templates import TemplateProblem, Templates
 from reminder_pipeline.core.rendering.triage import triage
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -28,7 +29,7 @@ NAMES = {"en": "Olivia O'Brien & Co <Ltd>", "es": "Lucía Fernández", "fr": "É
 
 
 def _context(policy: Policy | None = None, templates: Templates | None = None) -> RenderContext:
-    return RenderContext(policy or load_policy(), templates or Templates(), LinkSigner(SECRET), NOW)
+    return RenderContext(policy or load_policy(), templates or load_templates(), LinkSigner(SECRET), NOW)
 
 
 def _message(outbox_id: int, locale: str, channel: str, step: str, tone: str, **extra: Any) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def test_a_template_that_changes_a_value_is_caught_before_anything_is_written(tm
         render_messages(
             pl.DataFrame([message]),
             pl.DataFrame([_line(1, "INV-1", date(2026, 2, 1), 5_000)]),
-            _context(templates=Templates(folder)),
+            _context(templates=load_templates(folder)),
         )
 
 
