@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 
 def generate(customers: int, work: Path) -> None:
-    from reminder_pipeline.core.demo.generator import generate_demo_data
+    from reminder_pipeline.demo.generator import generate_demo_data
 
     data = generate_demo_data(customers * INVOICES_PER_CUSTOMER, seed=2026, start=START, end=END, dirty_rate=0.0)
     work.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psycopg2
 
-from reminder_pipeline.core.demo.generator import generate_demo_data
-from reminder_pipeline.demo_files import write_history
+from reminder_pipeline.demo.files import write_history
+from reminder_pipeline.demo.generator import generate_demo_data
 
 HERE = Path(__file__).resolve().parent
 TARGET_SECONDS = 60

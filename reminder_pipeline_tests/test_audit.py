@@ -33,7 +33,6 @@ import pytz
 from phonenumbers import timezone as phone_timezones
 from sqlalchemy import Connection, create_engine, text
 
-from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
@@ -41,7 +40,8 @@ from reminder_pipeline.defs.reminders.resources import LinkSignerResource, Templ
 from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 from reminder_pipeline.defs.risk.resources import FeatureStore
-from reminder_pipeline.demo_files import write_drop_folder
+from reminder_pipeline.demo.files import write_drop_folder
+from reminder_pipeline.demo.generator import generate_demo_data
 
 START, END = date(2026, 1, 5), date(2026, 3, 20)  # END is a Friday
 AUDITED = [END - timedelta(days=n) for n in range(15, -1, -1)]

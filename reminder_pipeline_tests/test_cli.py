@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from reminder_pipeline.cli import main
-from reminder_pipeline.core.demo.generator import generate_demo_data
-from reminder_pipeline.demo_files import write_history
+from reminder_pipeline.demo.files import write_history
+from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.ledger.migrate import head_revision
 from reminder_pipeline_tests.ingestion.helpers import write_csv
 

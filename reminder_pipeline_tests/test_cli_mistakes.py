@@ -165,7 +165,7 @@ def test_every_command_answers_every_mistake_with_one_line_and_exit_2(
     def no_demo(*_: object) -> None:
         raise AssertionError("the demo ran: the mistake was not caught")
 
-    monkeypatch.setattr("reminder_pipeline.demo.run", no_demo)
+    monkeypatch.setattr("reminder_pipeline.demo.run.run", no_demo)
     monkeypatch.delenv(settings.DB_URL_ENV, raising=False)
     monkeypatch.setenv(settings.DATA_DIR_ENV, str(tmp_path / "home"))
     walked = {path for path, *_ in cases}

@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select, update
 
-from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
@@ -21,7 +20,8 @@ from reminder_pipeline.defs.reminders.resources import LinkSignerResource, Templ
 from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 from reminder_pipeline.defs.risk.resources import FeatureStore
-from reminder_pipeline.demo_files import write_drop_folder
+from reminder_pipeline.demo.files import write_drop_folder
+from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.reminders import latest_decisions
 from reminder_pipeline.ledger.reminders_schema import outbox, reminder_messages

@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 from sqlalchemy import select, update
 
-from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.core.features.catalogue import FEATURES
 from reminder_pipeline.core.model.drift import DRIFT_FEATURES, RETRAIN_PSI
 from reminder_pipeline.defs.common.policy import PolicyResource
@@ -28,7 +27,8 @@ from reminder_pipeline.defs.risk.assets import (
     risk_scores,
 )
 from reminder_pipeline.defs.risk.resources import FeatureStore
-from reminder_pipeline.demo_files import write_drop_folder
+from reminder_pipeline.demo.files import write_drop_folder
+from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.ledger.models import ACTIVE, REJECTED
 from reminder_pipeline.ledger.risk_schema import customer_segments as segments_table
 from reminder_pipeline.ledger.risk_schema import model_versions

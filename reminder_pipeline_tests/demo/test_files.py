@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.core.canonical import ROW_NUMBER
-from reminder_pipeline.core.demo.generator import DemoData, generate_demo_data
-from reminder_pipeline.demo_files import write_drop_folder, write_history
+from reminder_pipeline.demo.files import write_drop_folder, write_history
+from reminder_pipeline.demo.generator import DemoData, generate_demo_data
 from reminder_pipeline.ingestion.files import read_file
 
 START = date(2025, 1, 1)

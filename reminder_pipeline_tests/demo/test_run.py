@@ -23,10 +23,12 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
+from click.testing import CliRunner
 from phonenumbers import PhoneNumberFormat
 
 from reminder_pipeline import settings
-from reminder_pipeline.demo import DemoPlan
+from reminder_pipeline.cli import main
+from reminder_pipeline.demo.run import DemoPlan, WorkdirInUse, prepare
 from reminder_pipeline_tests.conftest import PROJECT
 
 DEMO_DAYS = 21
@@ -150,6 +152,56 @@ def test_the_demo_uses_its_own_ledger_and_drop_folder_whatever_the_shell_says(
     written = _env_file(plan.write_env_file())
     assert written[settings.DB_URL_ENV] == plan.ledger_url
     assert written[settings.SOURCE_CONFIG_ENV] == ""
+
+
+def _small_plan(workdir: Path) -> DemoPlan:
+    return DemoPlan(workdir, invoices=100, days=3, seed=1, end=date(2026, 3, 3))
+
+
+def test_the_demo_does_not_clear_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    """``reminders demo --workdir ~`` deleted the home folder: a folder with anything but an earlier demo is left."""
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(WorkdirInUse, match="not a demo's folder"):
+        prepare(_small_plan(tmp_path))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt", "photos"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_demo_env_naming_another_folder_does_not_make_a_folder_the_demos(tmp_path: Path) -> None:
+    prepare(_small_plan(tmp_path / "demo"))
+    moved = (tmp_path / "demo").rename(tmp_path / "moved")
+    with pytest.raises(WorkdirInUse):
+        prepare(_small_plan(moved))
+    assert (moved / "demo.env").read_text().startswith(f"DAGSTER_HOME={tmp_path / 'demo' / 'dagster_home'}\n")
+
+
+def test_the_demo_uses_an_empty_folder_and_clears_its_own_earlier_one(tmp_path: Path) -> None:
+    plan = _small_plan(tmp_path)
+    prepare(plan)
+    assert plan.holds_a_previous_demo()
+    (plan.drop / "2026-03-02").mkdir(parents=True)
+    (plan.drop / "2026-03-02" / "invoices.csv").write_text("from the earlier demo")
+    prepare(plan)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dagster_home", "demo.env", "link.secret"]
+    assert (plan.dagster_home / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
+
+
+def test_reminders_demo_answers_a_folder_in_use_with_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_demo(*_: object, **__: object) -> None:
+        raise AssertionError("the demo ran in the user's folder")
+
+    monkeypatch.setattr("reminder_pipeline.demo.run.generate_demo_data", no_demo)
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["demo", "--workdir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: {tmp_path.resolve()} is not empty"), result.stderr
+    assert "--workdir" in result.stderr
+    assert result.stdout == "", "refused before anything was generated or printed"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 NOT_LOGS = {"ledger.sqlite", "drop", "features", "link.secret"}

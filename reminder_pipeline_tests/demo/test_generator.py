@@ -9,14 +9,15 @@ import pytest
 from email_validator import validate_email
 
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
-from reminder_pipeline.core.demo.behaviour import BEHAVIOURS, Behaviour, sample_days_late, sample_never_pays
-from reminder_pipeline.core.demo.generator import EMAIL_DOMAINS, DemoData, generate_demo_data
 from reminder_pipeline.core.mapping import Mapping, apply_mapping
 from reminder_pipeline.core.validation.customers import validate_customers
 from reminder_pipeline.core.validation.invoices import validate_invoices
 from reminder_pipeline.core.validation.payments import validate_payments
 from reminder_pipeline.core.validation.references import fold_duplicates
 from reminder_pipeline.core.validation.result import ValidationResult
+from reminder_pipeline.demo.behaviour import BEHAVIOURS, Behaviour, sample_days_late, sample_never_pays
+from reminder_pipeline.demo.generator import DemoData, generate_demo_data
+from reminder_pipeline.demo.tables import EMAIL_DOMAINS
 
 START = date(2024, 1, 1)
 END = date(2025, 6, 30)

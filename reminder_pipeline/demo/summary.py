@@ -16,7 +16,7 @@ from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
-from reminder_pipeline.demo import MORNING_RUN, DemoPlan
+from reminder_pipeline.demo.run import MORNING_RUN, DemoPlan
 from reminder_pipeline.ledger import queries
 from reminder_pipeline.ledger.models import list_versions
 from reminder_pipeline.ledger.quarantine import quarantine_overview

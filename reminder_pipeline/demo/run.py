@@ -3,6 +3,9 @@
 It generates a billing system's daily drop files, materializes the assets of every business day
 in a persistent local Dagster instance (one single-run backfill, as an operator would after an
 outage), and prints what landed in the ledger. ``make ui`` then shows the same instance.
+
+Each run starts afresh: it deletes its work folder first, but only a folder it made itself (one whose
+``demo.env`` names its own Dagster home); an empty folder is used as it is, any other is refused.
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from reminder_pipeline import settings
-from reminder_pipeline.core.demo.generator import generate_demo_data
 from reminder_pipeline.defs.reminders.resources import LINK_SECRET_ENV
-from reminder_pipeline.demo_files import write_drop_folder
+from reminder_pipeline.demo.files import write_drop_folder
+from reminder_pipeline.demo.generator import generate_demo_data
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INGESTION_ASSETS = "customers,invoices,payments"
 RISK_ASSETS = "customer_features,risk_scores,customer_segments"
 REMINDER_ASSETS = "reminder_plan,rendered_messages"
 SCORED_DAYS = 7
 MORNING_RUN = "06:00"
 """The demo plans each of its last days as the 06:00 schedule would have on that morning."""
+
+
+class WorkdirInUse(Exception):
+    """The work folder holds something other than a previous demo, which the demo must not delete."""
 
 
 def last_weekday(day: date) -> date:
@@ -106,24 +113,54 @@ class DemoPlan:
         del environment[settings.SOURCE_CONFIG_ENV]
         return environment
 
+    @property
+    def env_file(self) -> Path:
+        return self.workdir / "demo.env"
+
     def write_env_file(self) -> Path:
         """``demo.env`` for ``make ui`` and anyone who wants to poke at the demo by hand."""
-        path = self.workdir / "demo.env"
-        path.write_text("".join(f"{k}={v}\n" for k, v in self.variables().items()))
-        return path
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.variables().items()))
+        return self.env_file
+
+    def holds_a_previous_demo(self) -> bool:
+        """Whether the work folder is one the demo made: its ``demo.env`` names the Dagster home inside it.
+
+        ``prepare`` writes that file first, so folders of earlier demos (of this version or an older one)
+        carry it too; a folder of the user's own does not.
+        """
+        if not self.env_file.is_file():
+            return False
+        lines = self.env_file.read_text(errors="replace").splitlines()
+        return f"DAGSTER_HOME={self.dagster_home}" in lines
 
 
-def prepare(plan: DemoPlan) -> list[Path]:
-    """A fresh work folder: the Dagster home with the project's instance settings, and the drop files."""
-    if plan.workdir.exists():
-        shutil.rmtree(plan.workdir)
-    plan.dagster_home.mkdir(parents=True)
+def _clear_workdir(plan: DemoPlan) -> None:
+    """Delete a previous demo in the work folder, and nothing else."""
+    workdir = plan.workdir
+    if not workdir.exists() or (workdir.is_dir() and not any(workdir.iterdir())):
+        return
+    if not workdir.is_dir():
+        raise WorkdirInUse(f"the demo's work folder {workdir} is a file; choose a new folder with --workdir")
+    if not plan.holds_a_previous_demo():
+        raise WorkdirInUse(
+            f"{workdir} is not empty and is not a demo's folder (it has no demo.env of a demo made there); the demo "
+            "clears its folder on every run, so it left this one alone: choose an empty or new folder with --workdir"
+        )
+    shutil.rmtree(workdir)
+
+
+def prepare(plan: DemoPlan) -> None:
+    """A fresh work folder: ``demo.env``, and the Dagster home with the project's instance settings.
+
+    ``demo.env`` is written first: from then on the folder is the demo's, which a later run may clear.
+    """
+    _clear_workdir(plan)
+    plan.workdir.mkdir(parents=True, exist_ok=True)
+    plan.write_env_file()
+    plan.dagster_home.mkdir()
     instance_settings = PROJECT_ROOT / "dagster.yaml"
     if instance_settings.exists():
         shutil.copy(instance_settings, plan.dagster_home / "dagster.yaml")
-    plan.write_env_file()
-    data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
-    return write_drop_folder(data, plan.drop)
 
 
 def materialize(
@@ -148,8 +185,10 @@ def materialize(
 
 def run(plan: DemoPlan, say: Callable[[str], None]) -> None:
     """Everything built so far, in the order an operator would run it."""
+    prepare(plan)
     say(f"generating about {plan.invoices} invoices over {plan.days} days ({plan.start} .. {plan.end})")
-    files = prepare(plan)
+    data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
+    files = write_drop_folder(data, plan.drop)
     say(f"wrote {len(files)} daily drop files to {plan.drop}")
     say("1/4 ingesting customers, invoices and payments of every business day in one backfill run ...")
     materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))

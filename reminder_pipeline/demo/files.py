@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from reminder_pipeline.core.canonical import INVOICE_SCHEMA
-from reminder_pipeline.core.demo.generator import DemoData
+from reminder_pipeline.demo.generator import DemoData
 
 FILE_FORMATS = ("csv", "parquet")
 DAY = "_day"

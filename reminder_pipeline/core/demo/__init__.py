@@ -1,1 +1,0 @@
-"""Deterministic synthetic billing data for demos, tests and evaluating risk models and reminder policies."""
