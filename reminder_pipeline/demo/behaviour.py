@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-import polars as pl
 
 PAYMENT_METHODS: tuple[str, ...] = ("card", "direct_debit", "bank_transfer", "paypal")
 
@@ -131,27 +130,6 @@ class CustomerParameters:
     partial_payment_prob: np.ndarray
     dispute_prob: np.ndarray
     never_pay_prob: np.ndarray
-
-
-def behaviour_table() -> pl.DataFrame:
-    """The behaviour parameters as a frame, one row per behaviour."""
-    return pl.DataFrame(
-        [
-            {
-                "behaviour": p.behaviour.value,
-                "share": p.share,
-                "mean_days_late": p.mean_days_late,
-                "mean_days_late_spread": p.mean_days_late_spread,
-                "noise_scale": p.noise_scale,
-                "reminder_sensitivity": p.reminder_sensitivity,
-                "partial_payment_prob": p.partial_payment_prob,
-                "dispute_prob": p.dispute_prob,
-                "never_pay_prob": p.never_pay_prob,
-                "churn_prob": p.churn_prob,
-            }
-            for p in BEHAVIOURS
-        ]
-    )
 
 
 def profile_values(field: str) -> np.ndarray:
