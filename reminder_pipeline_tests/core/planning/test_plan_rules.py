@@ -9,110 +9,20 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import load_policy
-from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
-from reminder_pipeline.core.policy.config import Policy
-from reminder_pipeline_tests.core.planning.simulation import UTC_DT
-
-DAY = date(2026, 3, 10)  # a Tuesday
-RUN_AT = datetime.combine(DAY, time(5), tzinfo=UTC)
-
-
-def _customer(customer_id: str = "C1", **overrides: Any) -> dict[str, Any]:
-    return {
-        "customer_id": customer_id,
-        "email": f"{customer_id.lower()}@example.com",
-        "phone": "+4915112345678",
-        "country": "DE",
-        "time_zone": "Europe/Berlin",
-        "locale": "de_DE",
-        "preferred_channel": "email",
-        "email_opt_out_at": None,
-        "sms_opt_out_at": None,
-        "sms_consent": True,
-        **overrides,
-    }
-
-
-def _invoice(invoice_id: str, days_overdue: int, balance: int = 10_000, customer_id: str = "C1") -> dict[str, Any]:
-    return {
-        "invoice_id": invoice_id,
-        "customer_id": customer_id,
-        "issue_date": DAY - timedelta(days=days_overdue + 30),
-        "due_date": DAY - timedelta(days=days_overdue),
-        "currency": "EUR",
-        "balance_minor": balance,
-    }
-
-
-def _plan(
-    invoices: list[dict[str, Any]],
-    customers: list[dict[str, Any]] | None = None,
-    *,
-    policy: Policy | None = None,
-    day: date = DAY,
-    now: datetime = RUN_AT,
-    disputed: list[str] = (),  # type: ignore[assignment]
-    promises: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    outbox: pl.DataFrame | None = None,
-    risk_band: str = "medium",
-    credits: list[dict[str, Any]] = (),  # type: ignore[assignment]
-) -> pl.DataFrame:
-    customers = customers or [_customer()]
-    inputs = PlanInputs(
-        day=day,
-        now=now,
-        open_invoices=pl.DataFrame(invoices),
-        disputed=pl.DataFrame({"invoice_id": list(disputed)}, schema={"invoice_id": pl.String}),
-        promises=pl.DataFrame([{"invoice_id": None, **p} for p in promises], schema=PROMISE_SCHEMA),
-        customers=pl.DataFrame(customers, schema_overrides={"email_opt_out_at": UTC_DT, "sms_opt_out_at": UTC_DT}),
-        segments=pl.DataFrame(
-            [
-                {
-                    "customer_id": c["customer_id"],
-                    "risk_band": risk_band,
-                    "aging_bucket": "8-30",
-                    "value_tier": "small",
-                    "channel": "email",
-                }
-                for c in customers
-            ]
-        ),
-        outbox=outbox if outbox is not None else pl.DataFrame(schema=OUTBOX_SCHEMA),
-        credits=pl.DataFrame(list(credits), schema=CREDIT_SCHEMA),
-    )
-    return plan_day(inputs, policy or load_policy()).decisions
-
-
-def _sent(
-    step: str, offset: int, on: date, *, ladder: str = "standard", channel: str = "email", status: str = "sent"
-) -> dict[str, Any]:
-    """An outbox row of episode I1 of customer C1."""
-    return {
-        "dedupe_key": f"C1|I1|{ladder}|{step}|{channel}",
-        "customer_id": "C1",
-        "episode_id": "I1",
-        "ladder": ladder,
-        "step": step,
-        "offset_days": offset,
-        "channel": channel,
-        "business_date": on,
-        "send_on": on,
-        "status": status,
-        "window_end": datetime.combine(on, time(18), tzinfo=UTC),
-    }
-
-
-def _outbox(*rows: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=OUTBOX_SCHEMA)
-
-
-def _one(decisions: pl.DataFrame) -> dict[str, Any]:
-    assert decisions.height == 1
-    return decisions.row(0, named=True)
+from reminder_pipeline_tests.core.planning.scenarios import (
+    DAY,
+    RUN_AT,
+    a_customer,
+    an_invoice,
+    decide,
+    only,
+    outbox_of,
+    outbox_row,
+)
 
 
 def test_the_highest_step_due_goes_out_for_every_overdue_invoice_in_one_message() -> None:
-    row = _one(_plan([_invoice("I1", 15), _invoice("I2", 8, balance=2_500), _invoice("I3", -20)]))
+    row = only(decide([an_invoice("I1", 15), an_invoice("I2", 8, balance=2_500), an_invoice("I3", -20)]))
     assert (row["decision"], row["step"], row["channel"]) == ("send", "firm_reminder", "email")
     assert row["episode_id"] == "I1"
     assert row["invoice_ids"] == ["I1", "I2"], "the invoice not yet due waits for its own ladder"
@@ -121,36 +31,36 @@ def test_the_highest_step_due_goes_out_for_every_overdue_invoice_in_one_message(
 
 
 def test_partial_payments_are_reminded_for_the_balance() -> None:
-    assert _one(_plan([_invoice("I1", 2, balance=3_333)]))["amount_minor"] == 3_333
+    assert only(decide([an_invoice("I1", 2, balance=3_333)]))["amount_minor"] == 3_333
 
 
 def test_a_customer_who_has_paid_since_is_not_reminded() -> None:
-    row = _one(_plan([_invoice("I1", 15, balance=0), _invoice("I2", 9, balance=0)]))
+    row = only(decide([an_invoice("I1", 15, balance=0), an_invoice("I2", 9, balance=0)]))
     assert (row["decision"], row["reason"]) == ("skip", "paid")
 
 
 def test_disputed_invoices_are_left_out_and_a_fully_disputed_customer_is_skipped() -> None:
-    row = _one(_plan([_invoice("I1", 40), _invoice("I2", 2)], disputed=["I1"]))
+    row = only(decide([an_invoice("I1", 40), an_invoice("I2", 2)], disputed=["I1"]))
     assert (row["episode_id"], row["invoice_ids"], row["step"]) == ("I2", ["I2"], "reminder")
-    row = _one(_plan([_invoice("I1", 40)], disputed=["I1"]))
+    row = only(decide([an_invoice("I1", 40)], disputed=["I1"]))
     assert (row["decision"], row["reason"]) == ("skip", "disputed")
 
 
 def test_a_promise_to_pay_pauses_until_its_date_plus_grace_then_escalates() -> None:
     promise = {"customer_id": "C1", "promised_date": DAY - timedelta(days=2), "made_on": DAY - timedelta(9)}
-    pending = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "pending"}]))
+    pending = only(decide([an_invoice("I1", 8)], promises=[{**promise, "status": "pending"}]))
     assert (pending["decision"], pending["reason"]) == ("skip", "promise_to_pay_pending")
     broken = {**promise, "promised_date": DAY - timedelta(days=4), "status": "pending"}
-    sent_before = _outbox(_sent("second_reminder", 7, DAY - timedelta(days=10)))
-    row = _one(_plan([_invoice("I1", 8)], promises=[broken], outbox=sent_before))
+    sent_before = outbox_of(outbox_row("second_reminder", 7, DAY - timedelta(days=10)))
+    row = only(decide([an_invoice("I1", 8)], promises=[broken], outbox=sent_before))
     assert (row["decision"], row["step"], row["escalated"]) == ("send", "firm_reminder", True)
-    kept = _one(_plan([_invoice("I1", 8)], promises=[{**promise, "status": "kept"}], outbox=sent_before))
+    kept = only(decide([an_invoice("I1", 8)], promises=[{**promise, "status": "kept"}], outbox=sent_before))
     assert (kept["decision"], kept["reason"]) == ("skip", "no_step_due")
 
 
 def test_risk_changes_the_ladder() -> None:
-    high = _one(_plan([_invoice("I1", 7)], risk_band="high"))
-    low = _one(_plan([_invoice("I1", 7)], risk_band="low"))
+    high = only(decide([an_invoice("I1", 7)], risk_band="high"))
+    low = only(decide([an_invoice("I1", 7)], risk_band="low"))
     assert (high["ladder"], high["step"]) == ("high_risk", "firm_reminder")
     assert (low["ladder"], low["step"]) == ("low_risk", "reminder")
 
@@ -158,17 +68,17 @@ def test_risk_changes_the_ladder() -> None:
 def test_public_holidays_and_weekends_are_quiet_days_in_the_customers_country() -> None:
     good_friday = date(2026, 4, 3)
     invoices = [
-        {**_invoice("I1", 0), "due_date": good_friday - timedelta(days=9)},
-        {**_invoice("I2", 0, customer_id="C2"), "due_date": good_friday - timedelta(days=9)},
+        {**an_invoice("I1", 0), "due_date": good_friday - timedelta(days=9)},
+        {**an_invoice("I2", 0, customer_id="C2"), "due_date": good_friday - timedelta(days=9)},
     ]
-    customers = [_customer("C1"), _customer("C2", country="JP", time_zone="Asia/Tokyo", locale="ja_JP")]
+    customers = [a_customer("C1"), a_customer("C2", country="JP", time_zone="Asia/Tokyo", locale="ja_JP")]
     at = datetime.combine(good_friday, time(5), tzinfo=UTC)
-    decisions = _plan(invoices, customers, day=good_friday, now=at)
+    decisions = decide(invoices, customers, day=good_friday, now=at)
     by_customer = {r["customer_id"]: r for r in decisions.iter_rows(named=True)}
     assert by_customer["C1"]["reason"] == "quiet_day", "Good Friday is a public holiday in Germany"
     assert by_customer["C2"]["decision"] == "send", "but not in Japan"
     saturday = date(2026, 3, 14)
-    row = _one(_plan([_invoice("I1", 3)], day=saturday, now=datetime.combine(saturday, time(5), tzinfo=UTC)))
+    row = only(decide([an_invoice("I1", 3)], day=saturday, now=datetime.combine(saturday, time(5), tzinfo=UTC)))
     assert row["reason"] == "quiet_day"
 
 
@@ -184,32 +94,32 @@ def test_a_country_can_have_its_own_working_week_window_and_quiet_days() -> None
         }
     )
     policy = base.model_copy(update={"contact": rules})
-    customers = [_customer("C1"), _customer("C2", country="FR", time_zone="Europe/Paris")]
-    invoices = [_invoice("I1", 3), _invoice("I2", 3, customer_id="C2")]
-    tuesday = {r["customer_id"]: r for r in _plan(invoices, customers, policy=policy).iter_rows(named=True)}
+    customers = [a_customer("C1"), a_customer("C2", country="FR", time_zone="Europe/Paris")]
+    invoices = [an_invoice("I1", 3), an_invoice("I2", 3, customer_id="C2")]
+    tuesday = {r["customer_id"]: r for r in decide(invoices, customers, policy=policy).iter_rows(named=True)}
     assert tuesday["C1"]["reason"] == "quiet_day"
     assert tuesday["C2"]["reason"] == "quiet_day"
     wednesday = DAY + timedelta(days=1)
-    row = _plan(invoices, customers, policy=policy, day=wednesday, now=RUN_AT + timedelta(days=1)).row(0, named=True)
+    row = decide(invoices, customers, policy=policy, day=wednesday, now=RUN_AT + timedelta(days=1)).row(0, named=True)
     assert row["decision"] == "send"
     assert row["window_start"] == datetime(2026, 3, 11, 9, 0, tzinfo=UTC), "10:00 in Berlin (CET)"
     assert row["window_end"] == datetime(2026, 3, 11, 11, 0, tzinfo=UTC)
 
 
 def test_a_window_already_over_moves_to_the_next_local_day_while_the_business_day_lasts() -> None:
-    chatham = _customer("C1", country="NZ", time_zone="Pacific/Chatham", phone=None)
-    still_open = _one(_plan([_invoice("I1", 3)], [chatham]))
+    chatham = a_customer("C1", country="NZ", time_zone="Pacific/Chatham", phone=None)
+    still_open = only(decide([an_invoice("I1", 3)], [chatham]))
     assert still_open["send_on"] == DAY, "09:00-19:00 in Chatham (UTC+13:45) ends at 05:15 UTC"
-    row = _one(_plan([_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(hours=1)))
+    row = only(decide([an_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(hours=1)))
     assert row["decision"] == "send"
     assert row["send_on"] == DAY + timedelta(days=1)
     assert row["window_start"] == datetime(2026, 3, 10, 19, 15, tzinfo=UTC)
-    late_replan = _one(_plan([_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(days=1)))
+    late_replan = only(decide([an_invoice("I1", 3)], [chatham], now=RUN_AT + timedelta(days=1)))
     assert (late_replan["decision"], late_replan["reason"]) == ("skip", "window_passed")
 
 
 def test_an_unknown_zone_gets_the_window_safe_in_every_zone_of_the_country() -> None:
-    row = _one(_plan([_invoice("I1", 3)], [_customer(country="US", time_zone=None, phone=None)]))
+    row = only(decide([an_invoice("I1", 3)], [a_customer(country="US", time_zone=None, phone=None)]))
     zones = row["zones"].split("|")
     assert {"America/New_York", "America/Los_Angeles", "Pacific/Honolulu"} <= set(zones)
     # 09:00 in Honolulu (UTC-10) to 19:00 in New York (EDT since 8 March)
@@ -228,18 +138,18 @@ def test_an_unknown_zone_gets_the_window_safe_in_every_zone_of_the_country() -> 
     ],
 )
 def test_no_channel_is_used_without_a_valid_consented_contact(change: dict[str, Any], reason: str) -> None:
-    row = _one(_plan([_invoice("I1", 2)], [_customer(**change)]))
+    row = only(decide([an_invoice("I1", 2)], [a_customer(**change)]))
     assert (row["decision"], row["reason"]) == ("skip", reason)
 
 
 def test_the_preferred_channel_wins_when_the_step_allows_it_and_the_fallback_otherwise() -> None:
-    assert _one(_plan([_invoice("I1", 2)], [_customer(preferred_channel="sms")]))["channel"] == "sms"
-    row = _one(_plan([_invoice("I1", 2)], [_customer(preferred_channel="sms", sms_opt_out_at=RUN_AT)]))
+    assert only(decide([an_invoice("I1", 2)], [a_customer(preferred_channel="sms")]))["channel"] == "sms"
+    row = only(decide([an_invoice("I1", 2)], [a_customer(preferred_channel="sms", sms_opt_out_at=RUN_AT)]))
     assert row["channel"] == "email"
 
 
 def test_a_hand_off_to_a_collector_is_a_task_not_a_message() -> None:
-    row = _one(_plan([_invoice("I1", 50)], [_customer(email=None, phone=None)]))
+    row = only(decide([an_invoice("I1", 50)], [a_customer(email=None, phone=None)]))
     assert (row["decision"], row["step"], row["channel"]) == ("handoff", "collector", "collector")
 
 
@@ -247,14 +157,17 @@ def test_moving_between_ladders_never_repeats_a_step_already_reached() -> None:
     """Low risk sent its +3 reminder; as medium risk (standard ladder) at +6 nothing is due beyond +3 until
     +7. High risk sent its +7 firm reminder; standard's +14 firm reminder is the same step, reached: the
     next is standard's final notice at +30, sent once."""
-    low_then_medium = _one(
-        _plan([_invoice("I1", 6)], outbox=_outbox(_sent("reminder", 3, DAY - timedelta(days=3), ladder="low_risk")))
+    low_then_medium = only(
+        decide(
+            [an_invoice("I1", 6)],
+            outbox=outbox_of(outbox_row("reminder", 3, DAY - timedelta(days=3), ladder="low_risk")),
+        )
     )
     assert (low_then_medium["decision"], low_then_medium["reason"]) == ("skip", "no_step_due")
-    high = _outbox(_sent("firm_reminder", 7, DAY - timedelta(days=7), ladder="high_risk", channel="sms"))
-    row = _one(_plan([_invoice("I1", 14)], outbox=high))
+    high = outbox_of(outbox_row("firm_reminder", 7, DAY - timedelta(days=7), ladder="high_risk", channel="sms"))
+    row = only(decide([an_invoice("I1", 14)], outbox=high))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
-    row = _one(_plan([_invoice("I1", 30)], outbox=high))
+    row = only(decide([an_invoice("I1", 30)], outbox=high))
     assert (row["decision"], row["ladder"], row["step"], row["offset_days"]) == (
         "send",
         "standard",
@@ -262,73 +175,75 @@ def test_moving_between_ladders_never_repeats_a_step_already_reached() -> None:
         30,
     )
     assert row["superseded_steps"] == []
-    again = _one(
-        _plan(
-            [_invoice("I1", 32)],
-            outbox=pl.concat([high, _outbox(_sent("final_notice", 30, DAY - timedelta(days=2), channel="email"))]),
+    again = only(
+        decide(
+            [an_invoice("I1", 32)],
+            outbox=pl.concat(
+                [high, outbox_of(outbox_row("final_notice", 30, DAY - timedelta(days=2), channel="email"))]
+            ),
         )
     )
     assert (again["decision"], again["reason"]) == ("skip", "no_step_due")
 
 
 def test_planning_an_earlier_day_again_counts_the_contacts_of_later_days() -> None:
-    later = _outbox(_sent("second_reminder", 7, DAY + timedelta(days=1)))
-    row = _one(_plan([_invoice("I1", 6)], outbox=later))
+    later = outbox_of(outbox_row("second_reminder", 7, DAY + timedelta(days=1)))
+    row = only(decide([an_invoice("I1", 6)], outbox=later))
     assert row["decision"] == "skip"
     assert row["reason"] in ("no_step_due", "too_soon")
 
 
 def test_the_days_own_unsent_plan_does_not_hide_the_step_already_reached() -> None:
     promise = {"customer_id": "C1", "promised_date": DAY - timedelta(days=5), "made_on": DAY - timedelta(days=12)}
-    outbox = _outbox(
-        _sent("firm_reminder", 14, DAY - timedelta(days=10)),
-        _sent("final_notice", 30, DAY, status="planned"),
+    outbox = outbox_of(
+        outbox_row("firm_reminder", 14, DAY - timedelta(days=10)),
+        outbox_row("final_notice", 30, DAY, status="planned"),
     )
-    row = _one(_plan([_invoice("I1", 24)], promises=[{**promise, "status": "pending"}], outbox=outbox))
+    row = only(decide([an_invoice("I1", 24)], promises=[{**promise, "status": "pending"}], outbox=outbox))
     assert (row["decision"], row["step"], row["escalated"]) == ("send", "final_notice", True)
 
 
 def test_a_promise_kept_or_made_for_an_earlier_episode_says_nothing_about_a_new_one() -> None:
     old = {"customer_id": "C1", "promised_date": DAY - timedelta(days=55), "made_on": DAY - timedelta(days=60)}
-    new_invoice = _invoice("NEW", -3)
-    row = _one(_plan([new_invoice], promises=[{**old, "status": "pending"}]))
+    new_invoice = an_invoice("NEW", -3)
+    row = only(decide([new_invoice], promises=[{**old, "status": "pending"}]))
     assert (row["decision"], row["step"], row["escalated"]) == ("send", "courtesy", False)
     named = {**old, "made_on": DAY - timedelta(days=10), "invoice_id": "PAID", "status": "pending"}
-    row = _one(_plan([_invoice("I1", 8)], promises=[named]))
+    row = only(decide([an_invoice("I1", 8)], promises=[named]))
     assert (row["step"], row["escalated"]) == ("second_reminder", False), "the invoice promised is no longer owed"
 
 
 def test_a_customer_with_nothing_known_about_where_they_are_is_not_contacted() -> None:
-    row = _one(_plan([_invoice("I1", 3)], [_customer(time_zone=None, phone=None, country=None)]))
+    row = only(decide([an_invoice("I1", 3)], [a_customer(time_zone=None, phone=None, country=None)]))
     assert (row["decision"], row["reason"]) == ("skip", "no_send_window")
 
 
 def test_a_step_reached_under_another_ladder_is_not_planned_again() -> None:
     """Standard sent its +1 reminder; re-banded low risk, whose reminder comes at +3, the episode has had its
     reminder: the next step is low risk's firm reminder at +14, not a second reminder."""
-    standard = _outbox(_sent("reminder", 1, DAY - timedelta(days=3)))
-    row = _one(_plan([_invoice("I1", 4)], outbox=standard, risk_band="low"))
+    standard = outbox_of(outbox_row("reminder", 1, DAY - timedelta(days=3)))
+    row = only(decide([an_invoice("I1", 4)], outbox=standard, risk_band="low"))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
-    row = _one(_plan([_invoice("I1", 14)], outbox=standard, risk_band="low"))
+    row = only(decide([an_invoice("I1", 14)], outbox=standard, risk_band="low"))
     assert (row["decision"], row["ladder"], row["step"]) == ("send", "low_risk", "firm_reminder")
 
 
 def test_a_new_ladder_continues_from_the_steps_reached_not_from_its_start() -> None:
     """High risk sent its courtesy (-5) and reminder (+1) by SMS; as standard at +2 the standard reminder (+1)
     is the same step, reached: nothing is due until standard's second reminder at +7."""
-    high = _outbox(
-        _sent("courtesy", -5, DAY - timedelta(days=7), ladder="high_risk"),
-        _sent("reminder", 1, DAY - timedelta(days=1), ladder="high_risk", channel="sms"),
+    high = outbox_of(
+        outbox_row("courtesy", -5, DAY - timedelta(days=7), ladder="high_risk"),
+        outbox_row("reminder", 1, DAY - timedelta(days=1), ladder="high_risk", channel="sms"),
     )
-    row = _one(_plan([_invoice("I1", 2)], outbox=high))
+    row = only(decide([an_invoice("I1", 2)], outbox=high))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
 
 
 def test_an_episode_handed_to_a_collector_is_never_handed_over_again() -> None:
     """The standard ladder handed the episode over at +45; re-banded low risk, whose hand-off is at +60, it
     gets no second collector task — nor, under a policy naming its hand-off differently, another one."""
-    task = _outbox(_sent("collector", 45, DAY - timedelta(days=15), channel="collector", status="task_open"))
-    row = _one(_plan([_invoice("I1", 60)], outbox=task, risk_band="low"))
+    task = outbox_of(outbox_row("collector", 45, DAY - timedelta(days=15), channel="collector", status="task_open"))
+    row = only(decide([an_invoice("I1", 60)], outbox=task, risk_band="low"))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
     base = load_policy()
     renamed = base.model_validate(
@@ -345,17 +260,17 @@ def test_an_episode_handed_to_a_collector_is_never_handed_over_again() -> None:
             },
         }
     )
-    row = _one(_plan([_invoice("I1", 60)], outbox=task, risk_band="low", policy=renamed))
+    row = only(decide([an_invoice("I1", 60)], outbox=task, risk_band="low", policy=renamed))
     assert (row["decision"], row["reason"]) == ("skip", "no_step_due")
 
 
 def test_a_customer_whose_credit_covers_what_is_owed_is_not_chased() -> None:
     """An overpayment on an earlier invoice left a credit: while it covers the overdue balance in that
     currency, the customer is not chased (a collector applies or refunds it); a smaller one does not stop it."""
-    owed = [_invoice("I1", 8, balance=10_000)]
-    covered = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 10_000}]))
+    owed = [an_invoice("I1", 8, balance=10_000)]
+    covered = only(decide(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 10_000}]))
     assert (covered["decision"], covered["reason"]) == ("skip", "covered_by_credit")
-    other_currency = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "USD", "credit_minor": 50_000}]))
+    other_currency = only(decide(owed, credits=[{"customer_id": "C1", "currency": "USD", "credit_minor": 50_000}]))
     assert other_currency["decision"] == "send"
-    partly = _one(_plan(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 2_500}]))
+    partly = only(decide(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 2_500}]))
     assert (partly["decision"], partly["amount_minor"]) == ("send", 10_000)

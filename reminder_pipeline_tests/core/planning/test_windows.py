@@ -10,7 +10,7 @@ import pytz
 
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.planning.windows import candidate_zones, send_windows, zones_of
-from reminder_pipeline_tests.core.planning.test_plan_rules import _customer, _invoice, _one, _plan
+from reminder_pipeline_tests.core.planning.scenarios import a_customer, an_invoice, decide, only
 
 DAY = date(2026, 3, 10)  # a Tuesday; the United States are on summer time since 8 March, Europe not yet
 RUN_AT = datetime.combine(DAY, time(5), tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_an_invalid_zone_or_number_says_nothing_about_where_the_customer_is() ->
 def test_a_country_too_wide_for_any_common_hour_has_no_window() -> None:
     # Kaliningrad (UTC+2) to Kamchatka (UTC+12): 09:00 in the west is 19:00 in the east
     assert _windows(None, None, "RU")["window_start"] is None
-    row = _one(_plan([_invoice("I1", 3)], [_customer(country="RU", time_zone=None, phone=None)]))
+    row = only(decide([an_invoice("I1", 3)], [a_customer(country="RU", time_zone=None, phone=None)]))
     assert (row["decision"], row["reason"]) == ("skip", "no_send_window")
 
 

@@ -11,15 +11,15 @@ import pytest
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.rendering.checks import CHECKS, message_problems
 from reminder_pipeline.core.rendering.render import render_messages
-from reminder_pipeline_tests.core.rendering.test_render import SEND_ON, _context, _golden_set
+from reminder_pipeline_tests.core.rendering.examples import SEND_ON, golden_set, render_context
 
 UTC_DT = pl.Datetime("us", "UTC")
 BERLIN_MORNING = (datetime(2026, 3, 10, 8, 0, tzinfo=UTC), datetime(2026, 3, 10, 18, 0, tzinfo=UTC))
 
 
 def _world() -> dict[str, pl.DataFrame]:
-    messages, lines = _golden_set("de")
-    rendered = render_messages(messages, lines, _context())
+    messages, lines = golden_set("de")
+    rendered = render_messages(messages, lines, render_context())
     outbox = messages.select(
         "outbox_id",
         "customer_id",

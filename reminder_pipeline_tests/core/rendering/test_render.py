@@ -6,81 +6,29 @@ Set ``UPDATE_GOLDEN=1`` to rewrite the golden files after a deliberate change, t
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import TEMPLATES, load_policy, load_templates
-from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.links import PAYMENT, LinkSigner
-from reminder_pipeline.core.rendering.render import RenderContext, render_messages
-from reminder_pipeline.core.rendering.templates import TemplateProblem, Templates
+from reminder_pipeline.core.rendering.render import render_messages
+from reminder_pipeline.core.rendering.templates import TemplateProblem
 from reminder_pipeline.core.rendering.triage import triage
+from reminder_pipeline_tests.core.rendering.examples import (
+    LOCALES,
+    NOW,
+    SECRET,
+    SEND_ON,
+    example_line,
+    example_message,
+    golden_set,
+    render_context,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
-SEND_ON = date(2026, 3, 10)
-NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
-SECRET = "golden-files-secret-not-for-production"
-LOCALES = {"en": "en_GB", "es": "es_ES", "fr": "fr_FR", "de": "de_DE"}
-NAMES = {"en": "Olivia O'Brien & Co <Ltd>", "es": "Lucía Fernández", "fr": "Élodie Lefèvre", "de": "Jürgen Müller"}
-
-
-def _context(policy: Policy | None = None, templates: Templates | None = None) -> RenderContext:
-    return RenderContext(policy or load_policy(), templates or load_templates(), LinkSigner(SECRET), NOW)
-
-
-def _message(outbox_id: int, locale: str, channel: str, step: str, tone: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "outbox_id": outbox_id,
-        "customer_id": f"C{outbox_id}",
-        "ladder": "standard",
-        "step": step,
-        "tone": tone,
-        "channel": channel,
-        "send_on": SEND_ON,
-        "currency": "EUR",
-        "name": None,
-        "email": "customer@example.com",
-        "phone": "+4915112345678",
-        "locale": locale,
-        **extra,
-    }
-
-
-def _line(outbox_id: int, invoice_id: str, due: date, amount: int, balance: int | None = None) -> dict[str, Any]:
-    return {
-        "outbox_id": outbox_id,
-        "invoice_id": invoice_id,
-        "due_date": due,
-        "amount_minor": amount,
-        "balance_minor": amount if balance is None else balance,
-    }
-
-
-def _golden_set(language: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    locale, name = LOCALES[language], NAMES[language]
-    messages = [
-        _message(1, locale, "email", "courtesy", "courtesy", name=name),
-        _message(2, locale, "email", "reminder", "friendly", name=name),
-        _message(3, locale, "email", "firm_reminder", "firm"),
-        _message(4, locale, "email", "final_notice", "final", name=name),
-        _message(5, locale, "sms", "reminder", "friendly"),
-        _message(6, locale, "sms", "final_notice", "final"),
-    ]
-    lines = [
-        _line(1, "INV-1001", date(2026, 3, 13), 45_000),
-        _line(2, "INV-0990", date(2026, 2, 28), 20_000, balance=7_550),
-        _line(2, "INV-0995", date(2026, 3, 9), 123_456),
-        _line(3, "INV-0900", date(2026, 2, 20), 99_900),
-        _line(4, "INV-0800", date(2026, 2, 1), 1_500_000),
-        _line(4, "INV-0850", date(2026, 2, 15), 250),
-        _line(5, "INV-0991", date(2026, 3, 1), 20_000),
-        _line(6, "INV-0801", date(2026, 2, 1), 1_500_000),
-    ]
-    return pl.DataFrame(messages), pl.DataFrame(lines)
 
 
 def _as_text(rendered: pl.DataFrame) -> str:
@@ -101,8 +49,8 @@ def _as_text(rendered: pl.DataFrame) -> str:
 
 @pytest.mark.parametrize("language", sorted(LOCALES))
 def test_messages_match_the_golden_files(language: str) -> None:
-    messages, lines = _golden_set(language)
-    text = _as_text(render_messages(messages, lines, _context()))
+    messages, lines = golden_set(language)
+    text = _as_text(render_messages(messages, lines, render_context()))
     path = GOLDEN / f"{language}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
@@ -110,8 +58,8 @@ def test_messages_match_the_golden_files(language: str) -> None:
 
 
 def test_every_message_states_the_balance_owed_and_a_link_that_verifies() -> None:
-    messages, lines = _golden_set("de")
-    rendered = render_messages(messages, lines, _context())
+    messages, lines = golden_set("de")
+    rendered = render_messages(messages, lines, render_context())
     by_id = {r["outbox_id"]: r for r in rendered.iter_rows(named=True)}
     assert by_id[2]["amount_minor"] == 7_550 + 123_456, "a partial payment leaves its balance to remind for"
     assert by_id[2]["amount_text"] == "1.310,06\xa0€"
@@ -125,17 +73,17 @@ def test_every_message_states_the_balance_owed_and_a_link_that_verifies() -> Non
 
 
 def test_html_bodies_escape_names_and_text_bodies_keep_them() -> None:
-    messages, lines = _golden_set("en")
-    row = render_messages(messages, lines, _context()).filter(pl.col("outbox_id") == 2).row(0, named=True)
+    messages, lines = golden_set("en")
+    row = render_messages(messages, lines, render_context()).filter(pl.col("outbox_id") == 2).row(0, named=True)
     assert "Olivia O'Brien & Co <Ltd>" in row["body_text"]
     assert "Olivia O&#39;Brien &amp; Co &lt;Ltd&gt;" in row["body_html"]
     assert "<Ltd>" not in row["body_html"]
 
 
 def test_a_customer_without_a_language_of_its_own_gets_the_default_written_for_its_locale() -> None:
-    message = _message(1, "ja_JP", "email", "reminder", "friendly", currency="JPY")
+    message = example_message(1, "ja_JP", "email", "reminder", "friendly", currency="JPY")
     rendered = render_messages(
-        pl.DataFrame([message]), pl.DataFrame([_line(1, "J-1", date(2026, 3, 1), 5_000)]), _context()
+        pl.DataFrame([message]), pl.DataFrame([example_line(1, "J-1", date(2026, 3, 1), 5_000)]), render_context()
     ).row(0, named=True)
     assert rendered["template"].startswith("en/")
     assert "¥5,000" in rendered["body_text"]
@@ -146,16 +94,18 @@ def test_a_default_language_without_templates_is_refused_before_anything_is_writ
     policy = load_policy()
     portuguese = policy.model_copy(update={"contact": policy.contact.model_copy(update={"default_language": "pt"})})
     with pytest.raises(TemplateProblem, match=r"contact\.default_language 'pt' has no templates in .*de, en, es, fr"):
-        _context(portuguese)
+        render_context(portuguese)
 
 
 def test_an_sms_too_long_for_two_parts_is_written_in_its_compact_form() -> None:
     policy = load_policy()
     long_sender = policy.model_copy(update={"sender": policy.sender.model_copy(update={"name": "Sender " * 26})})
-    message = _message(1, "en_GB", "sms", "reminder", "friendly")
-    line = _line(1, "INV-1", date(2026, 3, 1), 5_000)
-    normal = render_messages(pl.DataFrame([message]), pl.DataFrame([line]), _context()).row(0, named=True)
-    shorter = render_messages(pl.DataFrame([message]), pl.DataFrame([line]), _context(long_sender)).row(0, named=True)
+    message = example_message(1, "en_GB", "sms", "reminder", "friendly")
+    line = example_line(1, "INV-1", date(2026, 3, 1), 5_000)
+    normal = render_messages(pl.DataFrame([message]), pl.DataFrame([line]), render_context()).row(0, named=True)
+    shorter = render_messages(pl.DataFrame([message]), pl.DataFrame([line]), render_context(long_sender)).row(
+        0, named=True
+    )
     assert "(compact)" not in normal["template"]
     assert shorter["template"].endswith("(compact)")
     assert shorter["sms_segments"] == 2
@@ -163,15 +113,15 @@ def test_an_sms_too_long_for_two_parts_is_written_in_its_compact_form() -> None:
 
 
 def test_sms_amounts_and_dates_stay_within_gsm7() -> None:
-    message = _message(1, "fr_FR", "sms", "firm_reminder", "firm")
+    message = example_message(1, "fr_FR", "sms", "firm_reminder", "firm")
     rendered = render_messages(
-        pl.DataFrame([message]), pl.DataFrame([_line(1, "F-1", date(2026, 2, 1), 1_234_567)]), _context()
+        pl.DataFrame([message]), pl.DataFrame([example_line(1, "F-1", date(2026, 2, 1), 1_234_567)]), render_context()
     ).row(0, named=True)
     assert "12 345,67 €" in rendered["body_text"], "narrow and non-breaking spaces become plain spaces"
     assert rendered["sms_encoding"] == "GSM-7"
-    inr = _message(2, "en_IN", "sms", "firm_reminder", "firm", currency="INR")
+    inr = example_message(2, "en_IN", "sms", "firm_reminder", "firm", currency="INR")
     rendered = render_messages(
-        pl.DataFrame([inr]), pl.DataFrame([_line(2, "I-1", date(2026, 2, 1), 3_341_253)]), _context()
+        pl.DataFrame([inr]), pl.DataFrame([example_line(2, "I-1", date(2026, 2, 1), 3_341_253)]), render_context()
     ).row(0, named=True)
     assert "INR 33,412.53" in rendered["body_text"]
     assert rendered["sms_encoding"] == "GSM-7"
@@ -186,12 +136,12 @@ def test_a_template_that_changes_a_value_is_caught_before_anything_is_written(tm
     firm.write_text(
         firm.read_text().replace("Payment overdue: {{ amount }}", "Payment overdue: {{ amount|replace('£', 'GBP ') }}")
     )
-    message = _message(1, "en_GB", "email", "firm_reminder", "firm", currency="GBP")
+    message = example_message(1, "en_GB", "email", "firm_reminder", "firm", currency="GBP")
     with pytest.raises(TemplateProblem, match=r"en/(tones/firm|email_subject)"):
         render_messages(
             pl.DataFrame([message]),
-            pl.DataFrame([_line(1, "INV-1", date(2026, 2, 1), 5_000)]),
-            _context(templates=load_templates(folder)),
+            pl.DataFrame([example_line(1, "INV-1", date(2026, 2, 1), 5_000)]),
+            render_context(templates=load_templates(folder)),
         )
 
 
