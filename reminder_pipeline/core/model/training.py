@@ -57,7 +57,9 @@ def _metrics(late: np.ndarray, p_late: np.ndarray) -> dict[str, float]:
     return {k: float(v) for k, v in classification_metrics(late, p_late).items()}
 
 
-def _gate(metrics: dict[str, dict[str, float] | None]) -> tuple[bool, str]:
+def quality_gate(metrics: dict[str, dict[str, float] | None]) -> tuple[bool, str]:
+    """Whether a candidate may be used, and why: never below the rule score's AUC, never noticeably worse
+    than the model in use (AUC or Brier), all measured on the same validation invoices."""
     candidate, rule, current = metrics["candidate"], metrics["rule"], metrics["current"]
     assert candidate is not None
     assert rule is not None
@@ -122,7 +124,7 @@ def train_candidate(
     }
     if current is not None and set(current.features) <= set(validation.columns):
         metrics["current"] = _metrics(late, current.p_late(validation))
-    passed, verdict = _gate(metrics)
+    passed, verdict = quality_gate(metrics)
     open_invoices = scoring_features(known, as_of)
     reference = drift_reference(open_invoices, model.p_late(open_invoices) if open_invoices.height else np.array([]))
     held_out = validation.select("invoice_id", "customer_id", "late").with_columns(pl.Series("p_late", p_candidate))
