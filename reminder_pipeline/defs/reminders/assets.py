@@ -27,19 +27,11 @@ from reminder_pipeline.defs.resources import LedgerResource
 from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.assets import customer_segments
 from reminder_pipeline.defs.risk.resources import PolicyResource
-from reminder_pipeline.ledger import queries
-from reminder_pipeline.ledger.reminders import (
-    contacts,
-    expire_unsent,
-    invoice_lines,
-    messages_to_render,
-    open_disputes,
-    plan_inputs,
-    record_decisions,
-    set_statuses,
-    write_messages,
-    write_plan,
-)
+from reminder_pipeline.ledger import receivables
+from reminder_pipeline.ledger.messages import messages_to_render, write_messages
+from reminder_pipeline.ledger.outbox import expire_unsent, record_decisions, set_statuses, write_plan
+from reminder_pipeline.ledger.planning import contacts, open_disputes, plan_inputs
+from reminder_pipeline.ledger.receivables import invoice_lines
 
 GROUP = "reminders"
 DAILY = daily_asset_options(GROUP)
@@ -171,7 +163,7 @@ def rendered_messages(
             lines = invoice_lines(connection, rows["invoice_ids"].explode())
             keep, owed, cancelled = triage(rows, lines, people, open_disputes(connection, now.date()))
             rendered = render_messages(keep, owed, RenderContext(rules, words, signer, now))
-            balances = queries.open_invoices(connection, queries.ALL_TIME).select("invoice_id", "balance_minor")
+            balances = receivables.open_invoices(connection, receivables.ALL_TIME).select("invoice_id", "balance_minor")
             problems = message_problems(rendered, rows, balances, people, rules)
             rendered = rendered.join(problems, on="outbox_id", how="left").join(
                 rows.select("outbox_id", "customer_id"), on="outbox_id", how="left"

@@ -33,8 +33,8 @@ from reminder_pipeline.defs.retries import retry_when_transient
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
 from reminder_pipeline.defs.risk.resources import FeatureStore, PolicyResource
 from reminder_pipeline.ledger.history import load_contacts, load_history
-from reminder_pipeline.ledger.models import ModelVersion, active_version, save_version, version_for
-from reminder_pipeline.ledger.risk_results import read_scores, write_scores, write_segments
+from reminder_pipeline.ledger.model_registry import ModelVersion, active_version, save_version, version_for
+from reminder_pipeline.ledger.risk import read_scores, write_scores, write_segments
 
 GROUP = "risk"
 FEATURES_NAME = "customer_features"
