@@ -116,11 +116,12 @@ class _LedgerRun:
     def __init__(self, work: Path, history: History) -> None:
         from reminder_pipeline.ledger import schema
         from reminder_pipeline.ledger.bulk import insert
-        from reminder_pipeline.ledger.store import Ledger
+        from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
         path = work / "ledger.sqlite"
         for stale in work.glob("ledger.sqlite*"):
             stale.unlink()
+        upgrade_ledger(f"sqlite:///{path}")
         self.ledger = Ledger(f"sqlite:///{path}")
         with self.ledger.begin() as connection:
             insert(
@@ -129,8 +130,8 @@ class _LedgerRun:
 
     def write_plan(self, plan: Any, policy: Any) -> pl.DataFrame:
         """Decisions audited, reminders into the outbox; returns the message rows with their outbox ids."""
-        from reminder_pipeline.ledger.reminders import record_decisions, write_plan
-        from reminder_pipeline.ledger.reminders_schema import outbox
+        from reminder_pipeline.ledger.outbox import record_decisions, write_plan
+        from reminder_pipeline.ledger.schema import outbox
 
         with self.ledger.begin_write("outbox") as connection:
             record_decisions(connection, plan.decisions, run_id="bench", policy_version=policy.version)
@@ -140,7 +141,7 @@ class _LedgerRun:
         return plan.outbox.filter(pl.col("channel") != COLLECTOR_CHANNEL).join(keys, on="dedupe_key")
 
     def write_messages(self, messages: pl.DataFrame) -> None:
-        from reminder_pipeline.ledger.reminders import write_messages
+        from reminder_pipeline.ledger.messages import write_messages
 
         with self.ledger.begin_write("outbox") as connection:
             write_messages(connection, messages.with_columns(pl.lit(None, dtype=pl.String).alias("problems")))

@@ -12,7 +12,7 @@ from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.mapping import Mapping
 from reminder_pipeline.ingestion.files import read_file
 from reminder_pipeline.ingestion.service import ingest_table
-from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
 
 def main() -> None:
@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--customers", type=Path, required=True)
     parser.add_argument("--invoices", type=Path, required=True)
     args = parser.parse_args()
+    upgrade_ledger(args.db)
     with Ledger(args.db) as ledger:
         started = time.perf_counter()
         customers = ingest_table(ledger, read_file(args.customers), mapping=Mapping(entity=Entity.CUSTOMERS))[-1]

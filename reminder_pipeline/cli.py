@@ -98,19 +98,21 @@ def _emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
     click.echo(json.dumps(payload, indent=2, default=str) if as_json else text)
 
 
-def _open_ledger(db_url: str | None, *, read_only: bool = False) -> Ledger:
-    """The ledger at ``db_url`` (default: ``$REMINDERS_DB_URL``, else the embedded file, whose folder is made).
+def _open_ledger(db_url: str | None, *, upgrade: bool) -> Ledger:
+    """The ledger at ``db_url`` (default: ``$REMINDERS_DB_URL``, else the embedded file).
 
-    A read-only command never creates one: it says there is none. A URL the user gave must name an existing
-    place (a SQLite file in an existing folder): a typo must not start a new, empty ledger elsewhere.
+    With ``upgrade`` (a command that writes), the ledger is created or migrated first, explicitly; the
+    embedded file's folder is made. A URL the user gave must name an existing place (a SQLite file in an
+    existing folder): a typo must not start a new, empty ledger elsewhere. Without, nothing is created:
+    a read-only command says there is no ledger.
     """
-    from reminder_pipeline.ledger.store import Access, Ledger
+    from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
     url = db_url or settings.ledger_url()
-    embedded = url == settings.default_ledger_url()
-    access = Access.EXISTING if read_only else (Access.CREATE if embedded else Access.MIGRATE)
     try:
-        return Ledger(url, access=access)
+        if upgrade:
+            upgrade_ledger(url, create_folder=url == settings.default_ledger_url())
+        return Ledger(url)
     except LedgerUnavailable as exc:
         if db_url or not os.environ.get(settings.DB_URL_ENV):
             raise
@@ -177,7 +179,7 @@ def ingest(
     if entity and Entity(entity) is not mapping.entity:
         raise ConfigError(f"--entity {entity} but the mapping is for {mapping.entity.value}")
     table = read_file(file_path, delimiter=mapping.delimiter, encoding=mapping.encoding)
-    with _open_ledger(db_url) as ledger:
+    with _open_ledger(db_url, upgrade=True) as ledger:
         day: date | None = business_date.date() if business_date else None
         reports = ingest_table(ledger, table, mapping=mapping, business_date=day)
         display_url = ledger.display_url
@@ -293,7 +295,7 @@ def db_upgrade(db_url: str | None) -> None:
     """Create or migrate the ledger schema to the latest version."""
     from reminder_pipeline.ledger.migrate import current_revision
 
-    with _open_ledger(db_url) as ledger:
+    with _open_ledger(db_url, upgrade=True) as ledger:
         click.echo(f"{ledger.display_url} is at revision {current_revision(ledger.engine)}")
 
 
@@ -307,7 +309,7 @@ def quarantine(db_url: str | None, reason: str | None, limit: int, as_json: bool
     from reminder_pipeline.ledger.quarantine import quarantine_overview
 
     with (
-        _open_ledger(db_url, read_only=True) as ledger,
+        _open_ledger(db_url, upgrade=False) as ledger,
         ledger.begin() as connection,
     ):
         counts, latest = quarantine_overview(connection, reason=reason, limit=limit)

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
 PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -88,8 +88,15 @@ def ledger_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def ledger(ledger_url: str) -> Iterator[Ledger]:
-    with Ledger(ledger_url) as store:
+def upgraded_ledger_url(ledger_url: str) -> str:
+    """``ledger_url`` with the ledger's schema created: opening a ``Ledger`` never does it (the explicit upgrade)."""
+    upgrade_ledger(ledger_url)
+    return ledger_url
+
+
+@pytest.fixture
+def ledger(upgraded_ledger_url: str) -> Iterator[Ledger]:
+    with Ledger(upgraded_ledger_url) as store:
         yield store
 
 

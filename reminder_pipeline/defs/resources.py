@@ -11,13 +11,14 @@ from pydantic import Field, PrivateAttr
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.canonical import Entity
+from reminder_pipeline.defs.common.retries import is_transient
 from reminder_pipeline.ingestion.sources import (
     DropFolder,
     SourceTable,
     SqlQuerySource,
     load_source_config,
 )
-from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
 
 class LedgerResource(dg.ConfigurableResource):
@@ -26,12 +27,31 @@ class LedgerResource(dg.ConfigurableResource):
 
     url: str | None = None
     _ledger: Ledger | None = PrivateAttr(default=None)
+    _upgraded: bool = PrivateAttr(default=False)
 
     def resolved_url(self) -> str:
         return self.url or settings.ledger_url()
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Create or migrate the ledger before the assets use it, so that they work on a fresh database.
+
+        A database that does not answer yet is left to :meth:`open`, inside the step, whose retries heal it
+        (a failed resource setup would fail the run without a retry).
+        """
+        try:
+            self._upgrade()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+
+    def _upgrade(self) -> None:
+        upgrade_ledger(self.resolved_url(), create_folder=True)
+        self._upgraded = True
+
     def open(self) -> Ledger:
         if self._ledger is None:
+            if not self._upgraded:
+                self._upgrade()
             self._ledger = Ledger(self.resolved_url())
         return self._ledger
 

@@ -17,11 +17,13 @@ from reminder_pipeline.core.receivables import aging_summary, outstanding_by_cur
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
 from reminder_pipeline.demo.run import MORNING_RUN, DemoPlan
-from reminder_pipeline.ledger import queries
-from reminder_pipeline.ledger.models import list_versions
+from reminder_pipeline.ledger import receivables
+from reminder_pipeline.ledger.messages import messages_of_day
+from reminder_pipeline.ledger.model_registry import list_versions
+from reminder_pipeline.ledger.outbox import latest_decisions, outbox_by_status
+from reminder_pipeline.ledger.planning import contacts
 from reminder_pipeline.ledger.quarantine import quarantine_overview
-from reminder_pipeline.ledger.reminders import contacts, latest_decisions, messages_of_day, outbox_by_status
-from reminder_pipeline.ledger.risk_results import read_scores, read_segments
+from reminder_pipeline.ledger.risk import read_scores, read_segments
 from reminder_pipeline.ledger.store import Ledger
 
 
@@ -107,9 +109,9 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
 
 def summary_lines(plan: DemoPlan) -> list[str]:
     with Ledger(plan.ledger_url) as ledger, ledger.begin() as connection:
-        counts = queries.row_counts(connection)
+        counts = receivables.row_counts(connection)
         reasons, _ = quarantine_overview(connection, reason=None, limit=0)
-        open_now = queries.open_invoices(connection, plan.end)
+        open_now = receivables.open_invoices(connection, plan.end)
         risk = _risk(plan, connection)
         reminders = _reminders(plan, connection)
     assets = [

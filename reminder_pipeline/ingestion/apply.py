@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import polars as pl
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
-from reminder_pipeline.core.canonical import CUSTOMER_SCHEMA, HISTORY_PAYMENT_METHOD
+from reminder_pipeline.core.canonical import CUSTOMER_SCHEMA, HISTORY_PAYMENT_METHOD, Entity
 from reminder_pipeline.core.changes import (
     CHANGE,
     KNOWN_ON,
@@ -30,8 +30,7 @@ from reminder_pipeline.core.validation.result import (
     empty_quarantine,
     split_on_problems,
 )
-from reminder_pipeline.ledger import queries, schema
-from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
+from reminder_pipeline.ledger import ingest, receivables
 
 DISPUTE_FLAG_SUFFIX = ":flag"
 INVOICE_IMMUTABLE = [
@@ -60,8 +59,8 @@ class Applied:
     quarantined: pl.DataFrame
     changes: dict[Change, int]
     effects: dict[str, int] = field(default_factory=dict)
-    overpaid: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=queries.OVERPAID_SCHEMA))
-    """The batch's invoices that are now paid beyond their amount (``queries.overpaid_invoices``)."""
+    overpaid: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=receivables.OVERPAID_SCHEMA))
+    """The batch's invoices that are now paid beyond their amount (``receivables.overpaid_invoices``)."""
 
 
 def known_on_date(business_date: date | None) -> date:
@@ -78,29 +77,20 @@ def recorded_at(business_date: date | None) -> datetime:
 
 def _merge_into(
     connection: Connection,
-    table: Table,
+    entity: Entity,
     incoming: pl.DataFrame,
-    key: str,
     merge: dict[str, Merge],
     source: str,
-    existing: pl.DataFrame | None = None,
+    existing: pl.DataFrame,
 ) -> pl.DataFrame:
     """Write only the rows that insert or change something; returns ``incoming`` classified.
 
     ``incoming`` and ``existing`` carry ``known_on``: values known earlier than the ledger's never
     overwrite it. The values written are the ones classified, so the report and the ledger agree.
     """
-    if existing is None:
-        existing = fetch_by_keys(connection, table, key, incoming[key], [key, *merge, KNOWN_ON])
-    classified = classify_changes(incoming, existing, key, merge, known_on=True)
+    classified = classify_changes(incoming, existing, ingest.KEYS[entity], merge, known_on=True)
     written = classified.filter(pl.col(WRITE)).drop(CHANGE, WRITE)
-    upsert(
-        connection,
-        table,
-        written.with_columns(pl.lit(source).alias("source")),
-        key=[key],
-        merge=dict.fromkeys([*merge, KNOWN_ON], Merge.REPLACE),
-    )
+    ingest.write_rows(connection, entity, written, source=source, replace=[*merge, KNOWN_ON])
     return classified
 
 
@@ -108,12 +98,8 @@ def apply_customers(
     connection: Connection, accepted: pl.DataFrame, source: str, business_date: date | None
 ) -> tuple[pl.DataFrame, Applied]:
     """Merge customers; an opt-out or a withdrawn SMS consent is recorded once, dated by the business day."""
-    existing = fetch_by_keys(
-        connection,
-        schema.customers,
-        "customer_id",
-        accepted["customer_id"],
-        ["customer_id", *CUSTOMER_MERGE, KNOWN_ON],
+    existing = ingest.stored(
+        connection, Entity.CUSTOMERS, accepted["customer_id"], ["customer_id", *CUSTOMER_MERGE, KNOWN_ON]
     )
     on = known_on_date(business_date)
     at = pl.lit(recorded_at(business_date), dtype=pl.Datetime("us", "UTC"))
@@ -134,7 +120,7 @@ def apply_customers(
         pl.when(pl.col("sms_opt_out") | withdrawn).then(at).alias("sms_opt_out_at"),
         pl.lit(on).alias(KNOWN_ON),
     )
-    classified = _merge_into(connection, schema.customers, incoming, "customer_id", CUSTOMER_MERGE, source, existing)
+    classified = _merge_into(connection, Entity.CUSTOMERS, incoming, CUSTOMER_MERGE, source, existing)
     return accepted, Applied(empty_quarantine(), count_changes(classified))
 
 
@@ -155,13 +141,7 @@ def _dispute_flags(invoices: pl.DataFrame, business_date: date | None) -> pl.Dat
 
 def _apply_dispute_flags(connection: Connection, flags: pl.DataFrame, source: str) -> tuple[pl.Series, dict[str, int]]:
     """Flags change a dispute only forward in time: an older day's flag neither closes nor reopens it."""
-    existing = fetch_by_keys(
-        connection,
-        schema.disputes,
-        "dispute_id",
-        flags["dispute_id"],
-        ["dispute_id", "opened_on", "resolved_on"],
-    )
+    existing = ingest.stored_disputes(connection, flags["dispute_id"])
     merged = flags.join(
         existing.with_columns(pl.lit(True).alias("_exists")),
         on="dispute_id",
@@ -193,14 +173,7 @@ def _apply_dispute_flags(connection: Connection, flags: pl.DataFrame, source: st
         "resolved_on",
         pl.lit(source).alias("source"),
     )
-    replace = {"opened_on": Merge.REPLACE, "resolved_on": Merge.REPLACE}
-    upsert(
-        connection,
-        schema.disputes,
-        pl.concat([to_open, to_close]),
-        key=["dispute_id"],
-        merge=replace,
-    )
+    ingest.write_disputes(connection, pl.concat([to_open, to_close]))
     touched = merged.filter(pl.col("_opening") | pl.col("_closing"))["invoice_id"]
     return touched, {
         "disputes_opened": to_open.height,
@@ -245,13 +218,7 @@ def apply_invoices(
 ) -> tuple[pl.DataFrame, Applied]:
     """Returns the rows that stayed accepted and what applying them did."""
     on = pl.lit(known_on_date(business_date), dtype=pl.Date).alias(KNOWN_ON)
-    known = fetch_by_keys(
-        connection,
-        schema.customers,
-        "customer_id",
-        accepted["customer_id"],
-        ["customer_id"],
-    )
+    known = ingest.stored(connection, Entity.CUSTOMERS, accepted["customer_id"], ["customer_id"])
     result = require_known(
         accepted,
         "customer_id",
@@ -259,10 +226,9 @@ def apply_invoices(
         Reason.UNKNOWN_CUSTOMER,
         "customer",
     )
-    existing = fetch_by_keys(
+    existing = ingest.stored(
         connection,
-        schema.invoices,
-        "invoice_id",
+        Entity.INVOICES,
         result.accepted["invoice_id"],
         ["invoice_id", *INVOICE_IMMUTABLE, "attributes", KNOWN_ON],
     )
@@ -270,10 +236,9 @@ def apply_invoices(
 
     settlements = reported_payments(result.accepted, export_date(result.accepted, business_date)).with_columns(on)
     settled_merge = {"amount_minor": Merge.REPLACE, "paid_date": Merge.REPLACE}
-    existing_settled = fetch_by_keys(
+    existing_settled = ingest.stored(
         connection,
-        schema.payments,
-        "payment_id",
+        Entity.PAYMENTS,
         settlements["payment_id"],
         ["payment_id", "invoice_id", "method", *settled_merge, KNOWN_ON],
     )
@@ -283,10 +248,8 @@ def apply_invoices(
 
     merge = {"attributes": Merge.KEEP_EXISTING_IF_NEW_NULL}
     invoice_rows = rows.select("invoice_id", *INVOICE_IMMUTABLE, "attributes", on)
-    classified = _merge_into(connection, schema.invoices, invoice_rows, "invoice_id", merge, source, existing)
-    settled = _merge_into(
-        connection, schema.payments, settlements, "payment_id", settled_merge, source, existing_settled
-    )
+    classified = _merge_into(connection, Entity.INVOICES, invoice_rows, merge, source, existing)
+    settled = _merge_into(connection, Entity.PAYMENTS, settlements, settled_merge, source, existing_settled)
     settled_touched = settled.filter(pl.col(CHANGE) != Change.NONE.value)["invoice_id"]
 
     disputes_touched, dispute_effects = _apply_dispute_flags(connection, _dispute_flags(rows, business_date), source)
@@ -298,7 +261,7 @@ def apply_invoices(
         .otherwise(pl.col(CHANGE))
         .alias(CHANGE)
     )
-    overpaid = queries.overpaid_invoices(connection, settlements["invoice_id"])  # only a settlement can overpay
+    overpaid = receivables.overpaid_invoices(connection, settlements["invoice_id"])  # only a settlement can overpay
     effects = {
         "settlements_recorded": int((settled[CHANGE] != Change.NONE.value).sum()),
         **dispute_effects,
@@ -310,12 +273,8 @@ def apply_invoices(
 def apply_payments(
     connection: Connection, accepted: pl.DataFrame, source: str, business_date: date | None
 ) -> tuple[pl.DataFrame, Applied]:
-    invoices = fetch_by_keys(
-        connection,
-        schema.invoices,
-        "invoice_id",
-        accepted["invoice_id"],
-        ["invoice_id", "customer_id", "currency"],
+    invoices = ingest.stored(
+        connection, Entity.INVOICES, accepted["invoice_id"], ["invoice_id", "customer_id", "currency"]
     )
     result = require_known(
         accepted,
@@ -349,12 +308,8 @@ def apply_payments(
         "method": Merge.KEEP_EXISTING_IF_NEW_NULL,
         "attributes": Merge.KEEP_EXISTING_IF_NEW_NULL,
     }
-    existing = fetch_by_keys(
-        connection,
-        schema.payments,
-        "payment_id",
-        result.accepted["payment_id"],
-        ["payment_id", *PAYMENT_IMMUTABLE, *merge, KNOWN_ON],
+    existing = ingest.stored(
+        connection, Entity.PAYMENTS, result.accepted["payment_id"], ["payment_id", *PAYMENT_IMMUTABLE, *merge, KNOWN_ON]
     )
     result = result.then(conflicts_with_existing(result.accepted, existing, "payment_id", PAYMENT_IMMUTABLE))
     rows = result.accepted
@@ -369,7 +324,7 @@ def apply_payments(
         "attributes",
         pl.lit(known_on_date(business_date), dtype=pl.Date).alias(KNOWN_ON),
     )
-    classified = _merge_into(connection, schema.payments, incoming, "payment_id", merge, source, existing)
-    overpaid = queries.overpaid_invoices(connection, rows["invoice_id"])
+    classified = _merge_into(connection, Entity.PAYMENTS, incoming, merge, source, existing)
+    overpaid = receivables.overpaid_invoices(connection, rows["invoice_id"])
     effects = {"overpaid_invoices": overpaid.height}
     return rows, Applied(result.quarantined, count_changes(classified), effects, overpaid)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 
 from reminder_pipeline.core.canonical import ROW_NUMBER, Entity
-from reminder_pipeline.core.changes import Change, Merge
+from reminder_pipeline.core.changes import Change
 from reminder_pipeline.core.mapping import (
     Mapping,
     UnusableInputError,
@@ -44,8 +44,8 @@ from reminder_pipeline.ingestion.apply import (
 from reminder_pipeline.ingestion.files import REPLACEMENT_CHARACTER, RawTable
 from reminder_pipeline.ingestion.report import IngestReport, overpayment_credits
 from reminder_pipeline.ingestion.sources import SourceTable
-from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch_by_keys, upsert
+from reminder_pipeline.ledger import ingest
+from reminder_pipeline.ledger.quarantine import SOURCE_LENGTH, resolve_quarantine, write_quarantine
 from reminder_pipeline.ledger.store import Ledger
 
 Validator = Callable[[pl.DataFrame, ValueFormat], ValidationResult]
@@ -55,17 +55,6 @@ VALIDATORS: dict[Entity, Validator] = {
     Entity.INVOICES: validate_invoices,
     Entity.PAYMENTS: validate_payments,
 }
-KEYS = {
-    Entity.CUSTOMERS: "customer_id",
-    Entity.INVOICES: "invoice_id",
-    Entity.PAYMENTS: "payment_id",
-}
-TABLES = {
-    Entity.CUSTOMERS: schema.customers,
-    Entity.INVOICES: schema.invoices,
-    Entity.PAYMENTS: schema.payments,
-}
-SOURCE_LENGTH = schema.text_limits(schema.quarantine)["source"]
 NUL = "\x00"
 
 
@@ -149,47 +138,8 @@ def _write_quarantine(
         if "raw" not in quarantined.columns
         else quarantined
     )
-    rows = rows.select(
-        pl.lit(entity.value).alias("entity"),
-        pl.lit(source).alias("source"),
-        pl.lit(source_key).alias("source_key"),
-        pl.col(ROW_NUMBER).alias("source_row"),
-        "reason",
-        "detail",
-        "raw",
-        pl.lit(business_date, dtype=pl.Date).alias("business_date"),
-    )
-    upsert(
-        connection,
-        schema.quarantine,
-        rows,
-        key=["entity", "source_key", "source_row"],
-        merge={"reason": Merge.REPLACE, "detail": Merge.REPLACE},
-        touch=False,
-    )
-
-
-def _resolve_quarantine(connection: Connection, entity: Entity, source_key: str, accepted_rows: pl.Series) -> None:
-    """Rows quarantined by an earlier ingest of the same input that are now accepted are resolved."""
-    earlier = fetch_by_keys(
-        connection,
-        schema.quarantine,
-        "source_key",
-        pl.Series([source_key]),
-        ["entity", "source_row", "resolved_at"],
-    ).filter((pl.col("entity") == entity.value) & pl.col("resolved_at").is_null())
-    now_fine = earlier.filter(pl.col("source_row").is_in(accepted_rows.implode()))["source_row"].to_list()
-    if now_fine:
-        table = schema.quarantine
-        connection.execute(
-            update(table)
-            .where(
-                table.c.entity == entity.value,
-                table.c.source_key == source_key,
-                table.c.source_row.in_(now_fine),
-            )
-            .values(resolved_at=datetime.now(UTC))
-        )
+    records = rows.select(pl.col(ROW_NUMBER).alias("source_row"), "reason", "detail", "raw")
+    write_quarantine(connection, entity, records, source=source, source_key=source_key, business_date=business_date)
 
 
 def _validate(
@@ -205,10 +155,10 @@ def _validate(
     Repeated ids are found on the raw rows, before validation: copies that differ are all
     conflicting, identical ones are checked once and then share the kept row's outcome.
     """
-    duplicates = find_duplicates(canonical, KEYS[entity])
+    duplicates = find_duplicates(canonical, ingest.KEYS[entity])
     result = ValidationResult(duplicates.unique, duplicates.conflicting)
     result = result.then(VALIDATORS[entity](result.accepted, fmt))
-    result = result.then(check_lengths(result.accepted, schema.text_limits(TABLES[entity])))
+    result = result.then(check_lengths(result.accepted, ingest.text_limits(entity)))
     accepted, applied = _apply(connection, entity, result.accepted, source, business_date)
     result = result.then(ValidationResult(accepted, applied.quarantined))
     copies = share_outcomes(duplicates.folded, result.quarantined)
@@ -276,7 +226,7 @@ def ingest_rows(
             source_key=source_key,
             business_date=business_date,
         )
-        _resolve_quarantine(connection, entity, source_key, accepted_rows)
+        resolve_quarantine(connection, entity, source_key, accepted_rows)
         changes = applied.changes
         credit_entries, credit_lines = overpayment_credits(applied.overpaid)
         reasons = (
@@ -302,9 +252,10 @@ def ingest_rows(
             effects=applied.effects,
             credits=credit_entries,
         )
-        connection.execute(
-            insert(schema.ingest_batches).values(
-                entity=entity.value,
+        ingest.record_batch(
+            connection,
+            ingest.BatchRecord(
+                entity=entity,
                 source=source,
                 source_key=source_key,
                 business_date=business_date,
@@ -316,7 +267,7 @@ def ingest_rows(
                 unchanged=report.unchanged,
                 started_at=started,
                 finished_at=datetime.now(UTC),
-            )
+            ),
         )
     return report
 

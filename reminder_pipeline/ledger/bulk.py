@@ -27,6 +27,8 @@ def polars_type(sql_type: TypeEngine) -> pl.DataType:
         return pl.String()
     if isinstance(sql_type, sqltypes.Integer):
         return pl.Int64()
+    if isinstance(sql_type, sqltypes.Float):
+        return pl.Float64()
     if isinstance(sql_type, sqltypes.DateTime):
         return pl.Datetime("us", "UTC")
     if isinstance(sql_type, sqltypes.Date):
@@ -37,6 +39,7 @@ def polars_type(sql_type: TypeEngine) -> pl.DataType:
 
 
 def schema_of(table: Table, columns: Sequence[str]) -> dict[str, pl.DataType]:
+    """The polars types of ``columns`` of ``table``: a frame read from it is typed by the table itself."""
     return {c: polars_type(table.c[c].type) for c in columns}
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from reminder_pipeline.core.history import (
     CUSTOMER_COLUMNS,
@@ -14,34 +16,35 @@ from reminder_pipeline.core.history import (
     History,
 )
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch
+from reminder_pipeline.ledger.bulk import fetch, schema_of
+
+CONTACT_COLUMNS = [
+    "customer_id",
+    "email",
+    "phone",
+    "preferred_channel",
+    "email_opt_out_at",
+    "sms_opt_out_at",
+    "sms_consent",
+]
 
 
-def _all(connection: Connection, table_name: str, columns: dict[str, pl.DataType]) -> pl.DataFrame:
-    table = schema.metadata.tables[table_name]
-    return fetch(connection, select(*[table.c[c] for c in columns]), columns)
+def _all(connection: Connection, table: Table, columns: Iterable[str]) -> pl.DataFrame:
+    """``columns`` of every row of ``table``, typed by the table."""
+    types = schema_of(table, list(columns))
+    return fetch(connection, select(*[table.c[c] for c in types]), types)
 
 
 def load_history(connection: Connection) -> History:
     return History.of(
-        customers=_all(connection, "customers", CUSTOMER_COLUMNS),
-        invoices=_all(connection, "invoices", INVOICE_COLUMNS),
-        payments=_all(connection, "payments", PAYMENT_COLUMNS),
-        disputes=_all(connection, "disputes", DISPUTE_COLUMNS),
-        promises=_all(connection, "promises_to_pay", PROMISE_COLUMNS),
+        customers=_all(connection, schema.customers, CUSTOMER_COLUMNS),
+        invoices=_all(connection, schema.invoices, INVOICE_COLUMNS),
+        payments=_all(connection, schema.payments, PAYMENT_COLUMNS),
+        disputes=_all(connection, schema.disputes, DISPUTE_COLUMNS),
+        promises=_all(connection, schema.promises_to_pay, PROMISE_COLUMNS),
     )
 
 
 def load_contacts(connection: Connection) -> pl.DataFrame:
     """What segmentation needs to know about reaching each customer."""
-    c = schema.customers
-    columns = {
-        "customer_id": pl.String(),
-        "email": pl.String(),
-        "phone": pl.String(),
-        "preferred_channel": pl.String(),
-        "email_opt_out_at": pl.Datetime("us", "UTC"),
-        "sms_opt_out_at": pl.Datetime("us", "UTC"),
-        "sms_consent": pl.Boolean(),
-    }
-    return fetch(connection, select(*[c.c[name] for name in columns]), columns)
+    return _all(connection, schema.customers, CONTACT_COLUMNS)

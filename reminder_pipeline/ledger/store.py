@@ -1,11 +1,11 @@
-"""The ledger handle: engines, migrated on open, and the write transactions ingestion uses."""
+"""The ledger handle: opening a ledger at the latest schema, migrating one explicitly, and the locked write
+transactions every writer uses."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -22,7 +22,7 @@ from reminder_pipeline.ledger.engine import (
 from reminder_pipeline.ledger.migrate import current_revision, head_revision, upgrade
 
 LOCK_NAMESPACE = "reminder_pipeline.ledger:"
-NO_LEDGER_HINT = "check the URL, or create the ledger first (reminders db upgrade, or ingest a file)"
+NO_LEDGER_HINT = "check the URL, or create the ledger first (run `reminders db upgrade`, or ingest a file)"
 
 
 class LedgerWriteError(RuntimeError):
@@ -51,17 +51,6 @@ def advisory_lock_key(lock: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-class Access(StrEnum):
-    """How much opening a ledger may create."""
-
-    CREATE = "create"
-    """Whatever is missing, a SQLite file's folder included, and migrate (the embedded default)."""
-    MIGRATE = "migrate"
-    """The database may be new, its place must exist (a SQLite file's folder); the schema is migrated."""
-    EXISTING = "existing"
-    """The ledger must already exist at the latest schema; nothing is created or changed (read-only use)."""
-
-
 def _connection_problem(url: str, error: DBAPIError) -> str:
     """Why a database does not answer: the driver's first line (about the server, never row values)."""
     first = next((line.strip() for line in str(error.orig).splitlines() if line.strip()), "")
@@ -69,33 +58,56 @@ def _connection_problem(url: str, error: DBAPIError) -> str:
     return f"cannot open the ledger at {safe_url(url)} ({reason}): check the URL, and that the database is running"
 
 
+def upgrade_ledger(url: str, *, create_folder: bool = False) -> str | None:
+    """Create the ledger's schema at ``url`` or migrate it to the latest revision; returns the revision.
+
+    The one way a schema changes: opening a :class:`Ledger` never migrates. The database may be new
+    (an empty PostgreSQL database, a SQLite file not made yet), but a SQLite file's folder must exist
+    unless ``create_folder`` (the embedded default's, which is the product's own).
+    """
+    engine = make_engine(url, create_folder=create_folder)
+    try:
+        try:
+            current_revision(engine)
+        except DBAPIError as error:
+            raise LedgerUnavailable(_connection_problem(url, error)) from error
+        upgrade(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
 class Ledger:
-    def __init__(self, url: str, *, access: Access = Access.CREATE) -> None:
+    """An open ledger, at the schema revision this version of the code needs.
+
+    Opening creates and changes nothing: a ledger that does not exist, or whose schema is behind, is
+    refused with :class:`LedgerUnavailable` saying to run ``reminders db upgrade`` (:func:`upgrade_ledger`).
+    """
+
+    def __init__(self, url: str) -> None:
         self.url = url
         parsed = parse_url(url)
-        if access is Access.EXISTING and is_file_sqlite(url) and not Path(str(parsed.database)).is_file():
+        if is_file_sqlite(url) and not Path(str(parsed.database)).is_file():
             raise LedgerUnavailable(f"no ledger at {self.display_url}: the file does not exist; {NO_LEDGER_HINT}")
-        self.engine: Engine = make_engine(url, create_folder=access is Access.CREATE)
+        self.engine: Engine = make_engine(url, create_folder=False)
         self._write_engine: Engine | None = make_sqlite_write_engine(url) if is_file_sqlite(url) else None
         try:
-            self._open(access)
+            self._check_revision()
         except BaseException:
             self.dispose()
             raise
 
-    def _open(self, access: Access) -> None:
+    def _check_revision(self) -> None:
         try:
             revision = current_revision(self.engine)
         except DBAPIError as error:
             raise LedgerUnavailable(_connection_problem(self.url, error)) from error
-        if access is not Access.EXISTING:
-            upgrade(self.engine)
-        elif revision is None:
+        if revision is None:
             raise LedgerUnavailable(f"no ledger at {self.display_url}: the database holds none; {NO_LEDGER_HINT}")
-        elif revision != head_revision():
+        if revision != head_revision():
             raise LedgerUnavailable(
                 f"the ledger at {self.display_url} is at schema revision {revision}, this version needs "
-                f"{head_revision()}: migrate it first (reminders db upgrade)"
+                f"{head_revision()}: migrate it first (run `reminders db upgrade`)"
             )
 
     @property

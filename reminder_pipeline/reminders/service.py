@@ -24,20 +24,11 @@ from reminder_pipeline.core.rendering.outcomes import failed_checks, rendering_o
 from reminder_pipeline.core.rendering.render import RenderContext, render_messages
 from reminder_pipeline.core.rendering.templates import Templates
 from reminder_pipeline.core.rendering.triage import triage
-from reminder_pipeline.ledger import queries
-from reminder_pipeline.ledger.reminders import (
-    OutboxWrite,
-    contacts,
-    expire_unsent,
-    invoice_lines,
-    messages_to_render,
-    open_disputes,
-    plan_inputs,
-    record_decisions,
-    set_statuses,
-    write_messages,
-    write_plan,
-)
+from reminder_pipeline.ledger import receivables
+from reminder_pipeline.ledger.messages import messages_to_render, write_messages
+from reminder_pipeline.ledger.outbox import OutboxWrite, expire_unsent, record_decisions, set_statuses, write_plan
+from reminder_pipeline.ledger.planning import contacts, open_disputes, plan_inputs
+from reminder_pipeline.ledger.receivables import invoice_lines
 from reminder_pipeline.ledger.store import Ledger
 
 
@@ -122,7 +113,7 @@ def render_day(
         lines = invoice_lines(connection, rows["invoice_ids"].explode())
         keep, owed, cancelled = triage(rows, lines, people, open_disputes(connection, now.date()))
         rendered = render_messages(keep, owed, RenderContext(policy, templates, signer, now))
-        balances = queries.open_invoices(connection, queries.ALL_TIME).select("invoice_id", "balance_minor")
+        balances = receivables.open_invoices(connection, receivables.ALL_TIME).select("invoice_id", "balance_minor")
         problems = message_problems(rendered, rows, balances, people, policy)
         rendered = rendered.join(problems, on="outbox_id", how="left").join(
             rows.select("outbox_id", "customer_id"), on="outbox_id", how="left"

@@ -21,8 +21,8 @@ from reminder_pipeline.core.policy.config import Segmentation
 from reminder_pipeline.core.scoring import RULE_SCORER, ScoredDay, score_day
 from reminder_pipeline.core.segments import segment_customers
 from reminder_pipeline.ledger.history import load_contacts, load_history
-from reminder_pipeline.ledger.models import ModelVersion, active_version, save_version, version_for
-from reminder_pipeline.ledger.risk_results import read_scores, write_scores, write_segments
+from reminder_pipeline.ledger.model_registry import ModelVersion, active_version, save_version, version_for
+from reminder_pipeline.ledger.risk import read_scores, write_scores, write_segments
 from reminder_pipeline.ledger.store import Ledger
 
 

@@ -18,7 +18,7 @@ from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.mapping import UnusableInputError
 from reminder_pipeline.core.validation.reasons import Reason
 from reminder_pipeline.ingestion.files import SNIFF_BYTES
-from reminder_pipeline.ledger import queries
+from reminder_pipeline.ledger import receivables
 from reminder_pipeline.ledger.quarantine import quarantine_overview
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline_tests.ingestion.helpers import (
@@ -259,7 +259,7 @@ def test_a_payments_file_with_every_kind_of_bad_row(ledger: Ledger, tmp_path: Pa
         ("OK-YEN", "INV-JPY", 500, "JPY", date(2026, 2, 2), None),
     ]
     with ledger.begin() as connection:
-        open_invoices = queries.open_invoices(connection, date(2026, 2, 28))
+        open_invoices = receivables.open_invoices(connection, date(2026, 2, 28))
     assert dict(open_invoices.select("invoice_id", "balance_minor").rows()) == {"INV-1": 3400, "INV-JPY": 500}
     assert "BAD" not in _ledger_text(ledger)
 

@@ -21,7 +21,7 @@ from reminder_pipeline.ingestion import apply as apply_module
 from reminder_pipeline.ingestion.files import read_file
 from reminder_pipeline.ingestion.report import IngestReport
 from reminder_pipeline.ingestion.service import ingest_table
-from reminder_pipeline.ledger import queries, schema
+from reminder_pipeline.ledger import receivables, schema
 from reminder_pipeline.ledger.quarantine import quarantine_overview
 from reminder_pipeline.ledger.store import Ledger, LedgerWriteError
 from reminder_pipeline_tests.ingestion.helpers import customers_csv, frame_of, ingest_file, snapshot, write_csv
@@ -82,9 +82,9 @@ def test_the_ibm_sample_loads_through_its_mapping(ledger: Ledger, ibm_csv: Path,
         "overpaid_invoices": 0,
     }
     with ledger.begin() as connection:
-        counts = queries.row_counts(connection)
-        assert queries.open_invoices(connection, date(2015, 1, 1)).is_empty()
-        open_mid_2013 = queries.open_invoices(connection, date(2013, 6, 30))
+        counts = receivables.row_counts(connection)
+        assert receivables.open_invoices(connection, date(2015, 1, 1)).is_empty()
+        open_mid_2013 = receivables.open_invoices(connection, date(2013, 6, 30))
     assert counts["invoices"] == 2466
     assert counts["payments"] == 2466
     assert counts["disputes"] == 561
@@ -153,8 +153,8 @@ def test_settlement_and_disputes_arriving_later_update_the_invoice(with_customer
     dispute = frame_of(with_customers, "disputes").row(0, named=True)
     assert (dispute["opened_on"], dispute["resolved_on"]) == (date(2026, 2, 3), date(2026, 2, 10))
     with with_customers.begin() as connection:
-        assert queries.open_invoices(connection, date(2026, 2, 9))["invoice_id"].to_list() == ["X"]
-        assert queries.open_invoices(connection, date(2026, 2, 10)).is_empty()
+        assert receivables.open_invoices(connection, date(2026, 2, 9))["invoice_id"].to_list() == ["X"]
+        assert receivables.open_invoices(connection, date(2026, 2, 10)).is_empty()
 
 
 def test_partial_payments_reduce_the_balance(with_customers: Ledger, tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ P5,X,0,EUR,2026-02-05
     assert report.reasons == {"currency_mismatch": 1, "non_positive_amount": 1, "unknown_invoice": 1}
     assert (report.inserted, report.unchanged) == (2, 1)
     with with_customers.begin() as connection:
-        balance = queries.open_invoices(connection, date(2026, 2, 28))["balance_minor"].to_list()
+        balance = receivables.open_invoices(connection, date(2026, 2, 28))["balance_minor"].to_list()
     assert balance == [4450]
 
 
@@ -238,8 +238,8 @@ Y,C1,2026-02-15,2026-03-15,10.00,EUR,2026-03-01,,
     report = ingest_file(with_customers, write_csv(tmp_path / "h.csv", history))
     assert (report.accepted, report.effects["settlements_recorded"]) == (2, 2)
     with with_customers.begin() as connection:
-        before_export = queries.open_invoices(connection, date(2026, 2, 28))
-        after_export = queries.open_invoices(connection, date(2026, 3, 1))
+        before_export = receivables.open_invoices(connection, date(2026, 2, 28))
+        after_export = receivables.open_invoices(connection, date(2026, 3, 1))
     assert dict(before_export.select("invoice_id", "balance_minor").iter_rows()) == {"X": 10000, "Y": 1000}
     assert dict(after_export.select("invoice_id", "balance_minor").iter_rows()) == {"X": 6000}
 
@@ -253,12 +253,12 @@ def test_history_and_payments_feed_describing_the_same_money_are_not_added(
     payments = "payment_id,invoice_id,amount,currency,paid_date\nP1,X,30.00,EUR,2026-01-10\nP2,X,30.00,EUR,2026-01-15"
     ingest_file(with_customers, write_csv(tmp_path / "p.csv", payments), Entity.PAYMENTS)
     with with_customers.begin() as connection:
-        assert queries.open_invoices(connection, date(2026, 1, 20))["balance_minor"].to_list() == [4000]
-        assert queries.overpaid_invoices(connection).is_empty()
+        assert receivables.open_invoices(connection, date(2026, 1, 20))["balance_minor"].to_list() == [4000]
+        assert receivables.overpaid_invoices(connection).is_empty()
     more = "payment_id,invoice_id,amount,currency,paid_date\nP3,X,40.00,EUR,2026-01-25"
     ingest_file(with_customers, write_csv(tmp_path / "p2.csv", more), Entity.PAYMENTS)
     with with_customers.begin() as connection:
-        assert queries.open_invoices(connection, date(2026, 1, 25)).is_empty()
+        assert receivables.open_invoices(connection, date(2026, 1, 25)).is_empty()
 
 
 def test_a_history_dispute_date_dates_the_dispute(with_customers: Ledger, tmp_path: Path) -> None:
@@ -268,8 +268,9 @@ def test_a_history_dispute_date_dates_the_dispute(with_customers: Ledger, tmp_pa
 
 
 def test_concurrent_ingests_of_conflicting_files_insert_one_and_quarantine_the_other(
-    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    upgraded_ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    ledger_url = upgraded_ledger_url
     with Ledger(ledger_url) as setup:
         ingest_file(setup, customers_csv(tmp_path / "c.csv", "C1"), Entity.CUSTOMERS)
     rows = range(50)
@@ -598,11 +599,11 @@ def test_an_overpayment_is_a_credit_on_the_customer_not_absorbed(with_customers:
     assert json.loads(json.dumps(report.to_dict()))["credits"][0]["credit"] == "4900.00"
     with with_customers.begin() as connection:
         balances = dict(
-            queries.open_invoices(connection, date(2026, 2, 1)).select("invoice_id", "balance_minor").rows()
+            receivables.open_invoices(connection, date(2026, 2, 1)).select("invoice_id", "balance_minor").rows()
         )
         assert balances == {"I2": 5000, "I3": 600}
-        assert queries.overpaid_invoices(connection).rows() == [("I1", "C1", "EUR", 10000, 500000, 490000)]
-        assert queries.customer_credits(connection).rows() == [("C1", "EUR", 1, 490000)]
+        assert receivables.overpaid_invoices(connection).rows() == [("I1", "C1", "EUR", 10000, 500000, 490000)]
+        assert receivables.customer_credits(connection).rows() == [("C1", "EUR", 1, 490000)]
     more = "payment_id,invoice_id,amount,currency,paid_date\nP3,I3,6.00,EUR,2026-01-11\n"
     settled = ingest_file(with_customers, write_csv(tmp_path / "p2.csv", more), Entity.PAYMENTS)
     assert (settled.effects["overpaid_invoices"], settled.credits) == (0, [])
@@ -617,4 +618,4 @@ def test_an_invoice_history_reporting_more_paid_than_invoiced_is_a_credit(
         {"currency": "JPY", "overpaid_invoices": 1, "customers": 1, "credit_minor": 50, "credit": "50"}
     ]
     with with_customers.begin() as connection:
-        assert queries.customer_credits(connection).rows() == [("C2", "JPY", 1, 50)]
+        assert receivables.customer_credits(connection).rows() == [("C2", "JPY", 1, 50)]

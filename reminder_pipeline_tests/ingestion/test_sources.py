@@ -15,7 +15,7 @@ from reminder_pipeline.defs.ingestion.assets import customers, invoices
 from reminder_pipeline.defs.resources import LedgerResource, SqlSource, billing_source_from_environment
 from reminder_pipeline.ingestion.service import ingest_table
 from reminder_pipeline.ingestion.sources import DropFolder, SqlQuerySource, load_source_config
-from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline_tests.ingestion.helpers import write_csv
 
 QUERIES = {
@@ -59,6 +59,7 @@ def test_a_sql_source_reads_one_business_day_with_typed_columns(billing_db: str,
     assert day.table.frame.height == 2
     assert "password" not in day.table.source
     assert source.read(Entity.INVOICES, date(2026, 3, 2))[0].table.source_key == day.table.source_key
+    upgrade_ledger(sqlite_url)
     with Ledger(sqlite_url) as ledger:
         [clients] = source.read(Entity.CUSTOMERS, date(2026, 3, 2))
         ingest_table(ledger, clients.table, mapping=clients.mapping)

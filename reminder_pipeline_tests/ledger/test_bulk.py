@@ -76,3 +76,11 @@ def test_staging_refuses_to_merge_when_rows_went_missing(ledger: Ledger, monkeyp
     frame = pl.DataFrame({"customer_id": ["A", "B"], "source": ["t", "t"]})
     with pytest.raises(bulk.StagingError, match="1 rows arrived of 2"), ledger.begin() as connection:
         upsert(connection, schema.customers, frame, key=["customer_id"], merge={})
+
+
+def test_every_column_of_the_ledger_has_a_polars_type() -> None:
+    """Frames read from any table are typed by the table (``schema_of``), risk's float columns included."""
+    for table in schema.metadata.sorted_tables:
+        types = bulk.schema_of(table, [c.name for c in table.columns])
+        assert len(types) == len(table.columns), table.name
+    assert bulk.schema_of(schema.risk_scores, ["p_late"]) == {"p_late": pl.Float64()}

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, inspect, select, text
 
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.engine import LedgerUnavailable, make_engine
 from reminder_pipeline.ledger.migrate import VERSION_TABLE, current_revision, head_revision
-from reminder_pipeline.ledger.store import Access, Ledger, LedgerWriteError, advisory_lock_key
+from reminder_pipeline.ledger.store import Ledger, LedgerWriteError, advisory_lock_key, upgrade_ledger
 
 
 def test_engines_hide_statement_parameters(ledger: Ledger) -> None:
@@ -80,31 +80,67 @@ def test_a_database_that_does_not_answer_is_refused_with_its_url_and_without_its
     assert "hunter2" not in str(raised.value)
 
 
-def test_only_the_create_access_makes_a_sqlite_folder(tmp_path: Path) -> None:
+def test_only_an_upgrade_that_may_create_the_folder_makes_one(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'ledger.sqlite'}"
-    for access in (Access.MIGRATE, Access.EXISTING):
-        with pytest.raises(LedgerUnavailable, match=f"{tmp_path / 'new'}"):
-            Ledger(url, access=access)
-        assert not (tmp_path / "new").exists()
-    with Ledger(url, access=Access.CREATE) as ledger:
+    with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the file does not exist"):
+        Ledger(url)
+    with pytest.raises(LedgerUnavailable, match=f"no folder {tmp_path / 'new'}"):
+        upgrade_ledger(url)
+    assert not (tmp_path / "new").exists()
+    assert upgrade_ledger(url, create_folder=True) == head_revision()
+    with Ledger(url) as ledger:
         assert current_revision(ledger.engine) == head_revision()
 
 
-def test_existing_access_changes_nothing_and_needs_the_latest_schema(ledger_url: str, tmp_path: Path) -> None:
+def _tables(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_ledger_creates_and_migrates_nothing(ledger_url: str, tmp_path: Path) -> None:
+    """Issue 9: constructing a ``Ledger`` upgraded the schema as a side effect; only an explicit upgrade may."""
     if ledger_url.startswith("sqlite"):
-        with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the file does not exist"):
-            Ledger(ledger_url, access=Access.EXISTING)
+        with pytest.raises(
+            LedgerUnavailable, match=r"no ledger at .*: the file does not exist; .*reminders db upgrade"
+        ):
+            Ledger(ledger_url)
         assert not list(tmp_path.iterdir())
         sqlite3.connect(ledger_url.removeprefix("sqlite:///")).close()
-    with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the database holds none"):
-        Ledger(ledger_url, access=Access.EXISTING)
+    with pytest.raises(LedgerUnavailable, match=r"no ledger at .*: the database holds none; .*reminders db upgrade"):
+        Ledger(ledger_url)
+    assert _tables(ledger_url) == [], "opening created tables"
+    upgrade_ledger(ledger_url)
     with Ledger(ledger_url) as ledger, ledger.begin() as connection:
         connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0001'"))
-    with pytest.raises(LedgerUnavailable, match=r"at schema revision 0001, this version needs .*reminders db upgrade"):
-        Ledger(ledger_url, access=Access.EXISTING)
+    with pytest.raises(
+        LedgerUnavailable, match=r"at schema revision 0001, this version needs .*run `reminders db upgrade`"
+    ):
+        Ledger(ledger_url)
     engine = make_engine(ledger_url)
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == "0001"
     with engine.begin() as connection:
         connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = :head"), {"head": head_revision()})
     engine.dispose()
-    with Ledger(ledger_url, access=Access.EXISTING) as ledger:
+    with Ledger(ledger_url) as ledger:
         assert current_revision(ledger.engine) == head_revision()
+
+
+def test_an_upgrade_is_a_no_op_on_a_ledger_at_the_latest_schema(ledger: Ledger) -> None:
+    with ledger.begin() as connection:
+        connection.execute(insert(schema.customers).values(customer_id="C1", source="t"))
+    assert upgrade_ledger(ledger.url) == head_revision()
+    with ledger.begin() as connection:
+        assert connection.execute(select(schema.customers.c.customer_id)).scalars().all() == ["C1"]
+
+
+def test_an_upgrade_refuses_a_database_that_does_not_answer_without_its_password() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(LedgerUnavailable, match=f"cannot open the ledger at .*:{port}/x") as raised:
+        upgrade_ledger(f"postgresql+psycopg2://postgres:hunter2@127.0.0.1:{port}/x")
+    assert "hunter2" not in str(raised.value)

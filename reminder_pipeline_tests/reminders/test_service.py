@@ -12,7 +12,7 @@ from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.rendering.links import LinkSigner
-from reminder_pipeline.ledger.reminders_schema import outbox, reminder_messages
+from reminder_pipeline.ledger.schema import outbox, reminder_messages
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.reminders.service import plan_and_record_day, render_day
 from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv

@@ -13,7 +13,7 @@ from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.scoring import RULE_SCORER
 from reminder_pipeline.demo.files import write_history
 from reminder_pipeline.demo.generator import generate_demo_data
-from reminder_pipeline.ledger.risk_schema import customer_segments, risk_scores
+from reminder_pipeline.ledger.schema import customer_segments, risk_scores
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.risk.service import (
     features_by_day,

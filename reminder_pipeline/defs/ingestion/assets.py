@@ -28,7 +28,8 @@ from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.resources import BillingSourceResource, LedgerResource
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
 from reminder_pipeline.ingestion.service import ingest_from_source
-from reminder_pipeline.ledger import queries
+from reminder_pipeline.ledger import receivables
+from reminder_pipeline.ledger.ingest import batch_conservation
 from reminder_pipeline.ledger.store import Ledger
 
 CONSERVED = "rows_conserved"
@@ -63,7 +64,7 @@ def conservation_result(ledger: Ledger, entity: Entity, reports: list[IngestRepo
     if not keys:
         return dg.AssetCheckResult(check_name=CONSERVED, passed=True, metadata={"batches": 0})
     with ledger.begin() as connection:
-        batches = queries.batch_conservation(connection, entity.value, keys)
+        batches = batch_conservation(connection, entity.value, keys)
     broken = batches.filter(
         (pl.col("rows_in") != pl.col("accepted") + pl.col("quarantined")) | (pl.col("records") != pl.col("quarantined"))
     )
@@ -224,7 +225,7 @@ def customers(
     """Customers with contact details, time zone, locale, channel preferences and consent."""
     run = run_ingest(context, Entity.CUSTOMERS, ledger, billing_source)
     with run.ledger.begin() as connection:
-        reach = queries.customer_reachability(connection)
+        reach = receivables.customer_reachability(connection)
     return result(run, {f"ledger_{k}": v for k, v in reach.items()})
 
 
@@ -236,7 +237,7 @@ def invoices(
     """Invoices; settlements and dispute flags in invoice-history files update payments and disputes."""
     run = run_ingest(context, Entity.INVOICES, ledger, billing_source)
     with run.ledger.begin() as connection:
-        issued = queries.invoiced(connection, run.days[0], run.days[-1])
+        issued = receivables.invoiced(connection, run.days[0], run.days[-1])
     return result(run, {"invoiced_by_currency": table(with_money(issued, label="invoiced"))})
 
 
@@ -255,8 +256,8 @@ def payments(
     run = run_ingest(context, Entity.PAYMENTS, ledger, billing_source)
     as_of = run.days[-1]
     with run.ledger.begin() as connection:
-        received = queries.payments_received(connection, run.days[0], as_of)
-        open_now = queries.open_invoices(connection, as_of)
+        received = receivables.payments_received(connection, run.days[0], as_of)
+        open_now = receivables.open_invoices(connection, as_of)
     edges = policy.load().segmentation.aging_edges
     aging = aging_summary(open_now, as_of, edges).with_columns(pl.col("aging_bucket").cast(pl.String))
     return result(

@@ -9,7 +9,7 @@ from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.ingestion.assets import customers, payments
 from reminder_pipeline.defs.resources import LedgerResource
-from reminder_pipeline.ledger import queries
+from reminder_pipeline.ledger import receivables
 
 MAX_UNREACHABLE_SHARE = 0.2
 
@@ -23,7 +23,7 @@ MAX_UNREACHABLE_SHARE = 0.2
 @retry_when_transient
 def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
-        found = queries.payment_inconsistencies(connection)
+        found = receivables.payment_inconsistencies(connection)
     return dg.AssetCheckResult(passed=not any(found.values()), metadata=found)
 
 
@@ -34,7 +34,7 @@ def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckR
 @retry_when_transient
 def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
-        overpaid = queries.overpaid_invoices(connection)
+        overpaid = receivables.overpaid_invoices(connection)
     metadata: dict[str, Any] = {"overpaid_invoices": overpaid.height}
     if not overpaid.is_empty():
         excess = (
@@ -58,7 +58,7 @@ def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
 @retry_when_transient
 def customers_reachable(ledger: LedgerResource) -> dg.AssetCheckResult:
     with ledger.open().begin() as connection:
-        reach = queries.customer_reachability(connection)
+        reach = receivables.customer_reachability(connection)
     share = reach["unreachable"] / reach["customers"] if reach["customers"] else 0.0
     return dg.AssetCheckResult(
         passed=share <= MAX_UNREACHABLE_SHARE,

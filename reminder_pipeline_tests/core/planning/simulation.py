@@ -1,7 +1,7 @@
 """A small day-by-day world for property tests: planning runs (some twice a day), deliveries that
 sometimes do not happen, outages caught up by backfills, customers changing risk band.
 
-Its outbox follows the ledger's rules (``ledger/reminders.py``): a dedupe key is written once and
+Its outbox follows the ledger's rules (``ledger/outbox.py``): a dedupe key is written once and
 revived only when it was cancelled or expired; unsent rows expire with their window and are
 cancelled when the day is planned again without them or the customer owes nothing any more.
 """

@@ -133,7 +133,10 @@ def test_days_below_the_rate_or_the_minimum_rows_pass_the_rate_check() -> None:
     assert quarantine_rate_result(reports).passed is True
 
 
-def test_a_payment_that_contradicts_its_invoice_fails_the_consistency_check(ledger_url: str, tmp_path: Path) -> None:
+def test_a_payment_that_contradicts_its_invoice_fails_the_consistency_check(
+    upgraded_ledger_url: str, tmp_path: Path
+) -> None:
+    ledger_url = upgraded_ledger_url
     with Ledger(ledger_url) as store:
         ingest_file(store, customers_csv(tmp_path / "c.csv", "C1", "C2"), Entity.CUSTOMERS)
         ingest_file(store, write_csv(tmp_path / "i.csv", f"{INVOICE_HEADER}\nI1,C1,{D1},2026-04-01,10.00,EUR"))

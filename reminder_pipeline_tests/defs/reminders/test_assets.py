@@ -23,8 +23,8 @@ from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.reminders import latest_decisions
-from reminder_pipeline.ledger.reminders_schema import outbox, reminder_messages
+from reminder_pipeline.ledger.outbox import latest_decisions
+from reminder_pipeline.ledger.schema import outbox, reminder_messages
 from reminder_pipeline.ledger.store import Ledger
 
 START, END = date(2026, 1, 1), date(2026, 3, 13)  # ends on a Friday

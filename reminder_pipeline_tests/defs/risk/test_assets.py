@@ -29,10 +29,10 @@ from reminder_pipeline.defs.risk.assets import (
 from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
-from reminder_pipeline.ledger.models import ACTIVE, REJECTED
-from reminder_pipeline.ledger.risk_schema import customer_segments as segments_table
-from reminder_pipeline.ledger.risk_schema import model_versions
-from reminder_pipeline.ledger.risk_schema import risk_scores as scores_table
+from reminder_pipeline.ledger.model_registry import ACTIVE, REJECTED
+from reminder_pipeline.ledger.schema import customer_segments as segments_table
+from reminder_pipeline.ledger.schema import model_versions
+from reminder_pipeline.ledger.schema import risk_scores as scores_table
 from reminder_pipeline.ledger.store import Ledger
 
 START, END = date(2025, 1, 1), date(2026, 2, 28)

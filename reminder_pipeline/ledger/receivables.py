@@ -1,8 +1,8 @@
-"""Read queries over the ledger, returning polars frames."""
+"""Billing and receivables queries: what was invoiced and received, balances, credits, and the billing
+tables' own consistency, as polars frames typed by the tables."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -11,20 +11,17 @@ from sqlalchemy import ColumnElement, Connection, FromClause, Subquery, Table, a
 from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
 from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch, stage
+from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, schema_of, stage
 
 ALL_TIME = date(9999, 12, 31)
 """An ``as_of`` that counts every payment the ledger knows."""
+INVOICE_COLUMNS = ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "currency"]
 OPEN_INVOICE_SCHEMA = {
-    "invoice_id": pl.String(),
-    "customer_id": pl.String(),
-    "issue_date": pl.Date(),
-    "due_date": pl.Date(),
-    "amount_minor": pl.Int64(),
-    "currency": pl.String(),
+    **schema_of(schema.invoices, INVOICE_COLUMNS),
     "paid_minor": pl.Int64(),
     "balance_minor": pl.Int64(),
 }
+INVOICE_LINE_SCHEMA = {**schema_of(schema.invoices, INVOICE_COLUMNS), "balance_minor": pl.Int64()}
 
 
 def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) -> Subquery:
@@ -85,44 +82,6 @@ def row_counts(connection: Connection) -> dict[str, int]:
     }
 
 
-def batch_conservation(connection: Connection, entity: str, source_keys: Sequence[str]) -> pl.DataFrame:
-    """Per recorded batch: rows in, accepted, quarantined and the unresolved quarantine records behind it."""
-    batches, quarantine = schema.ingest_batches, schema.quarantine
-    latest = (
-        select(func.max(batches.c.batch_id).label("batch_id"))
-        .where(batches.c.entity == entity, batches.c.source_key.in_(list(source_keys)))
-        .group_by(batches.c.source_key)
-        .subquery()
-    )
-    records = (
-        select(func.count())
-        .where(
-            quarantine.c.entity == entity,
-            quarantine.c.source_key == batches.c.source_key,
-            quarantine.c.resolved_at.is_(None),
-        )
-        .scalar_subquery()
-    )
-    query = select(
-        batches.c.source,
-        batches.c.rows_in,
-        batches.c.accepted,
-        batches.c.quarantined,
-        records.label("records"),
-    ).join(latest, latest.c.batch_id == batches.c.batch_id)
-    return fetch(
-        connection,
-        query,
-        {
-            "source": pl.String(),
-            "rows_in": pl.Int64(),
-            "accepted": pl.Int64(),
-            "quarantined": pl.Int64(),
-            "records": pl.Int64(),
-        },
-    )
-
-
 def payment_inconsistencies(connection: Connection) -> dict[str, int]:
     """Payments that contradict their invoice or their id, which ingestion never writes (foreign keys
     cannot catch these): another customer's or currency's money, or a settlement an invoice history
@@ -151,10 +110,7 @@ def payment_inconsistencies(connection: Connection) -> dict[str, int]:
 
 
 OVERPAID_SCHEMA = {
-    "invoice_id": pl.String(),
-    "customer_id": pl.String(),
-    "currency": pl.String(),
-    "amount_minor": pl.Int64(),
+    **schema_of(schema.invoices, ["invoice_id", "customer_id", "currency", "amount_minor"]),
     "paid_minor": pl.Int64(),
     "excess_minor": pl.Int64(),
 }
@@ -227,24 +183,6 @@ def customer_reachability(connection: Connection) -> dict[str, int]:
     }
 
 
-def batch_totals(connection: Connection, entity: str, first: date, last: date) -> dict[str, int]:
-    """Rows in and quarantined over the latest batch of each input ingested for business dates in range."""
-    batches = schema.ingest_batches
-    latest = (
-        select(func.max(batches.c.batch_id).label("batch_id"))
-        .where(batches.c.entity == entity, batches.c.business_date.between(first, last))
-        .group_by(batches.c.source_key)
-        .subquery()
-    )
-    row = connection.execute(
-        select(
-            func.coalesce(func.sum(batches.c.rows_in), 0),
-            func.coalesce(func.sum(batches.c.quarantined), 0),
-        ).join(latest, latest.c.batch_id == batches.c.batch_id)
-    ).one()
-    return {"rows_in": int(row[0]), "quarantined": int(row[1])}
-
-
 def payments_received(connection: Connection, first: date, last: date) -> pl.DataFrame:
     pay = schema.payments
     query = (
@@ -260,7 +198,7 @@ def payments_received(connection: Connection, first: date, last: date) -> pl.Dat
     return fetch(
         connection,
         query,
-        {"currency": pl.String(), "payments": pl.Int64(), "balance_minor": pl.Int64()},
+        {**schema_of(pay, ["currency"]), "payments": pl.Int64(), "balance_minor": pl.Int64()},
     )
 
 
@@ -272,4 +210,26 @@ def invoiced(connection: Connection, first: date, last: date) -> pl.DataFrame:
         .group_by(inv.c.currency)
         .order_by(inv.c.currency)
     )
-    return fetch(connection, query, {"currency": pl.String(), "invoices": pl.Int64(), "balance_minor": pl.Int64()})
+    return fetch(
+        connection, query, {**schema_of(inv, ["currency"]), "invoices": pl.Int64(), "balance_minor": pl.Int64()}
+    )
+
+
+def invoice_lines(connection: Connection, invoice_ids: pl.Series) -> pl.DataFrame:
+    """``INVOICE_LINE_SCHEMA`` of these invoices, with the balance the ledger shows now."""
+    found = fetch_by_keys(connection, schema.invoices, "invoice_id", invoice_ids, INVOICE_COLUMNS)
+    if found.is_empty():
+        return pl.DataFrame(schema=INVOICE_LINE_SCHEMA)
+    paid = paid_per_invoice()
+    staged = stage(connection, found.select("invoice_id"), schema.invoices)
+    received = fetch(
+        connection,
+        select(paid.c.invoice_id, paid.c.paid).join(staged, staged.c.invoice_id == paid.c.invoice_id),
+        {**schema_of(schema.invoices, ["invoice_id"]), "paid": pl.Int64()},
+    )
+    staged.drop(connection)
+    return (
+        found.join(received, on="invoice_id", how="left")
+        .with_columns((pl.col("amount_minor") - pl.col("paid").fill_null(0)).clip(lower_bound=0).alias("balance_minor"))
+        .select(list(INVOICE_LINE_SCHEMA))
+    )

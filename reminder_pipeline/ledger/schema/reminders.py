@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
 )
 
-from reminder_pipeline.ledger.schema import metadata
+from reminder_pipeline.ledger.schema.base import metadata
 
 
 def _at(name: str) -> Column:

@@ -1,4 +1,4 @@
-"""Ledger tables of the risk domain (migration 0002), on the ledger's one MetaData."""
+"""Ledger tables of the risk domain (migration 0002), on the ledger's one MetaData (``base``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
 )
 
-from reminder_pipeline.ledger.schema import metadata
+from reminder_pipeline.ledger.schema.base import metadata
 
 
 def _created_at() -> Column:

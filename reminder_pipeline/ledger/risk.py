@@ -1,4 +1,5 @@
-"""Writing and reading a day's risk scores, invoice predictions and segments (rewritten per day)."""
+"""The risk domain's daily results in the ledger: risk scores, invoice predictions and customer segments,
+each day's rows replaced whenever the day runs again."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Connection, Table, delete, select
 
-from reminder_pipeline.ledger.bulk import fetch, insert, json_array
-from reminder_pipeline.ledger.risk_schema import customer_segments, invoice_predictions, risk_scores
+from reminder_pipeline.ledger.bulk import fetch, insert, json_array, schema_of
+from reminder_pipeline.ledger.schema import customer_segments, invoice_predictions, risk_scores
+
+SCORE_SCHEMA = schema_of(risk_scores, ["customer_id", "p_late", "expected_days_late", "risk_band", "reasons", "scorer"])
+SEGMENT_SCHEMA = schema_of(
+    customer_segments, ["customer_id", "segment", "risk_band", "currency", "open_balance_minor", "p_late"]
+)
 
 
 def _replace_day(connection: Connection, table: Table, day: date, rows: pl.DataFrame) -> None:
@@ -52,15 +58,7 @@ def write_scores(
 
 def read_scores(connection: Connection, day: date) -> pl.DataFrame:
     t = risk_scores
-    columns = {
-        "customer_id": pl.String(),
-        "p_late": pl.Float64(),
-        "expected_days_late": pl.Float64(),
-        "risk_band": pl.String(),
-        "reasons": pl.String(),
-        "scorer": pl.String(),
-    }
-    return fetch(connection, select(*[t.c[c] for c in columns]).where(t.c.business_date == day), columns)
+    return fetch(connection, select(*[t.c[c] for c in SCORE_SCHEMA]).where(t.c.business_date == day), SCORE_SCHEMA)
 
 
 def write_segments(connection: Connection, day: date, segments: pl.DataFrame, policy_version: str) -> None:
@@ -78,12 +76,4 @@ def write_segments(connection: Connection, day: date, segments: pl.DataFrame, po
 
 def read_segments(connection: Connection, day: date) -> pl.DataFrame:
     t = customer_segments
-    columns = {
-        "customer_id": pl.String(),
-        "segment": pl.String(),
-        "risk_band": pl.String(),
-        "currency": pl.String(),
-        "open_balance_minor": pl.Int64(),
-        "p_late": pl.Float64(),
-    }
-    return fetch(connection, select(*[t.c[c] for c in columns]).where(t.c.business_date == day), columns)
+    return fetch(connection, select(*[t.c[c] for c in SEGMENT_SCHEMA]).where(t.c.business_date == day), SEGMENT_SCHEMA)

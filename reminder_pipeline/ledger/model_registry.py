@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from reminder_pipeline.ledger.risk_schema import model_versions
+from reminder_pipeline.ledger.schema import model_versions
 
 ACTIVE, REJECTED, RETIRED = "active", "rejected", "retired"
 

@@ -1,4 +1,5 @@
-"""SQLAlchemy Core schema of the ledger. Changes go through a new Alembic migration too.
+"""Ledger tables of billing (migration 0001): customers, invoices, payments, disputes, promises to
+pay, the quarantine and the record of ingest batches.
 
 Money is stored as integer minor units of the row's currency (JPY 0 digits, EUR 2, KWD 3):
 exact on SQLite and PostgreSQL alike. ``known_on`` on customers, invoices and payments is the
@@ -16,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     SmallInteger,
     String,
     Table,
@@ -25,15 +25,7 @@ from sqlalchemy import (
     func,
 )
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
+from reminder_pipeline.ledger.schema.base import metadata
 
 
 def _timestamps() -> list[Column]:
@@ -210,13 +202,3 @@ Index(
     ingest_batches.c.entity,
     ingest_batches.c.business_date,
 )
-
-
-def text_limits(table: Table) -> dict[str, int]:
-    """The length limit of each bounded text column of ``table``: what an incoming value must fit."""
-    return {c.name: c.type.length for c in table.columns if isinstance(c.type, String) and c.type.length}
-
-
-# The risk and reminders domains' tables live in their own modules but on this MetaData; importing
-# them here keeps `metadata` complete for migrations and comparisons wherever the schema is used.
-from reminder_pipeline.ledger import reminders_schema, risk_schema  # noqa: E402, F401

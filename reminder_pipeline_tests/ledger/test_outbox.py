@@ -16,17 +16,16 @@ from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan, PlanInputs, plan_day
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, insert, schema_of
-from reminder_pipeline.ledger.reminders import (
+from reminder_pipeline.ledger.outbox import (
     expire_unsent,
     latest_decisions,
     outbox_by_status,
-    plan_inputs,
     record_decisions,
     set_statuses,
     write_plan,
 )
-from reminder_pipeline.ledger.reminders_schema import outbox, reminder_decisions
-from reminder_pipeline.ledger.risk_schema import customer_segments
+from reminder_pipeline.ledger.planning import plan_inputs
+from reminder_pipeline.ledger.schema import customer_segments, outbox, reminder_decisions
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv
 

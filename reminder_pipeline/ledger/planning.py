@@ -1,0 +1,104 @@
+"""What a day's reminder planning reads from the ledger: the invoices open when the day began, disputes,
+promises, contacts, segments and the outbox rows its caps and steps depend on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import polars as pl
+from sqlalchemy import Connection, func, or_, select
+
+from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, PROMISE_SCHEMA, PlanInputs
+from reminder_pipeline.ledger import schema
+from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, schema_of
+from reminder_pipeline.ledger.outbox import outbox_for_planning
+from reminder_pipeline.ledger.receivables import INVOICE_LINE_SCHEMA, customer_credits, paid_per_invoice
+
+CONTACT_SCHEMA = schema_of(
+    schema.customers,
+    [
+        "customer_id",
+        "name",
+        "email",
+        "phone",
+        "country",
+        "time_zone",
+        "locale",
+        "preferred_channel",
+        "email_opt_out_at",
+        "sms_opt_out_at",
+        "sms_consent",
+    ],
+)
+
+
+def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
+    """Invoices open when ``day`` began (issued by then, not paid before it), with the balance the ledger
+    shows now: one paid since is still decided on, as paid, and its unsent reminders cancelled."""
+    inv = schema.invoices
+    paid_then = paid_per_invoice(day - timedelta(days=1)).alias("paid_then")
+    paid_now = paid_per_invoice().alias("paid_now")
+    balance_now = inv.c.amount_minor - func.coalesce(paid_now.c.paid, 0)
+    query = (
+        select(
+            inv.c.invoice_id,
+            inv.c.customer_id,
+            inv.c.issue_date,
+            inv.c.due_date,
+            inv.c.currency,
+            balance_now.label("balance_minor"),
+        )
+        .select_from(
+            inv.outerjoin(paid_then, paid_then.c.invoice_id == inv.c.invoice_id).outerjoin(
+                paid_now, paid_now.c.invoice_id == inv.c.invoice_id
+            )
+        )
+        .where(inv.c.issue_date <= day, inv.c.amount_minor - func.coalesce(paid_then.c.paid, 0) > 0)
+    )
+    columns = {c: t for c, t in INVOICE_LINE_SCHEMA.items() if c != "amount_minor"}
+    return fetch(connection, query, columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
+
+
+def open_disputes(connection: Connection, day: date) -> pl.DataFrame:
+    """Invoices with a dispute not resolved by ``day`` (one opened since counts too: never chase it)."""
+    d = schema.disputes
+    query = select(d.c.invoice_id).where(or_(d.c.resolved_on.is_(None), d.c.resolved_on > day)).distinct()
+    return fetch(connection, query, schema_of(d, ["invoice_id"]))
+
+
+def promises(connection: Connection) -> pl.DataFrame:
+    """Every promise to pay, as ``PROMISE_SCHEMA`` says (its types the table's)."""
+    p = schema.promises_to_pay
+    columns = schema_of(p, list(PROMISE_SCHEMA))
+    return fetch(connection, select(*[p.c[c] for c in columns]), columns)
+
+
+def contacts(connection: Connection, customer_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Contact details, consent and opt-outs as the ledger holds them now (of ``customer_ids``, or everyone)."""
+    if customer_ids is not None:
+        return fetch_by_keys(connection, schema.customers, "customer_id", customer_ids, list(CONTACT_SCHEMA))
+    c = schema.customers
+    return fetch(connection, select(*[c.c[name] for name in CONTACT_SCHEMA]), CONTACT_SCHEMA)
+
+
+def segments_of(connection: Connection, day: date) -> pl.DataFrame:
+    s = schema.customer_segments
+    columns = schema_of(s, ["customer_id", "risk_band", "aging_bucket", "value_tier", "channel"])
+    return fetch(connection, select(*[s.c[c] for c in columns]).where(s.c.business_date == day), columns)
+
+
+def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int) -> PlanInputs:
+    """Everything a day's decisions need from the ledger."""
+    invoices = invoices_for_planning(connection, day)
+    return PlanInputs(
+        day=day,
+        now=now,
+        open_invoices=invoices,
+        disputed=open_disputes(connection, day),
+        promises=promises(connection),
+        customers=contacts(connection, invoices["customer_id"]),
+        segments=segments_of(connection, day),
+        outbox=outbox_for_planning(connection, day, now, horizon_days, invoices["invoice_id"]),
+        business_tz=business_tz,
+        credits=customer_credits(connection).select(list(CREDIT_SCHEMA)),
+    )

@@ -1,0 +1,40 @@
+"""SQLAlchemy Core schema of the ledger, a module per domain on one MetaData. Changes go through a new
+Alembic migration too.
+
+Importing this package defines every table, so ``metadata`` is complete for migrations and
+comparisons wherever the schema is used.
+"""
+
+from __future__ import annotations
+
+from reminder_pipeline.ledger.schema.base import metadata, text_limits
+from reminder_pipeline.ledger.schema.billing import (
+    customers,
+    disputes,
+    ingest_batches,
+    invoices,
+    payments,
+    promises_to_pay,
+    quarantine,
+)
+from reminder_pipeline.ledger.schema.reminders import outbox, reminder_decisions, reminder_messages
+from reminder_pipeline.ledger.schema.risk import customer_segments, invoice_predictions, model_versions, risk_scores
+
+__all__ = [
+    "customer_segments",
+    "customers",
+    "disputes",
+    "ingest_batches",
+    "invoice_predictions",
+    "invoices",
+    "metadata",
+    "model_versions",
+    "outbox",
+    "payments",
+    "promises_to_pay",
+    "quarantine",
+    "reminder_decisions",
+    "reminder_messages",
+    "risk_scores",
+    "text_limits",
+]
