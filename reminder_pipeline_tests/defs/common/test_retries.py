@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from sqlalchemy import exc
 
-from reminder_pipeline.defs import retries
+from reminder_pipeline.defs.common import retries
 from reminder_pipeline.defs.ingestion.assets import customers
 from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.ingestion.files import UnusableInputError
