@@ -17,9 +17,10 @@ from dagster._core.utils import make_new_run_id
 from dagster._daemon.auto_run_reexecution.auto_run_reexecution import should_retry
 from sqlalchemy.engine import make_url
 
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.daily_run.automation import daily_run
 from reminder_pipeline.defs.ingestion.assets import RATE, customers
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
+from reminder_pipeline.defs.ingestion.resources import DropFolderSource
 from reminder_pipeline.defs.risk.automation import train_risk_model
 from reminder_pipeline_tests.conftest import PROJECT
 from reminder_pipeline_tests.ingestion.helpers import write_csv

@@ -11,8 +11,9 @@ from sqlalchemy import create_engine, text
 
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.yaml_config import ConfigError
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices
-from reminder_pipeline.defs.resources import LedgerResource, SqlSource, billing_source_from_environment
+from reminder_pipeline.defs.ingestion.resources import SqlSource, billing_source_from_environment
 from reminder_pipeline.ingestion.service import ingest_table
 from reminder_pipeline.ingestion.sources import DropFolder, SqlQuerySource, load_source_config
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger

@@ -16,8 +16,8 @@ import dagster as dg
 from reminder_pipeline.defs.common.partitions import business_days
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
+from reminder_pipeline.defs.ingestion.resources import BillingSourceResource, DropFolderSource
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
-from reminder_pipeline.defs.resources import BillingSourceResource, DropFolderSource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
 
 MAX_RUNS_PER_TICK = 10

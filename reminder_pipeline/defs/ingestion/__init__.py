@@ -10,6 +10,7 @@ from reminder_pipeline.defs.ingestion.checks import (
     no_overpaid_invoices,
     payments_agree_with_their_invoices,
 )
+from reminder_pipeline.defs.ingestion.resources import billing_source_from_environment
 
 defs = dg.Definitions(
     assets=[customers, invoices, payments],
@@ -18,4 +19,5 @@ defs = dg.Definitions(
         no_overpaid_invoices,
         customers_reachable,
     ],
+    resources={"billing_source": billing_source_from_environment()},
 )

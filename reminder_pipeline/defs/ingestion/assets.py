@@ -21,11 +21,12 @@ import polars as pl
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
-from reminder_pipeline.defs.resources import BillingSourceResource, LedgerResource
+from reminder_pipeline.defs.ingestion.resources import BillingSourceResource
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
 from reminder_pipeline.ingestion.service import ingest_from_source
 from reminder_pipeline.ledger import receivables

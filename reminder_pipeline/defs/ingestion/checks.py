@@ -5,10 +5,10 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.ingestion.assets import customers, payments
-from reminder_pipeline.defs.resources import LedgerResource
 from reminder_pipeline.ledger import receivables
 
 MAX_UNREACHABLE_SHARE = 0.2

@@ -12,20 +12,19 @@ import dagster as dg
 from reminder_pipeline import settings
 from reminder_pipeline.core.rendering.checks import CHECKS
 from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.reminders.metadata import check_results, failing_by_check, messages_metadata, plan_metadata
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
-from reminder_pipeline.defs.resources import LedgerResource
-from reminder_pipeline.defs.risk.assets import customer_segments
 from reminder_pipeline.reminders.service import plan_and_record_day, render_day
 
 GROUP = "reminders"
 DAILY = daily_asset_options(GROUP)
 
 
-@dg.asset(deps=[customer_segments], kinds={"polars"}, **DAILY)
+@dg.asset(deps=[dg.AssetKey("customer_segments")], kinds={"polars"}, **DAILY)
 @retry_when_transient
 def reminder_plan(
     context: dg.AssetExecutionContext, config: ClockConfig, ledger: LedgerResource, policy: PolicyResource

@@ -17,11 +17,10 @@ from pydantic import Field
 
 from reminder_pipeline import settings
 from reminder_pipeline.core.model.drift import RETRAIN_PSI
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
-from reminder_pipeline.defs.ingestion.assets import payments
-from reminder_pipeline.defs.resources import LedgerResource
 from reminder_pipeline.defs.risk.metadata import (
     features_metadata,
     scores_metadata,
@@ -41,9 +40,11 @@ FEATURES_NAME = "customer_features"
 QUALITY_GATE = "quality_gate"
 SCORE_DRIFT = "score_drift"
 DAILY = daily_asset_options(GROUP)
+PAYMENTS = dg.AssetKey("payments")
+"""Ingestion's last asset: risk reads the day's billing once it has landed."""
 
 
-@dg.asset(deps=[payments], kinds={"polars"}, **DAILY)
+@dg.asset(deps=[PAYMENTS], kinds={"polars"}, **DAILY)
 @retry_when_transient
 def customer_features(
     context: dg.AssetExecutionContext, ledger: LedgerResource, feature_store: FeatureStore
@@ -70,7 +71,7 @@ def _today() -> date:
 
 
 @dg.asset(
-    deps=[payments],
+    deps=[PAYMENTS],
     group_name=GROUP,
     kinds={"lightgbm"},
     check_specs=[

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import exc
 
 from reminder_pipeline.defs.common import retries
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.ingestion.assets import customers
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.ingestion.files import UnusableInputError
 from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline_tests.defs.runs import asset_resources
 
 DAY = "2026-03-02"
 GONE = exc.OperationalError("SELECT 1", {}, psycopg2.OperationalError("server closed the connection unexpectedly"))
@@ -75,7 +76,7 @@ def _ingest(tmp_path: Path, ledger: LedgerResource, instance: dg.DagsterInstance
         [customers],
         instance=instance,
         partition_key=DAY,
-        resources={"ledger": ledger, "billing_source": DropFolderSource(root=str(tmp_path / "drop"))},
+        resources={**asset_resources(tmp_path), "ledger": ledger},
         raise_on_error=False,
     )
     [step] = instance.get_run_step_stats(result.run_id)

@@ -11,14 +11,14 @@ import pytest
 
 from reminder_pipeline.definitions import defs
 from reminder_pipeline.defs.daily_run.automation import SETTLE_SECONDS_ENV, drop_folder_sensor
-from reminder_pipeline.defs.resources import DropFolderSource
-from reminder_pipeline_tests.defs.ingestion.test_assets import D1, D2, _drop
+from reminder_pipeline.defs.ingestion.resources import DropFolderSource
+from reminder_pipeline_tests.defs.runs import D1, D2, write_two_day_drop
 from reminder_pipeline_tests.ingestion.helpers import write_csv
 
 
 def test_the_sensor_requests_each_changed_day_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SETTLE_SECONDS_ENV, "0")
-    root = _drop(tmp_path / "drop")
+    root = write_two_day_drop(tmp_path / "drop")
     source = DropFolderSource(root=str(root))
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources={"billing_source": source})
@@ -39,7 +39,7 @@ def test_the_sensor_requests_each_changed_day_once(tmp_path: Path, monkeypatch: 
 
 def test_the_sensor_waits_until_a_day_folder_has_settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SETTLE_SECONDS_ENV, raising=False)
-    root = _drop(tmp_path / "drop")
+    root = write_two_day_drop(tmp_path / "drop")
     source = DropFolderSource(root=str(root))
     with dg.instance_for_test() as instance:
         fresh = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"billing_source": source}))

@@ -9,81 +9,61 @@ import dagster as dg
 from sqlalchemy import insert
 
 from reminder_pipeline.core.canonical import Entity
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments, quarantine_rate_result
 from reminder_pipeline.defs.ingestion.checks import (
     customers_reachable,
     no_overpaid_invoices,
     payments_agree_with_their_invoices,
 )
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.ingestion.report import IngestReport
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline_tests.defs.runs import (
+    D1,
+    D2,
+    INVOICE_HEADER,
+    asset_metadata,
+    asset_resources,
+    check_outcomes,
+    partition_range,
+    write_two_day_drop,
+)
 from reminder_pipeline_tests.ingestion.helpers import customers_csv, ingest_file, write_csv
 
-D1, D2 = "2026-03-02", "2026-03-03"
-INVOICE_HEADER = "invoice_id,customer_id,issue_date,due_date,amount,currency"
 ASSETS = [customers, invoices, payments]
 CHECKS = [payments_agree_with_their_invoices, no_overpaid_invoices, customers_reachable]
-
-
-def _drop(root: Path, *, bad_invoices: int = 1) -> Path:
-    (root / D1).mkdir(parents=True)
-    (root / D2).mkdir(parents=True)
-    write_csv(
-        root / D1 / "customers.csv",
-        "customer_id,email,country\nC1,c1@example.com,DE\nC2,c2@example.com,FR\nC3,not-an-email,FR",
-    )
-    good = [f"I{n},C{1 + n % 2},{D1},2026-04-01,{10 + n}.00,EUR" for n in range(20)]
-    bad = [f"B{n},C1,{D1},2026-04-01,abc,EUR" for n in range(bad_invoices)]
-    write_csv(root / D1 / "invoices.csv", "\n".join([INVOICE_HEADER, *good, *bad]))
-    write_csv(root / D2 / "invoices.csv", f"{INVOICE_HEADER}\nI100,C2,{D2},2026-03-10,5.00,EUR")
-    write_csv(
-        root / D2 / "payments.csv",
-        f"payment_id,invoice_id,amount,currency,paid_date\nP1,I0,4.00,EUR,{D2}\nP2,I1,20.00,EUR,{D2}",
-    )
-    return root
 
 
 def _materialize(ledger_url: str, root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInJobResult:
     return dg.materialize(
         [*ASSETS, *CHECKS],
         instance=instance,
-        resources={"ledger": LedgerResource(url=ledger_url), "billing_source": DropFolderSource(root=str(root))},
-        tags={"dagster/asset_partition_range_start": D1, "dagster/asset_partition_range_end": D2},
+        resources=asset_resources(root.parent, ledger_url=ledger_url, drop=root),
+        tags=partition_range(D1, D2),
         raise_on_error=False,
     )
 
 
-def _metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, object]:
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
-    assert events, f"{asset} was not materialized"
-    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
-
-
-def _checks(result: dg.ExecuteInJobResult) -> dict[str, bool]:
-    return {f"{e.asset_key.to_user_string()}.{e.check_name}": e.passed for e in result.get_asset_check_evaluations()}
-
-
 def test_two_business_days_in_one_run(ledger_url: str, tmp_path: Path) -> None:
     with dg.instance_for_test() as instance:
-        result = _materialize(ledger_url, _drop(tmp_path / "drop"), instance)
+        result = _materialize(ledger_url, write_two_day_drop(tmp_path / "drop"), instance)
     assert result.success
-    customer_meta = _metadata(result, "customers")
+    customer_meta = asset_metadata(result, "customers")
     assert (customer_meta["rows_in"], customer_meta["accepted"], customer_meta["quarantined"]) == (3, 2, 1)
-    invoice_meta = _metadata(result, "invoices")
+    invoice_meta = asset_metadata(result, "invoices")
     assert invoice_meta["business_days"] == 2
     assert (invoice_meta["rows_in"], invoice_meta["accepted"], invoice_meta["quarantined"]) == (22, 21, 1)
     reasons = invoice_meta["quarantine_reasons"]
     assert [r.data["reason"] for r in reasons.records] == ["invalid_amount"]  # type: ignore[attr-defined]
     [invoiced] = invoice_meta["invoiced_by_currency"].records  # type: ignore[attr-defined]
     assert (invoiced.data["currency"], invoiced.data["invoices"], invoiced.data["invoiced"]) == ("EUR", 21, "€395.00")
-    payment_meta = _metadata(result, "payments")
+    payment_meta = asset_metadata(result, "payments")
     assert payment_meta["accepted"] == 2
     assert payment_meta["open_invoices"] == 20
     aging = {r.data["aging_bucket"]: r.data["invoices"] for r in payment_meta["aging"].records}  # type: ignore[attr-defined]
     assert aging == {"not yet due": 20, "1-7": 0, "8-30": 0, "31-60": 0, "60+": 0}
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["customers.rows_conserved"] is True
     assert checks["invoices.rows_conserved"] is True
     assert checks["payments.rows_conserved"] is True
@@ -93,11 +73,11 @@ def test_two_business_days_in_one_run(ledger_url: str, tmp_path: Path) -> None:
 
 
 def test_a_broken_feed_blocks_everything_downstream(sqlite_url: str, tmp_path: Path) -> None:
-    root = _drop(tmp_path / "drop", bad_invoices=10)
+    root = write_two_day_drop(tmp_path / "drop", bad_invoices=10)
     with dg.instance_for_test() as instance:
         result = _materialize(sqlite_url, root, instance)
     assert not result.success
-    assert _checks(result)["invoices.quarantine_rate_acceptable"] is False
+    assert check_outcomes(result)["invoices.quarantine_rate_acceptable"] is False
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "payments" not in materialized
 

@@ -6,48 +6,25 @@ import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import polars as pl
 import pytest
 from sqlalchemy import func, select, update
 
-from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
-from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.outbox import latest_decisions
 from reminder_pipeline.ledger.schema import outbox, reminder_messages
 from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline_tests.defs.runs import MORNING, asset_metadata, asset_resources, partition_range
 
 START, END = date(2026, 1, 1), date(2026, 3, 13)  # ends on a Friday
 DAYS = [END - timedelta(days=n) for n in (4, 3, 2, 1, 0)]  # Monday .. Friday
-CLOCK = {"config": {"run_at_local_time": "06:00"}}
-
-
-def _range(first: date, last: date) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
-
-
-def _resources(workdir: Path, policy: str | None = None) -> dict[str, Any]:
-    return {
-        "ledger": LedgerResource(url=f"sqlite:///{workdir / 'ledger.sqlite'}"),
-        "billing_source": DropFolderSource(root=str(workdir / "drop")),
-        "feature_store": FeatureStore(root=str(workdir / "features")),
-        "policy": PolicyResource(path=policy),
-        "templates": TemplatesResource(),
-        "links": LinkSignerResource(secret="a-test-secret-of-some-length"),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +37,9 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ([customers, invoices, payments], (START, END)),
             ([customer_features, risk_scores, customer_segments], (DAYS[0], END)),
         ):
-            result = dg.materialize(assets, instance=instance, resources=_resources(workdir), tags=_range(*days))
+            result = dg.materialize(
+                assets, instance=instance, resources=asset_resources(workdir), tags=partition_range(*days)
+            )
             assert result.success
     return workdir
 
@@ -76,16 +55,11 @@ def _remind(workdir: Path, instance: dg.DagsterInstance, day: date, policy: str 
     return dg.materialize(
         [reminder_plan, rendered_messages],
         instance=instance,
-        resources=_resources(workdir, policy),
+        resources=asset_resources(workdir, policy=policy),
         partition_key=day.isoformat(),
-        run_config={"ops": {"reminder_plan": CLOCK, "rendered_messages": CLOCK}},
+        run_config={"ops": {"reminder_plan": MORNING, "rendered_messages": MORNING}},
         raise_on_error=False,
     )
-
-
-def _metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
-    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
 
 
 def _ledger(workdir: Path) -> Ledger:
@@ -97,7 +71,10 @@ def test_a_week_of_daily_plans_and_messages(workdir: Path) -> None:
         results = [_remind(workdir, instance, day) for day in DAYS]
     assert all(r.success for r in results)
     assert all(check.passed for r in results for check in r.get_asset_check_evaluations())
-    plan_meta, message_meta = _metadata(results[-1], "reminder_plan"), _metadata(results[-1], "rendered_messages")
+    plan_meta, message_meta = (
+        asset_metadata(results[-1], "reminder_plan"),
+        asset_metadata(results[-1], "rendered_messages"),
+    )
     assert plan_meta["to_send"] > 0
     assert message_meta["rendered"] == plan_meta["to_send"] - message_meta["cancelled"]
     assert message_meta["held"] == 0
@@ -130,7 +107,7 @@ def test_running_a_day_again_adds_nothing(workdir: Path) -> None:
             before = connection.execute(select(outbox.c.dedupe_key, outbox.c.status)).all()
         again = _remind(workdir, instance, END)
     assert again.success
-    assert _metadata(again, "reminder_plan")["outbox_added"] == 0
+    assert asset_metadata(again, "reminder_plan")["outbox_added"] == 0
     with _ledger(workdir) as ledger, ledger.begin() as connection:
         assert sorted(connection.execute(select(outbox.c.dedupe_key, outbox.c.status)).all()) == sorted(before)
 
@@ -158,9 +135,9 @@ def test_an_opt_out_after_planning_cancels_the_message(workdir: Path) -> None:
         planned = dg.materialize(
             [reminder_plan],
             instance=instance,
-            resources=_resources(workdir),
+            resources=asset_resources(workdir),
             partition_key=END.isoformat(),
-            run_config={"ops": {"reminder_plan": CLOCK}},
+            run_config={"ops": {"reminder_plan": MORNING}},
         )
         assert planned.success
         with _ledger(workdir) as ledger, ledger.begin() as connection:
@@ -176,9 +153,9 @@ def test_an_opt_out_after_planning_cancels_the_message(workdir: Path) -> None:
         rendered = dg.materialize(
             [rendered_messages],
             instance=instance,
-            resources=_resources(workdir),
+            resources=asset_resources(workdir),
             partition_key=END.isoformat(),
-            run_config={"ops": {"rendered_messages": CLOCK}},
+            run_config={"ops": {"rendered_messages": MORNING}},
         )
     assert rendered.success
     with _ledger(workdir) as ledger, ledger.begin() as connection:

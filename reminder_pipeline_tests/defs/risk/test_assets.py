@@ -16,9 +16,7 @@ from sqlalchemy import select, update
 
 from reminder_pipeline.core.features.catalogue import FEATURES
 from reminder_pipeline.core.model.drift import DRIFT_FEATURES, RETRAIN_PSI
-from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.defs.risk.assets import (
     SCORE_DRIFT,
     customer_features,
@@ -34,26 +32,11 @@ from reminder_pipeline.ledger.schema import customer_segments as segments_table
 from reminder_pipeline.ledger.schema import model_versions
 from reminder_pipeline.ledger.schema import risk_scores as scores_table
 from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, partition_range
 
 START, END = date(2025, 1, 1), date(2026, 2, 28)
 TRAINED = END - timedelta(days=3)
 SCORED = (END - timedelta(days=2), END)
-
-
-def _range(first: date, last: date) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
-
-
-def _resources(workdir: Path) -> dict[str, Any]:
-    return {
-        "ledger": LedgerResource(url=f"sqlite:///{workdir / 'ledger.sqlite'}"),
-        "billing_source": DropFolderSource(root=str(workdir / "drop")),
-        "feature_store": FeatureStore(root=str(workdir / "features")),
-        "policy": PolicyResource(),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +46,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_drop_folder(generate_demo_data(6000, seed=5, start=START, end=END, dirty_rate=0.0), workdir / "drop")
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [customers, invoices, payments], instance=instance, resources=_resources(workdir), tags=_range(START, END)
+            [customers, invoices, payments],
+            instance=instance,
+            resources=asset_resources(workdir),
+            tags=partition_range(START, END),
         )
     assert result.success
     return workdir
@@ -80,7 +66,7 @@ def _train(workdir: Path, instance: dg.DagsterInstance, **config: Any) -> dg.Exe
     return dg.materialize(
         [risk_model],
         instance=instance,
-        resources=_resources(workdir),
+        resources=asset_resources(workdir),
         run_config={"ops": {"risk_model": {"config": {"as_of": TRAINED.isoformat(), **config}}}},
         raise_on_error=False,
     )
@@ -90,14 +76,9 @@ def _score(workdir: Path, instance: dg.DagsterInstance) -> dg.ExecuteInJobResult
     return dg.materialize(
         [customer_features, risk_scores, customer_segments],
         instance=instance,
-        resources=_resources(workdir),
-        tags=_range(*SCORED),
+        resources=asset_resources(workdir),
+        tags=partition_range(*SCORED),
     )
-
-
-def _metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
-    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
 
 
 def test_train_score_and_segment(workdir: Path) -> None:
@@ -106,12 +87,12 @@ def test_train_score_and_segment(workdir: Path) -> None:
         assert trained.success
         [gate] = trained.get_asset_check_evaluations()
         assert gate.passed
-        model_meta = _metadata(trained, "risk_model")
+        model_meta = asset_metadata(trained, "risk_model")
         assert model_meta["status"] == ACTIVE
         assert model_meta["auc"] > 0.75, "the generated behaviours are learnable"
         scored = _score(workdir, instance)
     assert scored.success
-    score_meta = _metadata(scored, "risk_scores")
+    score_meta = asset_metadata(scored, "risk_scores")
     assert score_meta["scorer"] == model_meta["version"]
     with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
         days = {row[0] for row in connection.execute(select(scores_table.c.business_date)).all()}
@@ -137,7 +118,7 @@ def test_a_worse_candidate_is_refused_and_the_previous_model_stays_in_use(workdi
             row[0] for row in connection.execute(select(model_versions.c.status).order_by(model_versions.c.version_id))
         ]
     assert statuses == [ACTIVE, REJECTED]
-    assert _metadata(scored, "risk_scores")["scorer"] != "rule"
+    assert asset_metadata(scored, "risk_scores")["scorer"] != "rule"
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
@@ -149,7 +130,7 @@ def test_without_a_usable_model_the_rule_score_takes_over_and_says_so(workdir: P
                 connection.execute(update(model_versions).values(bundle='{"format": 2, "classifier": "garbage"'))
         scored = _score(workdir, instance)
     assert scored.success
-    metadata = _metadata(scored, "risk_scores")
+    metadata = asset_metadata(scored, "risk_scores")
     assert metadata["scorer"] == "rule"
     assert ("corrupt" if damage == "corrupt" else "no model") in metadata["fallback_reason"]
 
@@ -167,7 +148,7 @@ def test_too_little_history_warns_instead_of_blocking(workdir: Path, days: int, 
         early = dg.materialize(
             [risk_model],
             instance=instance,
-            resources=_resources(workdir),
+            resources=asset_resources(workdir),
             run_config={"ops": {"risk_model": {"config": {"as_of": (START + timedelta(days=days)).isoformat()}}}},
         )
     assert early.success
@@ -206,7 +187,10 @@ def test_a_fresh_model_scored_a_week_later_on_its_own_population_raises_no_drift
     with dg.instance_for_test() as instance:
         assert _train(workdir, instance, as_of=(END - timedelta(days=7)).isoformat()).success
         scored = dg.materialize(
-            [customer_features, risk_scores], instance=instance, resources=_resources(workdir), tags=_range(END, END)
+            [customer_features, risk_scores],
+            instance=instance,
+            resources=asset_resources(workdir),
+            tags=partition_range(END, END),
         )
         drift = _drift_check(scored)
         psi = drift.metadata["psi"].value
@@ -222,8 +206,8 @@ def test_a_fresh_model_scored_a_week_later_on_its_own_population_raises_no_drift
         rescored = dg.materialize(
             [risk_scores],
             instance=instance,
-            resources=_resources(workdir),
-            tags=_range(END, END),
+            resources=asset_resources(workdir),
+            tags=partition_range(END, END),
             selection=[risk_scores],
         )
     shifted = _drift_check(rescored)

@@ -7,7 +7,7 @@ import socket
 import dagster as dg
 import pytest
 
-from reminder_pipeline.defs.resources import LedgerResource
+from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.ledger.engine import LedgerUnavailable
 from reminder_pipeline.ledger.migrate import current_revision, head_revision
 

@@ -33,15 +33,12 @@ import pytz
 from phonenumbers import timezone as phone_timezones
 from sqlalchemy import Connection, create_engine, text
 
-from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
-from reminder_pipeline.defs.resources import DropFolderSource, LedgerResource
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
-from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
+from reminder_pipeline_tests.defs.runs import MORNING, asset_resources, partition_range
 
 START, END = date(2026, 1, 5), date(2026, 3, 20)  # END is a Friday
 AUDITED = [END - timedelta(days=n) for n in range(15, -1, -1)]
@@ -51,26 +48,7 @@ WEEKLY_CAP = 2  # the shipped policy's
 PROMISE_GRACE_DAYS = 3
 PROMISES_ON, OPT_OUTS_ON = 4, 5
 """Indexes into ``AUDITED``: the day promises to pay are recorded, the day a feed withdraws consent."""
-CLOCK = {"config": {"run_at_local_time": "06:00"}}
 KEYS = {"customers": "customer_id", "invoices": "invoice_id", "payments": "payment_id"}
-
-
-def _range(first: date, last: date) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
-
-
-def _resources(workdir: Path) -> dict[str, Any]:
-    return {
-        "ledger": LedgerResource(url=f"sqlite:///{workdir / 'ledger.sqlite'}"),
-        "billing_source": DropFolderSource(root=str(workdir / "drop")),
-        "feature_store": FeatureStore(root=str(workdir / "features")),
-        "policy": PolicyResource(),
-        "templates": TemplatesResource(),
-        "links": LinkSignerResource(secret="an-audit-secret-of-some-length"),
-    }
 
 
 def _rows(connection: Connection, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -177,8 +155,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
         history = dg.materialize(
             [customers, invoices, payments],
             instance=instance,
-            resources=_resources(workdir),
-            tags=_range(START, AUDITED[0] - timedelta(days=1)),
+            resources=asset_resources(workdir),
+            tags=partition_range(START, AUDITED[0] - timedelta(days=1)),
         )
         assert history.success
         for index, day in enumerate(AUDITED):
@@ -188,9 +166,9 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
             result = dg.materialize(
                 [*daily, reminder_plan, rendered_messages],
                 instance=instance,
-                resources=_resources(workdir),
+                resources=asset_resources(workdir),
                 partition_key=day.isoformat(),
-                run_config={"ops": {"reminder_plan": CLOCK, "rendered_messages": CLOCK}},
+                run_config={"ops": {"reminder_plan": MORNING, "rendered_messages": MORNING}},
             )
             assert result.success, day
             with engine.begin() as connection:
