@@ -1,0 +1,3 @@
+from reminder_pipeline.cli import main
+
+main()
