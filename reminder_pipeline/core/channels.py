@@ -28,6 +28,8 @@ class ChannelSpec:
     """The customer column holding when the customer opted out of the channel."""
     consent: str | None
     """The customer column that must be true before the channel may be used (None: no prior consent needed)."""
+    refused: str
+    """The customer column holding the address a provider refused for good (it reaches nobody until it changes)."""
     mask: Callable[[pl.Expr], pl.Expr]
     """How the recipient is shown in logs and metadata (promise 8)."""
     label: str
@@ -37,12 +39,22 @@ class ChannelSpec:
 
 
 CHANNELS: dict[Channel, ChannelSpec] = {
-    Channel.EMAIL: ChannelSpec(Channel.EMAIL, "email", "email_opt_out_at", None, mask_email, "email", "email address"),
-    Channel.SMS: ChannelSpec(Channel.SMS, "phone", "sms_opt_out_at", "sms_consent", mask_phone, "SMS", "phone number"),
+    Channel.EMAIL: ChannelSpec(
+        Channel.EMAIL, "email", "email_opt_out_at", None, "email_refused", mask_email, "email", "email address"
+    ),
+    Channel.SMS: ChannelSpec(
+        Channel.SMS, "phone", "sms_opt_out_at", "sms_consent", "phone_refused", mask_phone, "SMS", "phone number"
+    ),
 }
 CHANNEL_NAMES = tuple(c.value for c in CHANNELS)
 FALLBACK_ORDER = (Channel.EMAIL, Channel.SMS)
 """Which channel a segment names when the preferred one does not reach the customer."""
+
+
+def with_contact_columns(customers: pl.DataFrame) -> pl.DataFrame:
+    """``customers`` with every column the registry reads (a refusal column a frame lacks means none)."""
+    missing = [spec.refused for spec in CHANNELS.values() if spec.refused not in customers.columns]
+    return customers.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
 
 
 def _each(channel: pl.Expr, value: Callable[[ChannelSpec], pl.Expr], otherwise: pl.Expr) -> pl.Expr:
@@ -58,6 +70,12 @@ def unreachable_reason(spec: ChannelSpec) -> pl.Expr:
     if spec.consent is not None:
         reasons.append((~pl.col(spec.consent).fill_null(False), f"the customer has not consented to {spec.label}"))
     reasons.append((pl.col(spec.address).is_null(), f"the customer has no {spec.noun} any more"))
+    reasons.append(
+        (
+            pl.col(spec.refused).is_not_null() & (pl.col(spec.refused) == pl.col(spec.address)),
+            f"the provider refused the customer's {spec.noun} for good",
+        )
+    )
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
     for condition, reason in reversed(reasons):
         expr = pl.when(condition).then(pl.lit(reason)).otherwise(expr)

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from reminder_pipeline.core.canonical import Channel
-from reminder_pipeline.core.channels import FALLBACK_ORDER, NO_CHANNEL, reachable
+from reminder_pipeline.core.channels import FALLBACK_ORDER, NO_CHANNEL, reachable, with_contact_columns
 from reminder_pipeline.core.policy.config import Segmentation
 from reminder_pipeline.core.receivables import aging_bucket
 from reminder_pipeline.core.validation.parse import currency_exponents
@@ -67,7 +67,7 @@ def segment_customers(
         .join(overdue, on="customer_id", how="inner")
         .join(main_currency, on="customer_id", how="left")
         .join(exponents, on="currency", how="left")
-        .join(customers, on="customer_id", how="left")
+        .join(with_contact_columns(customers), on="customer_id", how="left")
         .with_columns(
             (pl.lit(day) - pl.col("oldest_due_date")).dt.total_days().alias("max_days_overdue"),
             (pl.col("balance_minor") / pl.lit(10.0).pow(pl.col("exponent").fill_null(2))).alias("_balance"),

@@ -164,12 +164,14 @@ def update_from(
     *,
     key: str,
     only_if: tuple[str, Sequence[str]] | None = None,
+    matching: Mapping[str, str] | None = None,
     touch: bool = True,
 ) -> int:
     """Set the frame's other columns on the rows whose ``key`` it names (UPDATE ... FROM a staged table).
 
     ``only_if=(column, values)`` leaves rows alone whose ``column`` holds none of ``values`` (bound
-    as parameters): a row another process moved on in the meantime keeps its state.
+    as parameters): a row another process moved on in the meantime keeps its state. ``matching``
+    (column: value, bound too) leaves alone rows whose column holds another value.
     """
     if frame.is_empty():
         return 0
@@ -181,7 +183,10 @@ def update_from(
         f'UPDATE "{table.name}" SET {", ".join(assignments)} FROM "{staged.name}" '
         f'WHERE "{table.name}"."{key}" = "{staged.name}"."{key}"'
     )
-    parameters: dict[str, list[str]] = {}
+    parameters: dict[str, list[str] | str] = {}
+    for index, (column, value) in enumerate((matching or {}).items()):
+        sql += f' AND "{table.name}"."{column}" = :match_{index}'
+        parameters[f"match_{index}"] = value
     statement = text(sql)
     if only_if is not None:
         statement = text(f'{sql} AND "{table.name}"."{only_if[0]}" IN :allowed').bindparams(

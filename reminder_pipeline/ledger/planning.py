@@ -28,6 +28,8 @@ CONTACT_SCHEMA = schema_of(
         "email_opt_out_at",
         "sms_opt_out_at",
         "sms_consent",
+        "email_refused",
+        "phone_refused",
     ],
 )
 

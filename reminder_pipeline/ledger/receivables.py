@@ -161,10 +161,19 @@ def customer_credits(connection: Connection) -> pl.DataFrame:
 
 
 def customer_reachability(connection: Connection) -> dict[str, int]:
-    """How many customers can be reached by email, by SMS, by neither (consent and opt-outs applied)."""
+    """How many customers can be reached by email, by SMS, by neither (consent, opt-outs and refusals applied)."""
     c = schema.customers
-    email_ok = and_(c.c.email.is_not(None), c.c.email_opt_out_at.is_(None))
-    sms_ok = and_(c.c.phone.is_not(None), c.c.sms_opt_out_at.is_(None), c.c.sms_consent.is_(True))
+    email_ok = and_(
+        c.c.email.is_not(None),
+        c.c.email_opt_out_at.is_(None),
+        or_(c.c.email_refused.is_(None), c.c.email_refused != c.c.email),
+    )
+    sms_ok = and_(
+        c.c.phone.is_not(None),
+        c.c.sms_opt_out_at.is_(None),
+        c.c.sms_consent.is_(True),
+        or_(c.c.phone_refused.is_(None), c.c.phone_refused != c.c.phone),
+    )
     row = connection.execute(
         select(
             func.count(),

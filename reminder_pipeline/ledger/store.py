@@ -125,17 +125,19 @@ class Ledger:
             yield connection
 
     @contextmanager
-    def begin_write(self, lock: str) -> Iterator[Connection]:
+    def begin_write(self, lock: str, *, shared: bool = False) -> Iterator[Connection]:
         """A write transaction that holds ``lock`` from its first statement to its end.
 
         Read-check-write sequences under the same lock never interleave, whichever process runs
-        them. PostgreSQL: a transaction-scoped advisory lock on a key derived from ``lock``.
+        them. PostgreSQL: a transaction-scoped advisory lock on a key derived from ``lock``; with
+        ``shared``, holders of the shared lock run together (delivery workers, who lock their own
+        rows) and only exclude the exclusive holders (planning, rendering).
         SQLite: ``BEGIN IMMEDIATE``, the database's single write lock (so any name serialises).
         A database error rolls back and surfaces as :class:`LedgerWriteError`, without its text.
         """
         failure: LedgerWriteError | None = None
         try:
-            with self._locked(lock) as connection:
+            with self._locked(lock, shared) as connection:
                 yield connection
         except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as error:
             failure = LedgerWriteError(f"writing to the ledger failed: {describe_database_error(error)}")
@@ -143,14 +145,15 @@ class Ledger:
             raise failure from None
 
     @contextmanager
-    def _locked(self, lock: str) -> Iterator[Connection]:
+    def _locked(self, lock: str, shared: bool) -> Iterator[Connection]:
         if self._write_engine is not None:
             with self._write_engine.begin() as connection:
                 yield connection
             return
         with self.engine.begin() as connection:
             if self.dialect == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(lock)})
+                function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+                connection.execute(text(f"SELECT {function}(:key)"), {"key": advisory_lock_key(lock)})
             yield connection
 
     def dispose(self) -> None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from reminder_pipeline.core.channels import opted_out_of, reachable_by
+from reminder_pipeline.core.channels import opted_out_of, reachable_by, with_contact_columns
 from reminder_pipeline.core.outbox import (
     COLLECTOR_CHANNEL,
     OutboxStatus,
@@ -251,7 +251,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     frame = (
         customers.join(episodes, on="customer_id", how="left")
         .join(inputs.segments.rename({"channel": "segment_channel"}), on="customer_id", how="left")
-        .join(inputs.customers, on="customer_id", how="left")
+        .join(with_contact_columns(inputs.customers), on="customer_id", how="left")
         .join(windows, on="customer_id", how="left")
         .join(credits.select(list(CREDIT_SCHEMA)), on=["customer_id", "currency"], how="left")
         .with_columns(pl.col("send_on").fill_null(inputs.day))

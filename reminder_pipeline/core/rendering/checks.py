@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from reminder_pipeline.core.canonical import Channel
-from reminder_pipeline.core.channels import why_unreachable
+from reminder_pipeline.core.channels import why_unreachable, with_contact_columns
 from reminder_pipeline.core.planning.windows import zones_of
 from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND, Policy
 from reminder_pipeline.core.rendering.render import MAX_SMS_SEGMENTS
@@ -95,7 +95,7 @@ def message_problems(
     frame = (
         rendered.join(outbox.select("outbox_id", "customer_id"), on="outbox_id", how="left")
         .join(owed, on="outbox_id", how="left")
-        .join(contacts, on="customer_id", how="left")
+        .join(with_contact_columns(contacts), on="customer_id", how="left")
     )
     frame = frame.with_columns(
         _windows(frame.join(outbox.drop("customer_id"), on="outbox_id", how="left"), contacts, policy).alias(

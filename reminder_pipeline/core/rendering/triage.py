@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from reminder_pipeline.core.channels import why_unreachable
+from reminder_pipeline.core.channels import why_unreachable, with_contact_columns
 
 NOTHING_OWED = "nothing is owed on its invoices any more (paid or disputed since it was planned)"
 
@@ -26,7 +26,7 @@ def triage(
         .filter(pl.col("balance_minor") > 0)
     )
     owes = pl.col("outbox_id").is_in(owed["outbox_id"].implode())
-    decided = messages.join(contacts, on="customer_id", how="left").with_columns(
+    decided = messages.join(with_contact_columns(contacts), on="customer_id", how="left").with_columns(
         pl.when(~owes).then(pl.lit(NOTHING_OWED)).otherwise(why_unreachable(pl.col("channel"))).alias("status_reason")
     )
     keep = decided.filter(pl.col("status_reason").is_null()).drop("status_reason")

@@ -17,12 +17,13 @@ from reminder_pipeline.ledger.schema.billing import (
     promises_to_pay,
     quarantine,
 )
-from reminder_pipeline.ledger.schema.reminders import outbox, reminder_decisions, reminder_messages
+from reminder_pipeline.ledger.schema.reminders import delivery_attempts, outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.schema.risk import customer_segments, invoice_predictions, model_versions, risk_scores
 
 __all__ = [
     "customer_segments",
     "customers",
+    "delivery_attempts",
     "disputes",
     "ingest_batches",
     "invoice_predictions",

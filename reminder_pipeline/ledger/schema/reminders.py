@@ -4,10 +4,12 @@
   channel) — the unique ``dedupe_key`` that makes a reminder reach a provider at most once. Its
   ``status`` follows it from ``planned`` through ``rendered`` (or ``held`` by a failed check) to
   the provider, or to ``cancelled``/``expired`` with a ``status_reason``; a collector hand-off is
-  a ``task_open`` row.
+  a ``task_open`` row. Delivery (migration 0005) adds what a send needs: attempts and the next one,
+  the claiming worker and its lease, the provider's id and status, the last error.
 - ``reminder_decisions``: the audit of every decision, one row per customer per planning run,
   kept whatever happens later.
 - ``reminder_messages``: the rendered words of each outbox message.
+- ``delivery_attempts``: every provider call for an outbox row and its outcome (migration 0005).
 """
 
 from __future__ import annotations
@@ -60,11 +62,23 @@ outbox = Table(
     Column("policy_version", String(40), nullable=False),
     _at("created_at"),
     _at("updated_at"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("claimed_by", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("sending_at", DateTime(timezone=True)),
+    Column("provider", String(16)),
+    Column("provider_id", String(64)),
+    Column("provider_status", String(24)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("last_error", String(200)),
     UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
 )
 Index("ix_outbox_business_date_status", outbox.c.business_date, outbox.c.status)
 Index("ix_outbox_customer_episode", outbox.c.customer_id, outbox.c.episode_id)
 Index("ix_outbox_status_window_end", outbox.c.status, outbox.c.window_end)
+Index("ix_outbox_send_on_status", outbox.c.send_on, outbox.c.status)
+Index("ix_outbox_provider_id", outbox.c.provider_id)
 
 reminder_decisions = Table(
     "reminder_decisions",
@@ -121,4 +135,21 @@ reminder_messages = Table(
     Column("links_expire_on", Date, nullable=False),
     Column("problems", Text),
     _at("rendered_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.outbox_id"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(64), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("http_status", Integer),
+    Column("error_code", String(16)),
+    Column("detail", String(300), nullable=False),
+    Column("provider_id", String(64)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Delivery's pure decisions: the last look before a send, and when to try again."""

@@ -1,0 +1,111 @@
+"""After a provider refused a reminder for good: the step's next channel, or a collector.
+
+A refused address or an opt-out at the provider leaves the step unsent. The step's other channels
+(in the policy's order) that still reach the customer and have no row of their own for the step get
+one — the same reminder on another channel, rendered at once, sent when its window is open and the
+last look's one-a-day cap allows. When none does, a collector gets the task (once per step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+from sqlalchemy import select
+
+from reminder_pipeline.core.canonical import Channel
+from reminder_pipeline.core.channels import CHANNELS, reachable
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, OUTBOX_LOCK, OutboxStatus, reminder_key
+from reminder_pipeline.core.policy.config import Policy
+from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, schema_of
+from reminder_pipeline.ledger.planning import contacts
+from reminder_pipeline.ledger.schema import outbox
+from reminder_pipeline.ledger.store import Ledger
+
+PLAN_COLUMNS = [
+    c.name
+    for c in outbox.columns
+    if c.name not in ("outbox_id", "created_at", "updated_at")
+    and c.name not in ("attempts", "next_attempt_at", "claimed_by", "lease_until", "sending_at")
+    and c.name not in ("provider", "provider_id", "provider_status", "sent_at", "last_error")
+]
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    fallbacks: int = 0
+    collector_tasks: int = 0
+
+
+class FollowUp:
+    """Plans what follows a refusal; ``render(day, now)`` writes the day's planned messages."""
+
+    def __init__(self, ledger: Ledger, policy: Policy, render: Callable[[date, datetime], object]) -> None:
+        self.ledger, self.policy, self.render = ledger, policy, render
+
+    def _channels(self, ladder: str, step: str) -> list[str]:
+        found = self.policy.ladders.get(ladder)
+        for candidate in found.steps if found else []:
+            if candidate.name == step:
+                return [c.value for c in candidate.channels]
+        return []
+
+    def after_failures(self, outbox_ids: pl.Series, now: datetime) -> FollowUps:
+        with self.ledger.begin_write(OUTBOX_LOCK) as connection:
+            failed = fetch_by_keys(connection, outbox, "outbox_id", outbox_ids, PLAN_COLUMNS).filter(
+                pl.col("status") == OutboxStatus.FAILED
+            )
+            if failed.is_empty():
+                return FollowUps()
+            people = contacts(connection, failed["customer_id"]).with_columns(
+                reachable(spec.channel).alias(f"_reaches_{spec.channel.value}") for spec in CHANNELS.values()
+            )
+            reaches = {row["customer_id"]: row for row in people.iter_rows(named=True)}
+            existing = set(
+                fetch(
+                    connection,
+                    select(outbox.c.dedupe_key).where(
+                        outbox.c.customer_id.in_(failed["customer_id"].unique().to_list())
+                    ),
+                    schema_of(outbox, ["dedupe_key"]),
+                )["dedupe_key"].to_list()
+            )
+            new_rows = [
+                follow
+                for row in failed.iter_rows(named=True)
+                if (follow := self._follow(row, reaches.get(row["customer_id"], {}), existing)) is not None
+            ]
+            if new_rows:
+                insert(connection, outbox, pl.DataFrame(new_rows, schema=failed.schema))
+        planned = [r for r in new_rows if r["status"] == OutboxStatus.PLANNED.value]
+        for day in sorted({r["business_date"] for r in planned if isinstance(r["business_date"], date)}):
+            self.render(day, now)
+        return FollowUps(fallbacks=len(planned), collector_tasks=len(new_rows) - len(planned))
+
+    def _follow(
+        self, row: dict[str, object], person: dict[str, object], existing: set[str]
+    ) -> dict[str, object] | None:
+        """The row that follows ``row``'s refusal (another channel, else a collector task; None: one exists)."""
+
+        def key_of(channel: str) -> str:
+            return reminder_key(str(row["customer_id"]), str(row["episode_id"]), str(row["step"]), channel)
+
+        refused = f"{CHANNELS[Channel(str(row['channel']))].label} was refused ({row['status_reason'] or 'for good'})"
+        others = [c for c in self._channels(str(row["ladder"]), str(row["step"])) if c != row["channel"]]
+        channel = next((c for c in others if key_of(c) not in existing and person.get(f"_reaches_{c}")), None)
+        if channel is not None:
+            follow = {"channel": channel, "status": OutboxStatus.PLANNED.value, "status_reason": f"fallback: {refused}"}
+        elif key_of(COLLECTOR_CHANNEL) not in existing:
+            follow = {
+                "channel": COLLECTOR_CHANNEL,
+                "status": OutboxStatus.TASK_OPEN.value,
+                "status_reason": f"no other channel reaches the customer: {refused}",
+            }
+        else:
+            return None
+        follow["dedupe_key"] = key_of(follow["channel"])
+        follow["status_reason"] = follow["status_reason"][:200]
+        existing.add(follow["dedupe_key"])
+        return row | follow
