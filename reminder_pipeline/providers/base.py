@@ -55,6 +55,8 @@ class OutgoingMessage:
     """Email: the List-Unsubscribe target (RFC 8058 one-click)."""
     categories: tuple[str, ...] = ()
     """Email: SendGrid categories (e.g. the ladder step and tone) for the provider's statistics."""
+    from_name: str | None = None
+    """Email: the sender's display name for this message; the provider's configured name when None."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class ProviderLimits:
     concurrency: int = 16
     per_second: float = 100.0
     timeout_seconds: float = 10.0
+    lookup_delay_seconds: float = 0.0
+    """How long after a send a lookup's "not found" can be trusted (a provider's search may lag behind)."""
 
 
 class Provider(Protocol):
@@ -108,3 +112,14 @@ class Provider(Protocol):
     def lookup(self, message: OutgoingMessage, since: datetime) -> LookupResult:
         """Whether the provider received ``message`` (sent to its recipient since ``since``)."""
         ...
+
+
+CONFIGURATION_ERROR_CODES = frozenset({"401", "403", "20003", "21212", "21606", "21611"})
+"""Refusals that are about our account, not the message: SendGrid 401 (bad key) and 403 (key without the
+permission, or an unverified sender); Twilio 20003 (authentication), 21212 (invalid From), 21606 (From not
+ours or not SMS-capable), 21611 (From's queue full)."""
+
+
+def is_configuration_error(result: SendResult) -> bool:
+    """Whether a refusal says the provider settings are wrong, so every further send would fail alike."""
+    return result.outcome is SendOutcome.REJECTED and result.error_code in CONFIGURATION_ERROR_CODES

@@ -1,0 +1,16 @@
+"""Provider error texts made safe to log: they often quote the recipient's address or number (promise 8)."""
+
+from __future__ import annotations
+
+import re
+
+EMAIL_LIKE = re.compile(r"[^\s@'\"<>()\[\],;:]+@[^\s@'\"<>()\[\],;:]+")
+PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+MAX_DETAIL = 300
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like an email address or a phone number hidden, and cut short."""
+    hidden = EMAIL_LIKE.sub("***@***", text)
+    hidden = PHONE_LIKE.sub("***", hidden)
+    return hidden if len(hidden) <= MAX_DETAIL else hidden[: MAX_DETAIL - 1] + "…"
