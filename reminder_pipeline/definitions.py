@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from reminder_pipeline.defs import common, daily_run, ingestion, reminders, risk
+from reminder_pipeline.defs import common, daily_run, delivery, ingestion, reminders, risk
 
 defs = dg.Definitions.merge(
     common.defs,
     ingestion.defs,
     risk.defs,
     reminders.defs,
+    delivery.defs,
     daily_run.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

@@ -223,3 +223,31 @@ def delivery_status(connection: Connection, first: date, last: date) -> dict[str
     for channel, status, count in connection.execute(query):
         result.setdefault(str(channel), {})[str(status)] = int(count)
     return result
+
+
+def sent_messages(connection: Connection, outbox_ids: Sequence[int], limit: int) -> pl.DataFrame:
+    """Up to ``limit`` of these rows with their message and the provider's id (for previews, to be masked)."""
+    columns = {
+        **schema_of(outbox, ["outbox_id", "customer_id", "channel", "provider_id", "status"]),
+        **schema_of(reminder_messages, ["recipient", "subject", "body_text"]),
+        **schema_of(customers, ["name"]),
+    }
+    query = (
+        select(
+            outbox.c.outbox_id,
+            outbox.c.customer_id,
+            outbox.c.channel,
+            outbox.c.provider_id,
+            outbox.c.status,
+            reminder_messages.c.recipient,
+            reminder_messages.c.subject,
+            reminder_messages.c.body_text,
+            customers.c.name,
+        )
+        .join(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id)
+        .join(customers, customers.c.customer_id == outbox.c.customer_id)
+        .where(outbox.c.outbox_id.in_(list(outbox_ids)[: max(limit * 10, limit)]))
+        .order_by(outbox.c.outbox_id)
+        .limit(limit)
+    )
+    return fetch(connection, query, columns)

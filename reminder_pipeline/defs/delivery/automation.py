@@ -1,0 +1,53 @@
+"""When sending happens: a sensor starts a provider's delivery run whenever its rows are due and their
+windows open (a customer in Sydney and one in Los Angeles each inside their own), never a second run
+for a provider while one is queued or running."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
+from reminder_pipeline.ledger.delivery import due_counts
+
+PROVIDER_TAG = "reminders/provider"
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+BY_CHANNEL = {"email": ("sendgrid", email_deliveries), "sms": ("twilio", sms_deliveries)}
+
+deliveries = dg.define_asset_job(
+    "deliveries",
+    selection=dg.AssetSelection.assets(email_deliveries, sms_deliveries),
+    description="Send the due outbox: email through SendGrid, SMS through Twilio.",
+)
+
+
+def _running(instance: dg.DagsterInstance, provider: str) -> bool:
+    runs = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE, tags={PROVIDER_TAG: provider}), limit=1)
+    return bool(runs)
+
+
+@dg.sensor(job=deliveries, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def delivery_sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
+    """A delivery run per provider with rows due now and no run of its own queued or running."""
+    with ledger.open().begin() as connection:
+        due = due_counts(connection, datetime.now(UTC))
+    requests, skipped = [], []
+    for channel, count in due.items():
+        provider, asset = BY_CHANNEL[channel]
+        if not count:
+            continue
+        if _running(context.instance, provider):
+            skipped.append(f"{provider}: a run is already going ({count} due)")
+            continue
+        requests.append(dg.RunRequest(asset_selection=[asset.key], tags={PROVIDER_TAG: provider}, run_key=None))
+    if not requests:
+        return dg.SensorResult(skip_reason="; ".join(skipped) or "nothing is due")
+    return dg.SensorResult(run_requests=requests)
