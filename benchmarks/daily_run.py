@@ -27,9 +27,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from reminder_pipeline.ledger.store import Ledger
 
 HERE = Path(__file__).resolve().parent
 BUDGET_SECONDS, BUDGET_MIB = 600, 8192
@@ -71,7 +74,7 @@ def generate(customers: int, work: Path) -> None:
     data.truth.write_parquet(work / "truth.parquet")
 
 
-def fresh_ledger(work: Path) -> Any:
+def fresh_ledger(work: Path) -> Ledger:
     """An empty, migrated SQLite ledger in ``work``."""
     from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
@@ -82,7 +85,7 @@ def fresh_ledger(work: Path) -> Any:
     return Ledger(url)
 
 
-def ingest(ledger: Any, work: Path) -> dict[str, Any]:
+def ingest(ledger: Ledger, work: Path) -> dict[str, Any]:
     """Each exported table through the ingestion service the billing assets call; counts per table."""
     from reminder_pipeline.core.canonical import Entity
     from reminder_pipeline.ingestion.files import read_file

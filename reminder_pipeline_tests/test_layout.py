@@ -1,0 +1,311 @@
+"""The package's shape, read from its source with ``ast`` (nothing is imported).
+
+One test per rule, over the whole package, so a failure says which rule broke and lists every
+offender with the limit:
+
+- ``module_size``: no module under ``reminder_pipeline/`` is longer than 400 lines;
+- ``asset_size``: no function decorated as a Dagster asset (``@dg.asset``, ``@dg.multi_asset``,
+  ``@asset``, ``@multi_asset``, called or not) in ``reminder_pipeline/defs/`` has a body longer
+  than 40 lines, its docstring not counted (assets gather resources and call a service);
+- ``core_imports``: no module under ``reminder_pipeline/core/`` imports a library or a layer that
+  does I/O (relative imports resolved, imports under ``TYPE_CHECKING`` included: the core stays
+  free of them);
+- ``core_io_calls``: no module under ``reminder_pipeline/core/`` opens files, reads or writes them
+  through ``pathlib`` or reads the environment (core takes text or parsed objects; the edge reads).
+
+Each rule is also run on small synthetic sources, so that it is known to catch what it is for.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+PACKAGE = "reminder_pipeline"
+MAX_MODULE_LINES = 400
+MAX_ASSET_BODY_LINES = 40
+ASSET_DECORATORS = frozenset({"asset", "multi_asset"})
+DAGSTER_MODULE_ALIASES = frozenset({"dg", "dagster"})
+CORE_FORBIDDEN_IMPORTS = (
+    "sqlalchemy",
+    "dagster",
+    "reminder_pipeline.ledger",
+    "reminder_pipeline.providers",
+    "reminder_pipeline.defs",
+    "requests",
+    "urllib.request",
+    "socket",
+    "sendgrid",
+    "twilio",
+    "subprocess",
+)
+FILE_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes"})
+ENVIRONMENT_FUNCTIONS = frozenset({"getenv", "putenv", "unsetenv"})
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str
+    """Relative to the project, e.g. ``reminder_pipeline/core/money.py``."""
+    name: str
+    """Dotted, e.g. ``reminder_pipeline.core.money`` (a package's ``__init__`` is the package)."""
+    source: str
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.endswith("__init__.py")
+
+    def under(self, folder: str) -> bool:
+        return self.path.startswith(folder.rstrip("/") + "/")
+
+
+def module_of(path: Path) -> Module:
+    relative = path.relative_to(PROJECT)
+    parts = list(relative.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return Module(relative.as_posix(), ".".join(parts), path.read_text(encoding="utf-8"))
+
+
+def package_modules() -> list[Module]:
+    return [module_of(p) for p in sorted((PROJECT / PACKAGE).rglob("*.py"))]
+
+
+# --- the rules: each takes one module and returns its violations, each naming the file and the limit ---
+
+
+def module_size(module: Module) -> list[str]:
+    lines = len(module.source.splitlines())
+    if lines <= MAX_MODULE_LINES:
+        return []
+    return [f"{module.path}: {lines} lines (limit {MAX_MODULE_LINES} lines per module)"]
+
+
+def _decorator_name(decorator: ast.expr) -> str | None:
+    """``asset`` for ``@asset``, ``@dg.asset``, ``@dg.asset(...)``, ``@dagster.asset(...)``; else None."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Name):
+        return target.id
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id in DAGSTER_MODULE_ALIASES
+    ):
+        return target.attr
+    return None
+
+
+def _body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    body = function.body
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        body = body[1:]
+    if not body:
+        return 0
+    return (body[-1].end_lineno or body[-1].lineno) - body[0].lineno + 1
+
+
+def asset_size(module: Module) -> list[str]:
+    if not module.under(f"{PACKAGE}/defs"):
+        return []
+    found = []
+    for node in ast.walk(ast.parse(module.source, module.path)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not any(_decorator_name(d) in ASSET_DECORATORS for d in node.decorator_list):
+            continue
+        lines = _body_lines(node)
+        if lines > MAX_ASSET_BODY_LINES:
+            found.append(
+                f"{module.path}:{node.lineno} asset {node.name}: body of {lines} lines "
+                f"(limit {MAX_ASSET_BODY_LINES} lines per asset function, docstring not counted)"
+            )
+    return found
+
+
+def _imported(module: Module, tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """``(line, dotted name)`` of everything the module imports; ``from a import b`` gives ``a`` and ``a.b``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.name.split(".") if module.is_package else module.name.split(".")[:-1]
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def _forbidden(name: str) -> str | None:
+    for banned in CORE_FORBIDDEN_IMPORTS:
+        if name == banned or name.startswith(banned + "."):
+            return banned
+    return None
+
+
+def core_imports(module: Module) -> list[str]:
+    if not module.under(f"{PACKAGE}/core"):
+        return []
+    found: dict[tuple[int, str], str] = {}
+    for line, name in _imported(module, ast.parse(module.source, module.path)):
+        banned = _forbidden(name)
+        if banned is not None:
+            found.setdefault((line, banned), name)
+    return [
+        f"{module.path}:{line} imports {name}: core may import nothing doing I/O "
+        f"(forbidden: {', '.join(CORE_FORBIDDEN_IMPORTS)})"
+        for (line, _), name in sorted(found.items())
+    ]
+
+
+def _io_call(node: ast.AST) -> str | None:
+    """What the node does that is I/O: ``open()``, ``os.environ``, ``os.getenv()``, ``path.read_text()``..."""
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "open":
+            return "open()"
+        if isinstance(node.func, ast.Attribute):
+            if node.func.attr in FILE_METHODS:
+                return f".{node.func.attr}()"
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id == "os" and node.func.attr in ENVIRONMENT_FUNCTIONS:
+                return f"os.{node.func.attr}()"
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr in {"environ", "environb"}
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    ):
+        return f"os.{node.attr}"
+    if isinstance(node, ast.ImportFrom) and node.module == "os":
+        names = {a.name for a in node.names} & {"environ", "environb", *ENVIRONMENT_FUNCTIONS}
+        if names:
+            return "from os import " + ", ".join(sorted(names))
+    return None
+
+
+def core_io_calls(module: Module) -> list[str]:
+    if not module.under(f"{PACKAGE}/core"):
+        return []
+    found = []
+    for node in ast.walk(ast.parse(module.source, module.path)):
+        what = _io_call(node)
+        if what is not None:
+            line = getattr(node, "lineno", 0)
+            found.append(
+                (
+                    line,
+                    f"{module.path}:{line} uses {what}: core reads no files and no environment (take text or "
+                    "parsed objects; resources and config_files read them)",
+                )
+            )
+    return [message for _, message in sorted(found)]
+
+
+Rule = Callable[[Module], list[str]]
+RULES: dict[str, Rule] = {
+    "module_size": module_size,
+    "asset_size": asset_size,
+    "core_imports": core_imports,
+    "core_io_calls": core_io_calls,
+}
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+def test_the_package_keeps_its_layout(rule: str) -> None:
+    modules = package_modules()
+    assert len(modules) > 50, f"only {len(modules)} modules found under {PROJECT / PACKAGE}"
+    violations = [v for module in modules for v in RULES[rule](module)]
+    assert not violations, f"{rule}: {len(violations)} violation(s)\n" + "\n".join(violations)
+
+
+# --- each rule on synthetic sources: it catches what it is for, and leaves the rest alone ---
+
+
+def synthetic(path: str, source: str) -> Module:
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return Module(path, ".".join(parts), source)
+
+
+def _asset_source(decorator: str, body_lines: int) -> str:
+    body = "".join(f"    x{i} = {i}\n" for i in range(body_lines))
+    return f'import dagster as dg\n\n\n{decorator}\ndef fat() -> None:\n    """Docstring, not counted."""\n{body}'
+
+
+def test_module_size_catches_a_long_module() -> None:
+    long = synthetic(f"{PACKAGE}/core/long.py", "x = 1\n" * (MAX_MODULE_LINES + 1))
+    assert module_size(long) == [f"{PACKAGE}/core/long.py: 401 lines (limit 400 lines per module)"]
+    assert module_size(synthetic(f"{PACKAGE}/core/fits.py", "x = 1\n" * MAX_MODULE_LINES)) == []
+
+
+@pytest.mark.parametrize("decorator", ["@dg.asset", "@dg.asset(group_name='g')", "@dg.multi_asset(specs=[])", "@asset"])
+def test_asset_size_catches_a_fat_asset(decorator: str) -> None:
+    fat = synthetic(f"{PACKAGE}/defs/risk/assets.py", _asset_source(decorator, MAX_ASSET_BODY_LINES + 1))
+    (message,) = asset_size(fat)
+    assert message.startswith(f"{PACKAGE}/defs/risk/assets.py:5 asset fat: body of 41 lines")
+    assert "(limit 40 lines per asset function" in message
+
+
+def test_asset_size_leaves_thin_assets_plain_functions_and_other_folders_alone() -> None:
+    assert asset_size(synthetic(f"{PACKAGE}/defs/a.py", _asset_source("@dg.asset", MAX_ASSET_BODY_LINES))) == []
+    assert asset_size(synthetic(f"{PACKAGE}/defs/a.py", _asset_source("@staticmethod", 80))) == []
+    assert asset_size(synthetic(f"{PACKAGE}/reminders/a.py", _asset_source("@dg.asset", 80))) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("import sqlalchemy\n", "sqlalchemy"),
+        ("from sqlalchemy import select\n", "sqlalchemy"),
+        ("import dagster as dg\n", "dagster"),
+        ("from reminder_pipeline.ledger.store import Ledger\n", "reminder_pipeline.ledger"),
+        ("from ..ledger import schema\n", "reminder_pipeline.ledger"),
+        ("from .. import providers\n", "reminder_pipeline.providers"),
+        ("from urllib import request\n", "urllib.request"),
+        ("import urllib.request\n", "urllib.request"),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from twilio.rest import Client\n", "twilio"),
+        ("def f() -> None:\n    import subprocess\n", "subprocess"),
+    ],
+)
+def test_core_imports_catch_a_layer_doing_io(source: str, named: str) -> None:
+    messages = core_imports(synthetic(f"{PACKAGE}/core/money.py", source))
+    assert messages
+    assert all(m.startswith(f"{PACKAGE}/core/money.py:") and "forbidden: sqlalchemy, dagster" in m for m in messages)
+    assert any(f"imports {named}" in m for m in messages), messages
+
+
+def test_core_imports_leave_pure_imports_and_other_layers_alone() -> None:
+    pure = "import polars as pl\nfrom urllib.parse import quote\nfrom .money import minor\nimport requests_toolbelt\n"
+    assert core_imports(synthetic(f"{PACKAGE}/core/money.py", pure)) == []
+    assert core_imports(synthetic(f"{PACKAGE}/ledger/store.py", "import sqlalchemy\n")) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(p: str) -> str:\n    with open(p) as handle:\n        return handle.read()\n",
+        "from pathlib import Path\n\n\ndef f(p: Path) -> str:\n    return p.read_text()\n",
+        "import os\n\nKEY = os.environ['SECRET']\n",
+        "import os\n\nKEY = os.getenv('SECRET')\n",
+        "from os import environ\n",
+    ],
+)
+def test_core_io_calls_catch_files_and_the_environment(source: str) -> None:
+    (message,) = core_io_calls(synthetic(f"{PACKAGE}/core/policy/config.py", source))
+    assert message.startswith(f"{PACKAGE}/core/policy/config.py:")
+
+
+def test_core_io_calls_leave_pure_code_and_other_layers_alone() -> None:
+    pure = "import os\n\nSEP = os.sep\n\n\ndef f(text: str) -> list[str]:\n    return text.splitlines()\n"
+    assert core_io_calls(synthetic(f"{PACKAGE}/core/a.py", pure)) == []
+    assert core_io_calls(synthetic(f"{PACKAGE}/config_files.py", "x = open('f').read()\n")) == []
