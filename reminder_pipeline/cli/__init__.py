@@ -1,6 +1,17 @@
 """The ``reminders`` command line: one module per group of commands, all on :func:`main`."""
 
-from reminder_pipeline.cli import delivery, demo, ledger, messages, risk
+from reminder_pipeline.cli import delivery, demo, ledger, messages, risk, sandbox
 from reminder_pipeline.cli.base import EXIT_UNUSABLE, USER_MISTAKES, UserMistake, main
 
-__all__ = ["EXIT_UNUSABLE", "USER_MISTAKES", "UserMistake", "delivery", "demo", "ledger", "main", "messages", "risk"]
+__all__ = [
+    "EXIT_UNUSABLE",
+    "USER_MISTAKES",
+    "UserMistake",
+    "delivery",
+    "demo",
+    "ledger",
+    "main",
+    "messages",
+    "risk",
+    "sandbox",
+]

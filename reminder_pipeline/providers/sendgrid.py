@@ -63,6 +63,12 @@ def _never_sent(error: urllib.error.URLError) -> bool:
     return isinstance(error.reason, ConnectionRefusedError | socket.gaierror)
 
 
+def _writable_address(address: str) -> bool:
+    """Whether the SDK can write ``address`` as a recipient (it drops what it cannot parse, then fails)."""
+    parsed = To(address.strip()).email
+    return bool(parsed) and "@" in parsed
+
+
 class SendGridProvider:
     """The SendGrid Mail Send API for one sender identity; thread-safe (urllib opens a connection per call)."""
 
@@ -88,7 +94,7 @@ class SendGridProvider:
         """The SDK's message for ``message``: what :meth:`send` posts."""
         mail = Mail(
             from_email=From(self.from_email, message.from_name or self.from_name),
-            to_emails=To(message.to),
+            to_emails=To(message.to.strip()),
             subject=message.subject,
         )
         mail.add_content(Content(MimeType.text, message.body_text))
@@ -105,6 +111,12 @@ class SendGridProvider:
     def send(self, message: OutgoingMessage) -> SendResult:
         if message.channel is not Channel.EMAIL:
             raise ValueError(f"SendGrid sends email, not {message.channel}")
+        if not _writable_address(message.to):
+            return SendResult(
+                SendOutcome.REJECTED,
+                detail="the recipient's address is not an email address (not sent)",
+                contact_problem=ContactProblem.INVALID_ADDRESS,
+            )
         try:
             response = self._client.send(self.mail(message))
         except http_errors.HTTPError as error:
