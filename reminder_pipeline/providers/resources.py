@@ -13,6 +13,8 @@ from reminder_pipeline.providers.sendgrid import SendGridProvider
 from reminder_pipeline.providers.twilio import TwilioProvider
 
 DEFAULT_LIMITS = ProviderLimits()
+SENDGRID_ACTIVITY_LAG_SECONDS = 600.0
+"""How long the real Email Activity feed may take to show a send: a "not found" sooner proves nothing."""
 
 
 class SendGridResource(dg.ConfigurableResource):
@@ -25,10 +27,15 @@ class SendGridResource(dg.ConfigurableResource):
     concurrency: int = DEFAULT_LIMITS.concurrency
     per_second: float = DEFAULT_LIMITS.per_second
     timeout_seconds: float = DEFAULT_LIMITS.timeout_seconds
-    lookup_delay_seconds: float = DEFAULT_LIMITS.lookup_delay_seconds
+    lookup_delay_seconds: float | None = None
+    """None: :data:`SENDGRID_ACTIVITY_LAG_SECONDS` against the real API, 0 against any other (the sandbox)."""
 
     def limits(self) -> ProviderLimits:
-        return ProviderLimits(self.concurrency, self.per_second, self.timeout_seconds, self.lookup_delay_seconds)
+        delay = self.lookup_delay_seconds
+        if delay is None:
+            real = self.base_url.rstrip("/") == settings.DEFAULT_SENDGRID_BASE_URL
+            delay = SENDGRID_ACTIVITY_LAG_SECONDS if real else 0.0
+        return ProviderLimits(self.concurrency, self.per_second, self.timeout_seconds, delay)
 
     def provider(self) -> SendGridProvider:
         return SendGridProvider(self.api_key, self.from_email, self.from_name, self.base_url, self.limits())

@@ -7,6 +7,7 @@ import pytest
 
 from reminder_pipeline.providers.base import SendOutcome
 from reminder_pipeline.providers.resources import (
+    SENDGRID_ACTIVITY_LAG_SECONDS,
     SendGridResource,
     TwilioResource,
     sendgrid_resource_from_environment,
@@ -54,6 +55,9 @@ def test_a_missing_secret_fails_when_the_run_starts_and_limits_come_from_config(
         pass
     resource = SendGridResource(api_key="SG.k", from_email="a@example.com", concurrency=4, per_second=9.5)
     assert (resource.limits().concurrency, resource.limits().per_second) == (4, 9.5)
+    assert resource.limits().lookup_delay_seconds == SENDGRID_ACTIVITY_LAG_SECONDS  # the real feed lags
+    local = SendGridResource(api_key="SG.k", from_email="a@example.com", base_url="http://127.0.0.1:8765")
+    assert local.limits().lookup_delay_seconds == 0.0
     twilio = TwilioResource(account_sid="AC1", auth_token="t", from_number="+15005550006")
     with pytest.raises(ValueError, match="REMINDERS_PUBLIC_URL"):
         twilio.provider()

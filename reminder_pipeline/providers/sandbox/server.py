@@ -130,6 +130,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request is the network's doing, not the sandbox's: no traceback."""
+        logger.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
     def close_connections(self) -> None:
         with self._connections_lock:
             open_now = list(self._connections)
