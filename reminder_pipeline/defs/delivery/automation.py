@@ -34,20 +34,25 @@ def _running(instance: dg.DagsterInstance, provider: str) -> bool:
     return bool(runs)
 
 
-@dg.sensor(job=deliveries, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def delivery_sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
-    """A delivery run per provider with rows due now and no run of its own queued or running."""
-    with ledger.open().begin() as connection:
-        due = due_counts(connection, datetime.now(UTC))
+def delivery_requests(instance: dg.DagsterInstance, due: dict[str, int]) -> dg.SensorResult:
+    """A run request per provider with rows due and no run of its own queued or running."""
     requests, skipped = [], []
     for channel, count in due.items():
         provider, asset = BY_CHANNEL[channel]
         if not count:
             continue
-        if _running(context.instance, provider):
+        if _running(instance, provider):
             skipped.append(f"{provider}: a run is already going ({count} due)")
             continue
-        requests.append(dg.RunRequest(asset_selection=[asset.key], tags={PROVIDER_TAG: provider}, run_key=None))
+        requests.append(dg.RunRequest(asset_selection=[asset.key], tags={PROVIDER_TAG: provider}))
     if not requests:
         return dg.SensorResult(skip_reason="; ".join(skipped) or "nothing is due")
     return dg.SensorResult(run_requests=requests)
+
+
+@dg.sensor(job=deliveries, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def delivery_sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
+    """A delivery run per provider with rows due now (window open, next try due, an outcome to reconcile)."""
+    with ledger.open().begin() as connection:
+        due = due_counts(connection, datetime.now(UTC))
+    return delivery_requests(context.instance, due)
