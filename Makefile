@@ -66,6 +66,7 @@ bench: setup
 	$(RUN) python -m benchmarks.ingest --invoices 1000000
 	$(RUN) python -m benchmarks.daily_run --customers 200000
 	$(RUN) python -m benchmarks.render --messages 1000000
+	$(RUN) python -m benchmarks.delivery --messages 20000
 
 clean:
 	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache
