@@ -123,14 +123,16 @@ def _message(row: dict[str, object], sender_name: str | None) -> OutgoingMessage
 class _Sender:
     """Sends one claimed batch concurrently and records outcomes in small transactions as they come."""
 
-    def __init__(self, ledger: Ledger, provider: Provider, worker: str, options: DeliveryOptions) -> None:
-        self.ledger, self.provider, self.worker, self.options = ledger, provider, worker, options
+    def __init__(
+        self, ledger: Ledger, provider: Provider, worker: str, options: DeliveryOptions, clock: Callable[[], datetime]
+    ) -> None:
+        self.ledger, self.provider, self.worker, self.options, self.clock = ledger, provider, worker, options, clock
         self.throttle = Throttle(provider.limits.per_second, burst=max(1, int(provider.limits.per_second // 10)))
         self.stopped = threading.Event()
         self.rng = random.Random(options.seed)  # noqa: S311 - jitter, not secrecy
 
     def _send(self, message: OutgoingMessage) -> Outcome:
-        started = datetime.now().astimezone()
+        started = self.clock()
         if self.stopped.is_set():
             return Outcome(message, None, started, started)
         self.throttle.acquire()
@@ -139,7 +141,7 @@ class _Sender:
             self.throttle.pause(result.retry_after)
         if is_configuration_error(result):
             self.stopped.set()
-        return Outcome(message, result, started, datetime.now().astimezone())
+        return Outcome(message, result, started, self.clock())
 
     def send(
         self, claim: Claim, now: Callable[[], datetime], report: DeliveryReport, follow_up: FollowUp | None
@@ -217,7 +219,7 @@ def deliver(
     worker = worker or worker_name()
     report = DeliveryReport(provider.name, provider.channel.value)
     report.reconciled.update(reconcile(ledger, provider, now(), batch_size=options.batch_size))
-    sender = _Sender(ledger, provider, worker, options)
+    sender = _Sender(ledger, provider, worker, options, now)
     while options.max_batches is None or report.batches < options.max_batches:
         lease_until = now() + timedelta(seconds=options.lease_seconds)
         claim = claim_batch(ledger, provider, now(), worker, options, lease_until)

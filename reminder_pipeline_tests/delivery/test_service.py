@@ -181,3 +181,21 @@ def test_batches_of_any_size_drain_the_outbox(
     report = deliver(ledger, email, clock, DeliveryOptions(batch_size=batch_size))
     assert report.sent == 9
     assert report.batches == -(-9 // batch_size)
+
+
+def test_an_outcome_still_unknown_when_the_window_closes_goes_to_an_operator_never_resent(
+    ledger: Ledger, tmp_path: Path, sandbox, email: SendGridProvider, clock: Clock
+) -> None:
+    written_day(ledger, tmp_path, people(2))
+    sandbox.control.set_faults("timeout_rate=1,hold_ms=3000")
+    deliver(ledger, email, clock)
+    sandbox.control.set_faults("drop_rate=1")  # the provider cannot be asked: lookups fail too
+    clock.now += timedelta(minutes=5)
+    assert deliver(ledger, email, clock).reconciled == {"unknown": 2}
+    clock.now = clock.now.replace(hour=21)  # 22:00 in Berlin: the window is over
+    assert deliver(ledger, email, clock).reconciled == {"unresolved": 2}
+    assert statuses(ledger) == {S.UNRESOLVED: 2}
+    sandbox.control.set_faults("")
+    clock.now += timedelta(hours=1)
+    assert deliver(ledger, email, clock).sent == 0
+    assert set(keys_received(sandbox.control.messages()).values()) == {1}
