@@ -164,7 +164,11 @@ def prepare(plan: DemoPlan) -> None:
 
 
 def materialize(
-    plan: DemoPlan, assets: str, days: tuple[date, date] | None = None, config: dict[str, Any] | None = None
+    plan: DemoPlan,
+    assets: str,
+    days: tuple[date, date] | None = None,
+    config: dict[str, Any] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> None:
     """One run through the real code location and CLI, over the business days ``days`` if partitioned."""
     command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "reminder_pipeline.definitions"]
@@ -174,7 +178,7 @@ def materialize(
     if config is not None:
         command += ["--config-json", json.dumps(config)]
     completed = subprocess.run(  # noqa: S603 - a fixed command line of our own
-        command, env=plan.environment(), capture_output=True, text=True, check=False
+        command, env=plan.environment() | (environment or {}), capture_output=True, text=True, check=False
     )
     with (plan.workdir / "materialize.log").open("a") as log:
         log.write(f"$ dagster asset materialize --select {assets}\n{completed.stdout}{completed.stderr}\n")
@@ -190,21 +194,25 @@ def run(plan: DemoPlan, say: Callable[[str], None]) -> None:
     data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
     files = write_drop_folder(data, plan.drop)
     say(f"wrote {len(files)} daily drop files to {plan.drop}")
-    say("1/4 ingesting customers, invoices and payments of every business day in one backfill run ...")
+    say("1/5 ingesting customers, invoices and payments of every business day in one backfill run ...")
     materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
-    say(f"2/4 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
+    say(f"2/5 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
     materialize(
         plan, "risk_model", config={"ops": {"risk_model": {"config": {"as_of": plan.trained_as_of.isoformat()}}}}
     )
-    say(f"3/4 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
+    say(f"3/5 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
     materialize(plan, RISK_ASSETS, (plan.scored_from, plan.end))
-    say(f"4/4 reminder plans and messages for {plan.scored_from} .. {plan.end}, each day as of {MORNING_RUN} ...")
+    say(f"4/5 reminder plans and messages for {plan.scored_from} .. {plan.end}, each day as of {MORNING_RUN} ...")
     clock = {"config": {"run_at_local_time": MORNING_RUN}}
     day = plan.scored_from
     while day <= plan.end:
         # one run per day, in order, as the daily schedule would: a day's messages are written before the
-        # next morning's plan expires whatever of them was not sent (nothing sends yet)
+        # next morning's plan expires whatever of them was not sent (the demo sends only its last day's)
         materialize(
             plan, REMINDER_ASSETS, (day, day), config={"ops": {"reminder_plan": clock, "rendered_messages": clock}}
         )
         day += timedelta(days=1)
+    say(f"5/5 sending {plan.end}'s messages through the provider sandbox ...")
+    from reminder_pipeline.demo.delivery import deliver_last_day  # it reads DemoPlan from here
+
+    deliver_last_day(plan, say, materialize)

@@ -16,6 +16,7 @@ from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
+from reminder_pipeline.demo.delivery import delivery_lines
 from reminder_pipeline.demo.run import MORNING_RUN, DemoPlan
 from reminder_pipeline.ledger import receivables
 from reminder_pipeline.ledger.messages import messages_of_day
@@ -93,7 +94,7 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
     messages = messages_of_day(connection, day)
     rendered = messages.filter(pl.col("status") == OutboxStatus.RENDERED)
     states = ", ".join(f"{s}: {n}" for s, n in messages.group_by("status").len().sort("status").iter_rows())
-    lines.append(f"  messages written for {day}: {messages.height} ({states or 'none'}); sending arrives next")
+    lines.append(f"  messages written for {day}: {messages.height} ({states or 'none'})")
     for channel in ("email", "sms"):
         sample = rendered.filter(pl.col("channel") == channel).head(1)
         for row in sample.iter_rows(named=True):
@@ -114,6 +115,7 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         open_now = receivables.open_invoices(connection, plan.end)
         risk = _risk(plan, connection)
         reminders = _reminders(plan, connection)
+        deliveries = delivery_lines(plan, connection)
     assets = [
         "customers",
         "invoices",
@@ -124,6 +126,8 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         "customer_segments",
         "reminder_plan",
         "rendered_messages",
+        "email_deliveries",
+        "sms_deliveries",
     ]
     lines = ["", "Dagster instance:", *_materialized(plan, assets), "", "Ledger:"]
     lines += [f"  {table:<16} {count:>8}" for table, count in counts.items()]
@@ -141,6 +145,7 @@ def summary_lines(plan: DemoPlan) -> list[str]:
     lines.append("  aging: " + ", ".join(f"{b}: {n}" for b, n in aging.iter_rows()))
     lines += risk
     lines += reminders
+    lines += deliveries
     lines += [
         "",
         "Open the Dagster UI on this instance:  make ui   (then http://127.0.0.1:3000)",
