@@ -17,6 +17,7 @@ from reminder_pipeline.ledger.schema.billing import (
     promises_to_pay,
     quarantine,
 )
+from reminder_pipeline.ledger.schema.listening import delivery_events, inbound_events, replies, tasks
 from reminder_pipeline.ledger.schema.reminders import delivery_attempts, outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.schema.risk import customer_segments, invoice_predictions, model_versions, risk_scores
 
@@ -24,7 +25,9 @@ __all__ = [
     "customer_segments",
     "customers",
     "delivery_attempts",
+    "delivery_events",
     "disputes",
+    "inbound_events",
     "ingest_batches",
     "invoice_predictions",
     "invoices",
@@ -36,6 +39,8 @@ __all__ = [
     "quarantine",
     "reminder_decisions",
     "reminder_messages",
+    "replies",
     "risk_scores",
+    "tasks",
     "text_limits",
 ]
