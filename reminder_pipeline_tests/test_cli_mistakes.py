@@ -50,6 +50,8 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
     ledger = f"sqlite:///{folder / 'ledger.sqlite'}"
     return {
         ("db", "upgrade"): {"--db": ledger},
+        ("deliver",): {"--db": ledger, "--channel": "email"},
+        ("sandbox",): {"--port": "0", "--log": str(folder / "sandbox" / "messages.jsonl")},
         ("demo",): {"--workdir": str(folder / "demo"), "--invoices": "300", "--days": "40"},
         ("evaluate",): {"--history": str(history), "--mapping": str(mapping), "--split-date": "2025-07-01"},
         ("ingest",): {"--file": str(customers), "--entity": "customers", "--db": ledger},
@@ -60,6 +62,8 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
 
 BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
     ("db", "upgrade"): [],
+    ("sandbox",): [("--port", "70000"), ("--faults", "error_rate=2"), ("--faults", "bogus")],
+    ("deliver",): [("--channel", "fax"), ("--at", "tomorrow"), ("--batch-size", "0"), ("--per-second", "0")],
     ("demo",): [("--days", "many"), ("--invoices", "lots")],
     ("evaluate",): [("--split-date", "2025-13-01"), ("--split-date", "1900-01-01"), ("--exclude", "colour")],
     ("ingest",): [("--business-date", "2026-02-30"), ("--entity", "orders")],

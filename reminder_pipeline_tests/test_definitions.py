@@ -20,11 +20,27 @@ def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
         "customer_segments",
         "reminder_plan",
         "rendered_messages",
+        "email_deliveries",
+        "sms_deliveries",
     }
-    assert {"daily_run", "train_risk_model"} <= {job.name for job in repository.get_all_jobs()}
+    assert {"daily_run", "train_risk_model", "deliveries"} <= {job.name for job in repository.get_all_jobs()}
     assert {s.name for s in repository.schedule_defs} == {"daily_run_schedule", "weekly_risk_model_retrain"}
-    assert {s.name for s in repository.sensor_defs} == {"drop_folder_sensor"}
-    assert set(defs.resources) >= {"ledger", "billing_source", "feature_store", "policy", "templates", "links"}  # type: ignore[arg-type]
+    assert {s.name for s in repository.sensor_defs} == {"drop_folder_sensor", "delivery_sensor"}
+    assert set(defs.resources) >= {  # type: ignore[arg-type]
+        "ledger",
+        "billing_source",
+        "feature_store",
+        "policy",
+        "templates",
+        "links",
+        "sendgrid",
+        "twilio",
+    }
+
+
+def test_provider_secrets_come_from_the_environment_only() -> None:
+    assert isinstance(defs.resources["sendgrid"].api_key, dg.EnvVar)  # type: ignore[index]
+    assert isinstance(defs.resources["twilio"].auth_token, dg.EnvVar)  # type: ignore[index]
 
 
 def test_the_link_secret_comes_from_the_environment_only() -> None:

@@ -17,7 +17,7 @@ from reminder_pipeline.providers.base import Provider, ProviderLimits
 LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable
 
 
-def provider_from_environment(channel: Channel, limits: ProviderLimits) -> Provider:
+def provider_from_environment(channel: Channel, limits: ProviderLimits, as_json: bool = False) -> Provider:
     """The channel's provider on the settings of DESIGN.md (``SENDGRID_*``, ``TWILIO_*``, base URLs)."""
     from reminder_pipeline.providers import settings
     from reminder_pipeline.providers.sendgrid import SendGridProvider
@@ -87,34 +87,36 @@ def deliver(
     from reminder_pipeline.delivery.service import deliver as deliver_channel
     from reminder_pipeline.reminders.service import render_day
 
-    secret = os.environ.get(LINK_SECRET_ENV, "")
-    if not secret:
-        raise UserMistake(f"set {LINK_SECRET_ENV}: a fallback message's links are signed with it", as_json=as_json)
-    policy, templates = load_policy(policy_path), load_templates(None)
-    channels = list(Channel) if channel == "all" else [Channel(channel)]
-    limits = ProviderLimits(concurrency=concurrency, per_second=per_second)
-    providers = [provider_from_environment(c, limits) for c in channels]
-    start, began = (at.astimezone(UTC) if at else None), datetime.now(UTC)
-
-    def now() -> datetime:
-        return datetime.now(UTC) if start is None else start + (datetime.now(UTC) - began)
-
-    options = DeliveryOptions(
-        batch_size, max_batches, promise_grace_days=policy.contact.promise_grace_days, sender_name=policy.sender.name
-    )
-    results: dict[str, Any] = {}
     with open_ledger(db_url, upgrade=True) as ledger:
+        secret = os.environ.get(LINK_SECRET_ENV, "")
+        if not secret:
+            raise UserMistake(f"set {LINK_SECRET_ENV}: a fallback message's links are signed with it", as_json=as_json)
+        policy, templates = load_policy(policy_path), load_templates(None)
+        channels = list(Channel) if channel == "all" else [Channel(channel)]
+        limits = ProviderLimits(concurrency=concurrency, per_second=per_second)
+        providers = [provider_from_environment(c, limits, as_json) for c in channels]
+        start, began = (at.astimezone(UTC) if at else None), datetime.now(UTC)
+
+        def now() -> datetime:
+            return datetime.now(UTC) if start is None else start + (datetime.now(UTC) - began)
+
+        options = DeliveryOptions(
+            batch_size,
+            max_batches,
+            promise_grace_days=policy.contact.promise_grace_days,
+            sender_name=policy.sender.name,
+        )
         signer = LinkSigner(secret)
         follow_up = FollowUp(
             ledger, policy, lambda day, moment: render_day(ledger, policy, templates, signer, day, moment)
         )
+        results: dict[str, Any] = {}
         for provider in providers:
             try:
-                results[provider.channel.value] = deliver_channel(
-                    ledger, provider, now, options, follow_up=follow_up
-                ).summary()
+                report = deliver_channel(ledger, provider, now, options, follow_up=follow_up)
             except ProviderConfigurationError as error:
                 raise UserMistake(str(error), as_json=as_json) from error
+            results[provider.channel.value] = report.summary()
     lines = [
         f"{c}: {r['sent']} sent, {r['retried']} to retry, {r['unknown']} unknown, {r['failed']} failed, "
         f"{r['fallbacks']} fell back, {r['collector_tasks']} to a collector"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -10,6 +11,16 @@ from reminder_pipeline import settings
 from reminder_pipeline.cli.base import UserMistake, main
 
 DEFAULT_PORT = 8765
+
+
+def _writable_file(value: Path | None) -> Path | None:
+    """A file that exists or can be made: its nearest existing parent a writable folder."""
+    if value is None:
+        return None
+    nearest = next(p for p in value.absolute().parents if p.exists())
+    if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"{value} cannot be written: {nearest} is not a writable folder")
+    return value
 
 
 def default_log() -> Path:
@@ -27,6 +38,7 @@ def default_log() -> Path:
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=lambda _ctx, _param, value: _writable_file(value),
     help="The journal of accepted messages, kept across restarts [default: <data dir>/sandbox/messages.jsonl].",
 )
 def sandbox(port: int, host: str, faults: str, log_path: Path | None) -> None:

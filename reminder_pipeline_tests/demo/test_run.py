@@ -204,8 +204,9 @@ def test_reminders_demo_answers_a_folder_in_use_with_one_line_and_exit_2(
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-NOT_LOGS = {"ledger.sqlite", "drop", "features", "link.secret"}
-"""The ledger itself, the billing system's files and the feature store hold personal data by design."""
+NOT_LOGS = {"ledger.sqlite", "drop", "features", "link.secret", "sandbox.jsonl", "sandbox_messages.json"}
+"""The ledger itself, the billing system's files and the feature store hold personal data by design, and so
+does what the provider sandbox received (the messages themselves, as SendGrid and Twilio keep them)."""
 PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]{0,3}\d){6,}")
 EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:\\]+@[^\s\"'<>(),;:\\]+")
 WORD = re.compile(r"\w+")
