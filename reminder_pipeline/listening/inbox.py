@@ -1,0 +1,262 @@
+"""The durable inbox: every signed webhook request or broker message, stored before it is acknowledged.
+
+An event is stored once per ``(source, dedupe_key)`` — a provider's retry or a replay stores nothing
+and is a no-op — and committed before the sender hears 2xx. It is then processed in its own
+transaction: the handler's effects and the event's new status commit together, so a crash in between
+leaves it ``received`` and :func:`process_pending` runs it again later (``reminders serve`` at startup,
+the delivery_status sensor). A processing step first claims the row (``received`` → still
+``received``, row-locked), so two processes never apply the same event twice.
+
+What ``body`` holds, per source (handlers parse it):
+
+- ``twilio_status``, ``twilio_inbound``: the form-encoded request body, followed by the query
+  parameters of the URL Twilio called (the ``reminder_key`` of a status callback) when the body
+  does not carry them already.
+- ``sendgrid_events``: the raw JSON array of one batch (deduplicated by its sha256; each event inside
+  by ``sg_event_id``, in ``delivery_events``).
+- ``sendgrid_inbound``: a JSON object of the Inbound Parse post's text fields (``from``, ``to``,
+  ``subject``, ``text``, ``html``, ``headers``, ``envelope``, ``charsets``, ...), attachments left out.
+- ``payment``: the raw JSON of the payment webhook; ``stripe``: the raw JSON of the Stripe event.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
+
+from reminder_pipeline.core.outbox import OUTBOX_LOCK
+from reminder_pipeline.ledger.schema import inbound_events
+from reminder_pipeline.ledger.store import LedgerWriteError
+from reminder_pipeline.providers.redaction import redact
+
+if TYPE_CHECKING:
+    from reminder_pipeline.ledger.store import Ledger
+
+log = logging.getLogger(__name__)
+
+INBOX_LOCK = "inbound_events"
+"""Taken shared to store an event (an insert that cannot conflict with other holders)."""
+MAX_DEDUPE_KEY = 200
+PENDING_BATCH = 200
+
+
+class EventSource(StrEnum):
+    TWILIO_STATUS = "twilio_status"
+    TWILIO_INBOUND = "twilio_inbound"
+    SENDGRID_EVENTS = "sendgrid_events"
+    SENDGRID_INBOUND = "sendgrid_inbound"
+    PAYMENT = "payment"
+    STRIPE = "stripe"
+    BROKER = "broker"
+
+
+class EventStatus(StrEnum):
+    RECEIVED = "received"
+    """Stored, not processed yet (or processing did not commit): :func:`process_pending` takes it."""
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    """Authentic, but nothing to do (an event type we do not act on)."""
+    UNMATCHED = "unmatched"
+    """About a message or invoice the ledger does not know, or needing a person: kept for reconciliation."""
+    FAILED = "failed"
+    """Its handler refused it or broke: kept, with the reason, for a person."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    event_id: int
+    source: EventSource
+    body: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class HandlerOutcome:
+    status: EventStatus
+    detail: str = ""
+    reply: str | None = None
+    """A TwiML document to answer a Twilio inbound message with (None: ``<Response/>``)."""
+
+
+Handler = Callable[[Connection, InboundEvent, datetime], HandlerOutcome]
+Handlers = Mapping[EventSource, Handler]
+
+
+def _insert_ignoring_conflict(connection: Connection, values: dict[str, object]) -> int | None:
+    """Insert the row, or nothing when ``(source, dedupe_key)`` exists: ``ON CONFLICT DO NOTHING``."""
+    dialect = connection.dialect.name
+    unique = ["source", "dedupe_key"]
+    statement: ReturningInsert[tuple[int]]
+    if dialect == "postgresql":
+        on_postgresql = postgresql.insert(inbound_events).values(**values).on_conflict_do_nothing(index_elements=unique)
+        statement = on_postgresql.returning(inbound_events.c.event_id)
+    elif dialect == "sqlite":
+        on_sqlite = sqlite.insert(inbound_events).values(**values).on_conflict_do_nothing(index_elements=unique)
+        statement = on_sqlite.returning(inbound_events.c.event_id)
+    else:  # the ledger lives in SQLite or PostgreSQL
+        raise ValueError(f"the inbox does not support the {dialect} dialect")
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def store_event(connection: Connection, source: EventSource, dedupe_key: str, body: str, now: datetime) -> int | None:
+    """Store an event as ``received``; its id, or None when ``(source, dedupe_key)`` is stored already."""
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"a dedupe key has 1 to {MAX_DEDUPE_KEY} characters")
+    values: dict[str, object] = {
+        "source": EventSource(source).value,
+        "dedupe_key": dedupe_key,
+        "received_at": now,
+        "body": body,
+        "status": EventStatus.RECEIVED.value,
+    }
+    return _insert_ignoring_conflict(connection, values)
+
+
+def mark(
+    connection: Connection,
+    event_id: int,
+    status: EventStatus,
+    detail: str = "",
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Set an event's status and why (masked: no address or number survives, at most 300 characters)."""
+    connection.execute(
+        update(inbound_events)
+        .where(inbound_events.c.event_id == event_id)
+        .values(
+            status=EventStatus(status).value,
+            detail=redact(detail) if detail else None,
+            processed_at=now if now is not None else func.now(),
+        )
+    )
+
+
+def _claim(connection: Connection, event_id: int) -> bool:
+    """Lock the event's row if it is still ``received`` (False: another process took it)."""
+    claimed = connection.execute(
+        update(inbound_events)
+        .where(inbound_events.c.event_id == event_id, inbound_events.c.status == EventStatus.RECEIVED.value)
+        .values(status=EventStatus.RECEIVED.value)
+    ).rowcount
+    return bool(claimed)
+
+
+def load_event(connection: Connection, event_id: int) -> InboundEvent | None:
+    row = connection.execute(
+        select(inbound_events.c.source, inbound_events.c.body, inbound_events.c.received_at).where(
+            inbound_events.c.event_id == event_id
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return InboundEvent(event_id, EventSource(row.source), row.body, row.received_at)
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What processing one event did: its status now (``received``: left for later) and the handler's answer."""
+
+    status: EventStatus
+    detail: str = ""
+    reply: str | None = None
+
+
+def process_event(ledger: Ledger, event: InboundEvent, handler: Handler, now: datetime) -> Processed:
+    """Run ``handler`` on ``event`` and mark it, in one transaction under the outbox lock (shared).
+
+    A database error leaves the event ``received`` (it is retried later); any other error marks it
+    ``failed`` with the error's class only (a message may quote customer data).
+    """
+    try:
+        with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+            if not _claim(connection, event.event_id):
+                return Processed(_current_status(connection, event.event_id))
+            outcome = handler(connection, event, now)
+            mark(connection, event.event_id, outcome.status, outcome.detail, now=now)
+        return Processed(outcome.status, redact(outcome.detail), outcome.reply)
+    except LedgerWriteError as error:
+        log.warning("inbound event %s left to retry: %s", event.event_id, error)
+        return Processed(EventStatus.RECEIVED, str(error))
+    except Exception as error:
+        detail = f"the {event.source} handler failed: {type(error).__name__}"
+        where = "".join(traceback.format_tb(error.__traceback__))
+        log.error("inbound event %s: %s (its message is not logged)\n%s", event.event_id, detail, where)
+        with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+            if _claim(connection, event.event_id):
+                mark(connection, event.event_id, EventStatus.FAILED, detail, now=now)
+        return Processed(EventStatus.FAILED, detail)
+
+
+def _current_status(connection: Connection, event_id: int) -> EventStatus:
+    status = connection.execute(
+        select(inbound_events.c.status).where(inbound_events.c.event_id == event_id)
+    ).scalar_one()
+    return EventStatus(status)
+
+
+def _pending(ledger: Ledger, sources: list[str], after: int) -> Iterator[InboundEvent]:
+    with ledger.begin() as connection:
+        rows = connection.execute(
+            select(
+                inbound_events.c.event_id, inbound_events.c.source, inbound_events.c.body, inbound_events.c.received_at
+            )
+            .where(
+                inbound_events.c.status == EventStatus.RECEIVED.value,
+                inbound_events.c.source.in_(sources),
+                inbound_events.c.event_id > after,
+            )
+            .order_by(inbound_events.c.event_id)
+            .limit(PENDING_BATCH)
+        ).all()
+    for row in rows:
+        yield InboundEvent(row.event_id, EventSource(row.source), row.body, row.received_at)
+
+
+def default_handlers() -> dict[EventSource, Handler]:
+    """Every handler the product has: the providers' (processing, when installed) and the payments'."""
+    from reminder_pipeline.web.payment_handlers import PAYMENT_HANDLERS
+
+    return {**provider_handlers(), **PAYMENT_HANDLERS}
+
+
+def provider_handlers() -> dict[EventSource, Handler]:
+    """``reminder_pipeline.listening.handlers.HANDLERS``, or none while that module does not exist."""
+    name = "reminder_pipeline.listening.handlers"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if missing.name != name:
+            raise
+        return {}
+    return dict(module.HANDLERS)
+
+
+def process_pending(ledger: Ledger, now: datetime, handlers: Handlers | None = None) -> Counter[EventStatus]:
+    """Process every ``received`` event of a source with a handler, oldest first; counts by new status.
+
+    Events whose source has no handler stay ``received``; so does one whose transaction fails again.
+    """
+    chosen = default_handlers() if handlers is None else handlers
+    sources = [EventSource(s).value for s in chosen]
+    counts: Counter[EventStatus] = Counter()
+    after = 0
+    while sources:
+        batch = list(_pending(ledger, sources, after))
+        if not batch:
+            break
+        for event in batch:
+            counts[process_event(ledger, event, chosen[event.source], now).status] += 1
+            after = event.event_id
+    return counts
