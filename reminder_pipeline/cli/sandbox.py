@@ -13,6 +13,14 @@ from reminder_pipeline.cli.base import UserMistake, main
 DEFAULT_PORT = 8765
 
 
+def _webhook_url(_context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    from reminder_pipeline.providers.sandbox.poster import valid_url
+
+    if value is not None and not valid_url(value):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL with a host", param=parameter)
+    return value
+
+
 def _writable_file(value: Path | None) -> Path | None:
     """A file that exists or can be made: its nearest existing parent a writable folder."""
     if value is None:
@@ -41,8 +49,38 @@ def default_log() -> Path:
     callback=lambda _ctx, _param, value: _writable_file(value),
     help="The journal of accepted messages, kept across restarts [default: <data dir>/sandbox/messages.jsonl].",
 )
-def sandbox(port: int, host: str, faults: str, log_path: Path | None) -> None:
-    """Serve Twilio's and SendGrid's APIs (and GET /sandbox/messages) on one local port."""
+@click.option(
+    "--sendgrid-events-url",
+    default=None,
+    callback=_webhook_url,
+    help="Where to post SendGrid's signed event batches, e.g. http://127.0.0.1:8000/webhooks/sendgrid/events.",
+)
+@click.option(
+    "--twilio-inbound-url",
+    default=None,
+    callback=_webhook_url,
+    help="Where POST /sandbox/inbound/sms posts Twilio's webhook.",
+)
+@click.option(
+    "--sendgrid-inbound-url",
+    default=None,
+    callback=_webhook_url,
+    help="Where POST /sandbox/inbound/email posts SendGrid's Inbound Parse (may carry user:password@).",
+)
+def sandbox(
+    port: int,
+    host: str,
+    faults: str,
+    log_path: Path | None,
+    sendgrid_events_url: str | None,
+    twilio_inbound_url: str | None,
+    sendgrid_inbound_url: str | None,
+) -> None:
+    """Serve Twilio's and SendGrid's APIs (and GET /sandbox/messages) on one local port.
+
+    Twilio status callbacks go to each message's StatusCallback; the event webhook's public key is
+    printed at start and served at GET /sandbox/webhooks.
+    """
     from reminder_pipeline.providers.sandbox import FaultSpec, RunningSandbox, SandboxConfig, serve_until_stopped
 
     try:
@@ -50,13 +88,22 @@ def sandbox(port: int, host: str, faults: str, log_path: Path | None) -> None:
     except ValueError as error:
         raise UserMistake(str(error)) from error
     journal = log_path or default_log()
-    config = SandboxConfig(port=port, host=host, faults=spec, log_path=journal)
+    config = SandboxConfig(
+        port=port,
+        host=host,
+        faults=spec,
+        log_path=journal,
+        sendgrid_events_url=sendgrid_events_url,
+        twilio_inbound_url=twilio_inbound_url,
+        sendgrid_inbound_url=sendgrid_inbound_url,
+    )
 
     def announce(running: RunningSandbox) -> None:
         shown = f", faults {spec.describe()}" if spec.describe() else ""
         click.echo(
             f"sandbox listening on {running.url} (messages at {running.url}/sandbox/messages, log {journal}{shown})"
         )
+        click.echo(f"event webhook public key: {running.state.webhooks.key.public_key}")
 
     try:
         serve_until_stopped(config, announce)

@@ -119,7 +119,7 @@ def test_a_timeout_after_accept_is_unknown_and_the_lookup_finds_the_message(sand
     assert result.provider_id is None
     [kept] = sandbox.control.messages()
     found = provider.lookup(email("rk-timeout"), since)
-    assert (found.found, found.provider_id, found.provider_status) == (True, kept["provider_id"], "processed")
+    assert (found.found, found.provider_id, found.provider_status) == (True, kept["provider_id"], "delivered")
 
 
 def test_a_connection_dropped_before_accept_is_unknown_and_the_lookup_finds_nothing(sandbox: RunningSandbox) -> None:

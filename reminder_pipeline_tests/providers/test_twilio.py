@@ -133,7 +133,7 @@ def test_a_timeout_after_accept_is_unknown_and_the_lookup_finds_the_message(sand
     assert provider.send(sms("rk-timeout")).outcome is SendOutcome.UNKNOWN
     [kept] = sandbox.control.messages()
     found = provider.lookup(sms("rk-timeout"), since)
-    assert (found.found, found.provider_id, found.provider_status) == (True, kept["provider_id"], "sent")
+    assert (found.found, found.provider_id, found.provider_status) == (True, kept["provider_id"], "delivered")
 
 
 def test_a_connection_dropped_before_accept_is_unknown_and_the_lookup_finds_nothing(sandbox: RunningSandbox) -> None:

@@ -6,6 +6,7 @@
 - ``GET``/``PUT /sandbox/clock`` (``{"now": "<ISO 8601 with offset>" | null}``): the clock stamping messages.
 - ``GET``/``DELETE /sandbox/stats``: provider requests counted per provider and outcome.
 - ``GET /sandbox/health``.
+- The webhooks and inbound messages: :mod:`webhooks_api`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from reminder_pipeline.providers.sandbox import webhooks_api
 from reminder_pipeline.providers.sandbox.exchange import Reply, Request
 from reminder_pipeline.providers.sandbox.faults import FaultSpec
 from reminder_pipeline.providers.sandbox.state import SandboxState
@@ -76,6 +78,7 @@ ROUTES: dict[str, tuple[Callable[[SandboxState, Request], Reply], frozenset[str]
     f"{PREFIX}/clock": (clock, frozenset({"GET", "PUT"})),
     f"{PREFIX}/stats": (stats, frozenset({"GET", "DELETE"})),
     f"{PREFIX}/health": (health, frozenset({"GET"})),
+    **webhooks_api.ROUTES,
 }
 
 

@@ -1,8 +1,10 @@
-"""SendGrid v3 as the sandbox serves it: Mail Send (``POST /v3/mail/send``) and Email Activity (``GET /v3/messages``).
+"""SendGrid v3 as the sandbox serves it: Mail Send (``POST /v3/mail/send``), Email Activity (``GET /v3/messages``)
+and the Event Webhook's settings (:mod:`event_webhook_settings`).
 
 Mail send checks a bearer key, validates the body the way SendGrid does (all errors at once, in its
-words), answers 202 with ``X-Message-Id`` and keeps one record per ``to`` recipient. The activity
-search understands the part of SendGrid's query language a reconciliation needs.
+words), answers 202 with ``X-Message-Id`` and keeps one record per ``to`` recipient, with the fate the
+faults drew for it (its events go to the event webhook). The activity search understands the part
+of SendGrid's query language a reconciliation needs, and gives each message's final status.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from reminder_pipeline.providers.sandbox import event_webhook_settings
 from reminder_pipeline.providers.sandbox.errors import (
     INVALID_ADDRESS,
     SENDGRID_ERRORS,
@@ -71,7 +74,7 @@ def _rate_headers(limit: int, reset_at: float) -> tuple[tuple[str, str], ...]:
 
 
 def handle(state: SandboxState, request: Request) -> Reply:
-    routes = {(MAIL_SEND, "POST"): _send, (ACTIVITY, "GET"): _activity}
+    routes = {(MAIL_SEND, "POST"): _send, (ACTIVITY, "GET"): _activity, **event_webhook_settings.ROUTES}
     route = routes.get((request.path.rstrip("/"), request.method))
     if route is None:
         state.stats.count(ProviderName.SENDGRID, Outcome.REJECTED)
@@ -106,7 +109,12 @@ def _send(state: SandboxState, request: Request) -> Reply:
     if ((mail.get("mail_settings") or {}).get("sandbox_mode") or {}).get("enable"):
         return Reply(200, content_type=None)  # SendGrid's own sandbox mode: validated, nothing sent
     message_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode("ascii").rstrip("=")
-    state.store.add(records(mail, message_id, state.clock.now()))
+    accepted = records(mail, message_id, state.clock.now())
+    spec = state.injector.spec
+    events = [state.webhooks.email_accepted(spec, record) for record in accepted]
+    state.store.add(accepted)
+    for chain in events:
+        state.webhooks.start(chain)
     state.stats.count(ProviderName.SENDGRID, Outcome.ACCEPTED)
     hold = state.injector.hold_seconds()
     if hold:
@@ -322,7 +330,7 @@ def _activity_row(record: Record) -> dict[str, Any]:
         "subject": record["subject"],
         "to_email": record["to"],
         "status": record["status"],
-        "opens_count": 0,
-        "clicks_count": 0,
+        "opens_count": (record.get("events") or []).count("open"),
+        "clicks_count": (record.get("events") or []).count("click"),
         "last_event_time": stamp,
     }

@@ -1,9 +1,11 @@
 """Twilio's Messages API as the sandbox serves it: create (form body, basic auth), list and fetch.
 
 A created message answers 201 with the real resource fields and ``status`` ``queued`` (``accepted``
-with a Messaging Service), ``date_sent`` null. The sandbox sends at once: listed afterwards it is
-``sent`` with ``date_sent`` set, and carries one field real Twilio does not give, ``status_callback``,
-so that a reconciliation can match the reminder key. Magic test numbers fail as with test credentials.
+with a Messaging Service), ``date_sent`` null. The sandbox sends at once: listed afterwards it has its
+final status (``delivered``, or ``undelivered``/``failed`` with its ``error_code``, as the faults drew
+it; the status callbacks may still be on their way) with ``date_sent`` set, and carries one field
+real Twilio does not give, ``status_callback``, so that a reconciliation can match the reminder key.
+Magic test numbers fail as with test credentials; a recipient who texted STOP gets 21610 until START.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from reminder_pipeline.providers.sandbox.errors import MAGIC_FROM, MAGIC_TO, twilio_error_body
 from reminder_pipeline.providers.sandbox.exchange import Reply, Request
 from reminder_pipeline.providers.sandbox.injector import ProviderName
+from reminder_pipeline.providers.sandbox.sms_text import segments
 from reminder_pipeline.providers.sandbox.state import Outcome, SandboxState
 from reminder_pipeline.providers.sandbox.store import Record
 from reminder_pipeline.providers.settings import SANDBOX_FROM_NUMBER
@@ -32,10 +35,6 @@ MESSAGES_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)/Messag
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 MAX_BODY = 1600
-GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
@@ -79,12 +78,6 @@ def handle(state: SandboxState, request: Request) -> Reply:
     return _error(state, 20404, Outcome.REJECTED, path=request.path)
 
 
-def segments(body: str) -> int:
-    """How many SMS segments ``body`` takes: GSM-7 (160, or 153 when split) or UCS-2 (70, or 67)."""
-    single, split = (160, 153) if set(body) <= GSM_BASIC else (70, 67)
-    return 1 if len(body) <= single else math.ceil(len(body) / split)
-
-
 def _refusal(form: dict[str, str]) -> int | None:
     """The Twilio error code a create gets for what it asks, if any."""
     to, sender, service = form.get("To", ""), form.get("From", ""), form.get("MessagingServiceSid", "")
@@ -126,10 +119,14 @@ def _create(state: SandboxState, request: Request, account: str) -> Reply:
     if injected is not None:
         return _error(state, injected, Outcome.INJECTED_ERROR, **fill)
     code = _refusal(form)
+    if code is None and state.opt_outs.blocked(form["To"], form.get("From") or SANDBOX_FROM_NUMBER):
+        code = 21610
     if code is not None:
         return _error(state, code, Outcome.REJECTED, **fill)
     record = _record(state, form, account)
+    callbacks = state.webhooks.sms_accepted(state.injector.spec, record)
     state.store.add([record])
+    state.webhooks.start(callbacks)
     state.stats.count(ProviderName.TWILIO, Outcome.ACCEPTED)
     hold = state.injector.hold_seconds()
     if hold:
@@ -180,7 +177,7 @@ def resource(record: Record, *, just_created: bool = False) -> dict[str, Any]:
         "date_sent": None if just_created else stamp,
         "date_updated": stamp,
         "direction": "outbound-api",
-        "error_code": None,
+        "error_code": None if just_created else record.get("error_code"),
         "error_message": None,
         "from": None if pooled else record["from"],
         "messaging_service_sid": service,

@@ -118,7 +118,7 @@ def test_the_activity_search_finds_by_custom_arg_recipient_and_time(sandbox: Run
     [row] = search("unique_args['reminder_key']=\"rk-2\"")
     assert (row["to_email"], row["status"], row["from_email"]) == (
         "joe@example.org",
-        "processed",
+        "delivered",
         "billing@example.com",
     )
     assert row["msg_id"].split(".")[0] == sandbox.control.messages(reminder_key="rk-2")[0]["provider_id"]

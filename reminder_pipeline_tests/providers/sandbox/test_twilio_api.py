@@ -94,7 +94,7 @@ def test_the_list_filters_by_recipient_and_date_sent_newest_first(sandbox: Runni
     other = client.messages.create(to="+14155550199", from_=SANDBOX_FROM_NUMBER, body="other")
     listed = client.messages.list(to=MOBILE)
     assert [m.sid for m in listed] == [new.sid, old.sid]
-    assert all(m.status == "sent" and m.date_sent is not None for m in listed)
+    assert all(m.status == "delivered" and m.date_sent is not None for m in listed)
     after = client.messages.list(to=MOBILE, date_sent_after=datetime(2024, 5, 2, tzinfo=UTC))
     assert [m.sid for m in after] == [new.sid]
     before = client.messages.list(date_sent_before=datetime(2024, 5, 2, tzinfo=UTC))
