@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reminder_pipeline.core.outbox import NOT_HANDED_OVER, OutboxStatus
@@ -25,6 +25,7 @@ from reminder_pipeline.ledger.schema import (
     customers,
     delivery_events,
     disputes,
+    inbound_events,
     invoices,
     outbox,
     promises_to_pay,
@@ -178,6 +179,12 @@ def latest_delivery_event(connection: Connection) -> int:
     return int(connection.execute(select(func.coalesce(func.max(delivery_events.c.delivery_event_id), 0))).scalar_one())
 
 
+def events_waiting(connection: Connection) -> int:
+    """Inbound events stored but not processed yet (``received``): a crash or a busy ledger left them."""
+    query = select(func.count()).select_from(inbound_events).where(inbound_events.c.status == "received")
+    return int(connection.execute(query).scalar_one())
+
+
 def fallbacks_to_render(connection: Connection) -> list[date]:
     """Business days with planned fallback rows not rendered yet (made after a provider's event)."""
     query = (
@@ -203,19 +210,6 @@ def clear_opt_out(connection: Connection, customer_id: str, column: str) -> bool
         update(customers)
         .where(customers.c.customer_id == customer_id, customers.c[column].is_not(None))
         .values({column: None, "updated_at": func.now()})
-    )
-    return bool(connection.execute(statement).rowcount)
-
-
-def mark_address_refused(connection: Connection, customer_id: str, column: str, address: str, now: datetime) -> bool:
-    """Keep ``address`` as the one a provider refused for good (``email_refused``, ``phone_refused``)."""
-    statement = (
-        update(customers)
-        .where(
-            customers.c.customer_id == customer_id,
-            or_(customers.c[column].is_(None), customers.c[column] != address),
-        )
-        .values({column: address, f"{column}_at": _utc(now), "updated_at": func.now()})
     )
     return bool(connection.execute(statement).rowcount)
 
@@ -255,6 +249,16 @@ def open_invoices_of(connection: Connection, customer_id: str) -> list[str]:
         .order_by(invoices.c.invoice_id)
     )
     return [str(r[0]) for r in connection.execute(query)]
+
+
+def customer_time_zone(connection: Connection, customer_id: str) -> str | None:
+    query = select(customers.c.time_zone).where(customers.c.customer_id == customer_id)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def reply_exists(connection: Connection, channel: str, provider_id: str) -> bool:
+    query = select(func.count()).where(replies.c.channel == channel, replies.c.provider_id == provider_id)
+    return bool(connection.execute(query).scalar_one())
 
 
 def record_reply(connection: Connection, values: Mapping[str, object]) -> bool:
@@ -341,10 +345,3 @@ def unmatched_events(connection: Connection) -> int:
 def open_tasks(connection: Connection) -> dict[str, int]:
     query = select(tasks.c.kind, func.count()).where(tasks.c.status == "open").group_by(tasks.c.kind)
     return {str(kind): int(count) for kind, count in connection.execute(query)}
-
-
-def customer_has_invoice(connection: Connection, customer_id: str, invoice_ids: Sequence[str]) -> bool:
-    query = select(func.count()).where(
-        and_(invoices.c.customer_id == customer_id, invoices.c.invoice_id.in_(list(invoice_ids)))
-    )
-    return bool(connection.execute(query).scalar_one())
