@@ -35,6 +35,7 @@ def twilio_at(
     from_number: str | None = SANDBOX_FROM_NUMBER,
     messaging_service_sid: str | None = None,
     timeout: float = 5.0,
+    callback_base: str = CALLBACK_BASE,
 ) -> TwilioProvider:
     return TwilioProvider(
         DEMO_CREDENTIALS.twilio_account_sid,
@@ -42,7 +43,7 @@ def twilio_at(
         from_number=from_number,
         messaging_service_sid=messaging_service_sid,
         base_url=_url(sandbox),
-        status_callback_base=CALLBACK_BASE,
+        status_callback_base=callback_base,
         limits=ProviderLimits(timeout_seconds=timeout),
     )
 
