@@ -1,0 +1,46 @@
+"""``reminders serve``: the signed webhooks (and ``GET /healthz``) on uvicorn, until SIGTERM or SIGINT.
+
+At startup every event stored but not processed yet (a crash between the two) is processed first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import click
+
+from reminder_pipeline.cli.base import UserMistake, main, open_ledger
+
+DEFAULT_PORT = 8000
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")
+def serve(port: int, host: str, db_url: str | None) -> None:
+    """Serve the webhooks: Twilio status and inbound SMS, SendGrid events and Inbound Parse, payments, Stripe.
+
+    Secrets come from the environment only: TWILIO_AUTH_TOKEN, SENDGRID_WEBHOOK_PUBLIC_KEY,
+    REMINDERS_PAYMENT_WEBHOOK_SECRET, REMINDERS_STRIPE_WEBHOOK_SECRET, REMINDERS_INBOUND_PARSE_USER and
+    _PASSWORD; REMINDERS_PUBLIC_URL is the address providers call (for Twilio's signature behind a proxy).
+    An endpoint whose secret is not set answers 503.
+    """
+    from reminder_pipeline.listening.inbox import process_pending
+    from reminder_pipeline.web import WebSettings, create_app
+    from reminder_pipeline.web.server import serve_until_stopped
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with open_ledger(db_url, upgrade=True) as ledger:
+        url = ledger.url
+        pending = process_pending(ledger, datetime.now(UTC))
+    try:
+        app = create_app(url, settings=WebSettings.from_environment())
+    except ValueError as error:
+        raise UserMistake(str(error)) from error
+    done = ", ".join(f"{count} {status}" for status, count in sorted(pending.items())) or "none"
+    click.echo(f"serving webhooks on http://{host}:{port} (events left from before, now processed: {done})", err=True)
+    if not serve_until_stopped(app, host, port):
+        raise UserMistake(f"the webhooks could not be served on {host}:{port} (see the log above)")
