@@ -2,7 +2,8 @@
 
 - ``GET /sandbox/messages`` (optional ``channel``, ``reminder_key``): a JSON array of every accepted message;
   ``DELETE /sandbox/messages``: forget them all (the journal too).
-- ``GET``/``PUT /sandbox/faults`` (``{"spec": "..."}``): the fault spec in force.
+- ``GET``/``PUT /sandbox/faults`` (``{"spec": "..."}``): the fault spec in force (a new one restarts
+  the dice, the messages' fates too).
 - ``GET``/``PUT /sandbox/clock`` (``{"now": "<ISO 8601 with offset>" | null}``): the clock stamping messages.
 - ``GET``/``DELETE /sandbox/stats``: provider requests counted per provider and outcome.
 - ``GET /sandbox/health``.
@@ -50,6 +51,7 @@ def faults(state: SandboxState, request: Request) -> Reply:
         if not isinstance(spec, str):
             raise ValueError('"spec" must be a string such as "error_rate=0.1,latency_ms=50"')
         state.injector.replace(FaultSpec.parse(spec))
+        state.webhooks.restart_dice()
     return Reply.json(200, {"spec": state.injector.spec.describe()})
 
 

@@ -147,6 +147,11 @@ class Webhooks:
         with self._lock:
             self._counts.clear()
 
+    def restart_dice(self) -> None:
+        """Forget which reminder keys came before: the next message of each draws as the first did."""
+        with self._lock:
+            self._seen.clear()
+
     def wait_until_idle(self, timeout_seconds: float) -> bool:
         """Whether every webhook due was sent (or given up) within ``timeout_seconds``."""
         return self.scheduler.wait_until_idle(timeout_seconds, lambda: self.batcher.waiting() > 0)

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from reminder_pipeline.providers.base import SendOutcome
 from reminder_pipeline.providers.sandbox import SandboxControl
+from reminder_pipeline.providers.sandbox.signing import KEY_FILE_NAME
 from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, sandbox_environment
 from reminder_pipeline_tests.providers.helpers import email, sendgrid_at, sms, twilio_at
+from reminder_pipeline_tests.providers.sandbox.receiver import receiving
 
 URL = re.compile(r"http://127\.0\.0\.1:\d+")
 STARTUP_SECONDS = 60
@@ -114,3 +116,38 @@ def test_a_bad_fault_spec_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "unknown fault 'bogus'" in result.stderr
+
+
+def test_the_command_posts_signed_events_to_its_events_url_and_prints_the_public_key(tmp_path: Path) -> None:
+    with (
+        receiving() as receiver,
+        _sandbox_process(
+            tmp_path, "--log", str(tmp_path / "journal.jsonl"), "--sendgrid-events-url", receiver.url("/events")
+        ) as (url, process),
+    ):
+        assert process.stdout is not None
+        key_line = process.stdout.readline()  # printed with the first line, so already read into the buffer
+        assert key_line.startswith("event webhook public key: ")
+        public_key = key_line.removeprefix("event webhook public key: ").strip()
+        assert SandboxControl(url).webhook_public_key() == public_key
+        assert sendgrid_at(url).send(email("rk-cli")).outcome is SendOutcome.ACCEPTED
+        SandboxControl(url).wait_for_webhooks()
+        process.terminate()
+        process.wait(timeout=30)
+    batches = receiver.on("/events")
+    assert batches
+    assert all(batch.sendgrid_signed(public_key) for batch in batches)
+    assert [e["event"] for b in batches for e in b.events()] == ["processed", "delivered"]
+    assert (tmp_path / KEY_FILE_NAME).exists()
+
+
+def test_a_webhook_url_that_is_not_http_is_refused_before_serving(tmp_path: Path) -> None:
+    result = subprocess.run(
+        _command("--sendgrid-events-url", "ftp://x/events"),
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "not an http(s) URL" in result.stderr

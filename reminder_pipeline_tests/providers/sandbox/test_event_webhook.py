@@ -172,3 +172,20 @@ def test_the_key_pair_is_kept_next_to_the_journal_for_the_owner_only(tmp_path: P
         assert second.control.webhook_public_key() == key
     with running_sandbox(SandboxConfig(credentials=DEMO_CREDENTIALS)) as in_memory:
         assert in_memory.control.webhook_public_key() != key
+
+
+def test_custom_args_are_at_the_top_level_but_never_over_sendgrids_own_fields(receiver: Receiver) -> None:
+    mail = {
+        "personalizations": [{"to": [{"email": "joe@example.org"}], "custom_args": {"invoice": "INV-9"}}],
+        "from": {"email": "billing@example.com"},
+        "subject": "Invoice",
+        "content": [{"type": "text/plain", "value": "Due."}],
+        "custom_args": {"reminder_key": "rk-raw", "email": "spoofed@example.net", "event": "spoofed"},
+        "categories": ["step-2"],
+    }
+    with posting_to(receiver) as sandbox:
+        client = sendgrid.SendGridAPIClient(DEMO_CREDENTIALS.sendgrid_api_key, host=sandbox.url)
+        assert client.send(mail).status_code == 202
+        processed, delivered = _events(receiver, sandbox, 2)
+    assert (processed["email"], processed["event"], delivered["event"]) == ("joe@example.org", "processed", "delivered")
+    assert (processed["reminder_key"], processed["invoice"], processed["category"]) == ("rk-raw", "INV-9", ["step-2"])
