@@ -164,3 +164,14 @@ def test_stopping_the_sandbox_ends_its_webhook_threads_with_callbacks_due_and_in
         assert threads
     assert not any(thread.is_alive() for thread in threads)
     assert [a.query["reminder_key"] for a in receiver.arrivals] == [["rk-stuck"]]
+
+
+def test_a_message_from_a_messaging_service_names_it_and_its_pooled_sender(receiver: Receiver) -> None:
+    service = "MG" + "0" * 32
+    with posting_to(receiver) as sandbox:
+        provider = twilio_at(sandbox, from_number=None, messaging_service_sid=service, callback_base=receiver.base)
+        assert provider.send(sms("rk-pooled")).provider_status == "accepted"
+        sent, delivered = receiver.wait_for(2, STATUS_PATH)
+    for arrival in (sent, delivered):
+        assert (arrival.form()["MessagingServiceSid"], arrival.form()["From"]) == (service, SANDBOX_FROM_NUMBER)
+        assert arrival.twilio_signed()
