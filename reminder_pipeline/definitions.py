@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from reminder_pipeline.defs import common, daily_run, delivery, ingestion, operations, reminders, risk
+from reminder_pipeline.defs import common, daily_run, delivery, ingestion, listening, operations, reminders, risk
 
 defs = dg.Definitions.merge(
     common.defs,
@@ -17,6 +17,7 @@ defs = dg.Definitions.merge(
     risk.defs,
     reminders.defs,
     delivery.defs,
+    listening.defs,
     operations.defs,
     daily_run.defs,
     dg.Definitions(executor=dg.in_process_executor),

@@ -18,13 +18,13 @@ from reminder_pipeline.listening.delivery_events import DECISIVE
 STATUS_TAG = "reminders/delivery_status"
 
 status_refresh = dg.define_asset_job(
-    "delivery_status_refresh",
+    "refresh_delivery_status",
     selection=dg.AssetSelection.assets(delivery_status),
     description="Process stored provider events, settle late ones, write fallbacks, summarise delivery status.",
     tags={STATUS_TAG: "refresh"},
 )
 status_lookups = dg.define_asset_job(
-    "delivery_status_lookups",
+    "look_up_delivery_status",
     selection=dg.AssetSelection.assets(delivery_status_lookups),
     description="Ask the providers about messages whose final status never arrived.",
     tags={STATUS_TAG: "lookups"},

@@ -141,3 +141,15 @@ def test_the_daily_lookup_settles_messages_whose_callbacks_never_came(
     ].count(S.FAILED)
     again = dg.materialize([delivery_status_lookups], resources=resources, run_config=config)
     assert asset_metadata(again, "delivery_status_lookups")["lookups"]["twilio"]["asked"] == 0
+
+
+def test_the_code_location_holds_delivery_status_its_sensor_and_the_daily_lookup() -> None:
+    from reminder_pipeline.definitions import defs as definitions
+
+    repository = definitions.get_repository_def()
+    assets = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    assert {"delivery_status", "delivery_status_lookups"} <= assets
+    assert "delivery_events_sensor" in {s.name for s in repository.sensor_defs}
+    assert "daily_delivery_status_lookups" in {s.name for s in repository.schedule_defs}
+    upstream = repository.asset_graph.get(dg.AssetKey("delivery_status")).parent_keys
+    assert upstream == {dg.AssetKey("email_deliveries"), dg.AssetKey("sms_deliveries")}
