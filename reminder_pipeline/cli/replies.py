@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,8 +44,8 @@ def classify(today: datetime | None) -> None:
     Every input line gets one output line, in order: a blank line prints intent ``other`` with
     confidence 0, so line N of the output is always about line N of the input."""
     day = today.date() if today else datetime.now(UTC).astimezone(ZoneInfo(settings.business_timezone())).date()
-    stdin = click.get_text_stream("stdin", encoding="utf-8", errors="replace")
-    stdout = click.get_text_stream("stdout")
-    for raw in stdin:
-        stdout.write(json.dumps(_as_json(raw.rstrip("\r\n"), day), ensure_ascii=False) + "\n")
-    stdout.flush()
+    out = sys.stdout.buffer
+    for raw in sys.stdin.buffer:  # bytes: UTF-8 whatever the locale, a bad byte replaced, not fatal
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        out.write((json.dumps(_as_json(text, day), ensure_ascii=False) + "\n").encode("utf-8"))
+    out.flush()

@@ -84,12 +84,14 @@ def mid_month(today: date) -> date | None:
 
 def in_named_month(today: date, month: int, day: int | None) -> date:
     """Day ``day`` (None: the last) of the next ``month`` whose that day is on or after today."""
-    year = today.year
-    while True:
-        candidate = last_day(year, month) if day is None else date(year, month, day)
+    for year in range(today.year, today.year + 9):  # 29 February comes back within eight years
+        try:
+            candidate = last_day(year, month) if day is None else date(year, month, day)
+        except ValueError:
+            continue
         if candidate >= today:
             return candidate
-        year += 1
+    raise ValueError(f"no day {day} in month {month}")
 
 
 def after(today: date, count: int, unit: Unit) -> date:

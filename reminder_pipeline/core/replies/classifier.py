@@ -7,8 +7,9 @@ How a reply is read:
    (negations such as "I have NOT paid", "no he pagado todavía"; "how do I pay?"), then the general
    cues; each cue has a weight, an intent's score is its best cue's weight (a little more for each
    further cue);
-3. the dates it names (:mod:`dates`) in its language: a date raises a promise, and a reply that is
-   only a date ("fin du mois", "Ende nächster Woche") is a promise on its own;
+3. the dates it names (:mod:`dates`) in its language: a date raises a promise, and a short reply
+   that is only a date ("fin du mois", "Ende nächster Woche") is a promise on its own (in a longer
+   reply where nothing else is recognised, a promise below the confidence threshold);
 4. the best score wins (a tie goes by :data:`intents.PRIORITY`); a competing intent that cannot be
    true at once (paid and promise, paid and dispute, ...) lowers the confidence by half its score.
    Nothing recognised is ``other`` with a low confidence, so the caller hands it to a person.
@@ -35,7 +36,10 @@ BY_LANGUAGE = {lexicon.language: lexicon for lexicon in LEXICONS}
 UNCLEAR = 0.3
 """Confidence of ``other`` when nothing in the reply was recognised."""
 DATE_ALONE = 0.75
-"""A reply to a payment reminder that names a coming date and nothing else is a promise for it."""
+"""A short reply to a payment reminder that names a coming date and nothing else is a promise for it."""
+DATE_IN_PROSE = 0.5
+"""A longer reply whose only recognised part is a date: probably a promise, but a person should read it."""
+SHORT_REPLY_WORDS = 6
 DATE_BONUS = 0.1
 FURTHER_CUE_BONUS = 0.03
 MAX_SCORE = 0.97
@@ -68,7 +72,7 @@ def _evidence(folded: str) -> list[tuple[Cue, str]]:
     return [(cue, language) for cue, language in found if cue.weight > 0]
 
 
-def _scores(evidence: list[tuple[Cue, str]], has_date: bool) -> dict[ReplyIntent, float]:
+def _scores(evidence: list[tuple[Cue, str]], has_date: bool, words: int) -> dict[ReplyIntent, float]:
     best: dict[ReplyIntent, float] = {}
     count: Counter[ReplyIntent] = Counter()
     for cue, _language in evidence:
@@ -79,7 +83,7 @@ def _scores(evidence: list[tuple[Cue, str]], has_date: bool) -> dict[ReplyIntent
         if ReplyIntent.PROMISE_TO_PAY in scores:
             scores[ReplyIntent.PROMISE_TO_PAY] = min(MAX_SCORE, scores[ReplyIntent.PROMISE_TO_PAY] + DATE_BONUS)
         elif all(intent is ReplyIntent.OTHER and w < WEAK for intent, w in scores.items()):
-            scores[ReplyIntent.PROMISE_TO_PAY] = DATE_ALONE
+            scores[ReplyIntent.PROMISE_TO_PAY] = DATE_ALONE if words <= SHORT_REPLY_WORDS else DATE_IN_PROSE
     return scores
 
 
@@ -96,7 +100,7 @@ def classify_reply(text: str, today: date, *, day_first: bool | None = None) -> 
     language = detect_language(text, folded, LEXICONS, Counter(lang for _cue, lang in evidence))
     lexicons = (BY_LANGUAGE[language],) if language else LEXICONS
     dates = sorted({d for lexicon in lexicons for d in dates_named(folded, lexicon, today, day_first)})
-    scores = _scores(evidence, bool(dates))
+    scores = _scores(evidence, bool(dates), len(folded.split()))
     if not scores:
         return Classification(ReplyIntent.OTHER, UNCLEAR, language=language)
     intent = max(scores, key=lambda i: (scores[i], -PRIORITY.index(i)))

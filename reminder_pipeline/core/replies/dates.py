@@ -10,8 +10,9 @@ Read in this order, each step blanking what it read so the next does not read it
    by ``dateparser`` with the language, ``RELATIVE_BASE`` today and ``PREFER_DATES_FROM='future'``;
 4. numeric dates ("15/12", "20.03.", "3/25", "25.03.2026"): day first for es/fr/de, month first for
    en (``day_first`` overrides); a reading whose month is impossible is read the other way round
-   ("15/12" in English is 15 December). Read here rather than by dateparser, which takes "5/30" in
-   day-first order for 5 March 2030 and "12/1/26" for 2126;
+   ("15/12" in English is 15 December); after "at", "um", "a las", "vers" ... it is a time (5.30).
+   Read here rather than by dateparser, which takes "5/30" in day-first order for 5 March 2030 and
+   "12/1/26" for 2126;
 5. a day of the month alone ("the 15th", "el 20", "le 15", "am 30."): the next such day.
 
 Only dates on or after today are kept; a month and day without a year are the next ones to come.
@@ -29,8 +30,10 @@ from reminder_pipeline.core.replies import calendar_rules as rules
 from reminder_pipeline.core.replies.lexicon import Lexicon, alternation
 
 BLANK = " . "
+TIME_WORDS = ("at", "um", "las", "a", "vers", "gegen", "around", "after", "before", "ab", "nach", "avant", "apres")
 NUMERIC_DATE = re.compile(
-    r"(?<![\d$€£.,/:-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?:(?P=sep)(?P<year>\d{4}|\d{2}))?\.?"
+    "".join(rf"(?<!\b{word} )" for word in TIME_WORDS)
+    + r"(?<![\d$€£.,/:-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?:(?P=sep)(?P<year>\d{4}|\d{2}))?\.?"
     r"(?![\d/]|\s*(?:%|€|\$|eur|euro|uhr|h\b|pm\b|am\b|:|,\d))"
 )
 ISO_DATE = re.compile(r"\b(?P<year>20\d\d)-(?P<b>\d{1,2})-(?P<a>\d{1,2})\b")

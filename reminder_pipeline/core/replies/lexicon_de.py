@@ -48,7 +48,7 @@ UNITS |= {"wochen": rules.Unit.WEEK, "monat": rules.Unit.MONTH, "monaten": rules
 NEXT = r"(?:nächste|nächster|nächsten|kommende|kommender|kommenden)"
 NEAR = r"(?:[^.?!]|(?<=\d)\.)"
 """A window within one sentence; the dot of an ordinal ("am 28. Februar") does not end it."""
-PARTICIPLE = r"(?:bezahlt|gezahlt|überwiesen|beglichen|eingezahlt|erledigt)"
+PARTICIPLE = r"(?:bezahlt|gezahlt|überwiesen|beglichen|eingezahlt|erledigt|angewiesen|veranlasst)"
 
 SPECIFIC = (
     *t.cues(I.OTHER, 0.85, r"\b(?:falsche nummer|falsch verbunden|nicht meine nummer|falsche person)\b"),
@@ -84,6 +84,7 @@ CUES = (
         rf"\bhör(?:t|en sie)? (?:bitte )?auf\b{NEAR}{{0,20}}"
         r"\b(?:schreiben|senden|schicken|kontaktieren|anzurufen|nerven)\b",
         r"\b(?:abmelden|abbestellen|austragen)\b",
+        r"\bunterlassen sie\b",
         r"\b(?:nehmen|streichen|löschen|entfernen) sie (?:meine nummer|mich|meine daten)\b",
         r"\blassen sie mich in ruhe\b",
     ),
@@ -102,6 +103,7 @@ CUES = (
         r"\b(?:zurückgeschickt|zurückgesendet|retourniert|betrug|abzocke|unberechtigt|nicht einverstanden)\b",
         r"\bschulde (?:ihnen )?nichts\b",
         r"\bkenne ich nicht\b|\bkenne (?:diese|die|ihre) \w+ nicht\b|\bbetrifft mich nicht\b",
+        r"\bentspricht nicht\b|\bnicht (?:so |wie )?vereinbart\b|\bnicht das,? was (?:wir|ich) vereinbart\b",
     ),
     *t.cues(I.DISPUTE, 0.75, r"\b(?:fehler|versehen|defekt|kaputt|mangelhaft)\b"),
     *t.cues(
@@ -110,6 +112,7 @@ CUES = (
         rf"\b(?:habe|hab|haben|hat|habs|hab's)\b{NEAR}{{0,40}}?\b{PARTICIPLE}\b",
         rf"\b(?:ist|wurde|sind|wurden|war)\b{NEAR}{{0,25}}?\b(?:{PARTICIPLE}|eingezogen|abgebucht)\b",
         rf"\b(?:bereits|schon|längst)\s+{PARTICIPLE}\b",
+        rf"^{PARTICIPLE}\b",
         rf"\b(?:zahlung|überweisung|lastschrift|betrag|geld)\b{NEAR}{{0,20}}?\b(?:erfolgt|raus|unterwegs|getätigt"
         r"|veranlasst|ausgeführt|eingegangen|angewiesen)\b",
     ),
@@ -138,6 +141,8 @@ CUES = (
         r"\bwas ist (?:das|los|damit)\b",
         r"\bworum geht es\b",
         r"\bwer (?:sind sie|ist da|ist das|schreibt)\b",
+        r"\bvon wem\b|\bwer (?:schickt|sendet|kontaktiert)\b|\bwelche firma\b",
+        r"\bwie hoch ist\b|\boffene(?:n|r)? (?:betrag|summe|rechnung)\b",
         r"\bwie ?viel (?:schulde|muss|soll)\b",
         rf"\bverstehe\b{NEAR}{{0,20}}\bnicht\b",
         r"\b(?:welche rechnung|mehr infos?|mehr informationen)\b",

@@ -77,14 +77,21 @@ SPECIFIC = (
     *t.cues(I.PROMISE_TO_PAY, 0.4, r"\b(?:get|gets|getting|when i'?m|when i am) paid\b"),
     *t.cues(I.HELP, 0.85, r"\bhow (?:do|can|should|could) (?:i|we) pay\b", r"\bwhere (?:do|can) (?:i|we) pay\b"),
     *t.cues(I.OTHER, 0.0, r"\bstop (?:by|in|over)\b"),
+    *t.cues(I.DISPUTE, 0.9, r"\b(?:already )?paid (?:this |it |that |you )?(?:twice|two times|double)\b"),
+    *t.cues(
+        I.OPT_OUT,
+        0.95,
+        r"\b(?:don'?t|dont|do not|never)\s+(?:text|message|msg|contact|email|call|write to|bother)\s+(?:me|us)"
+        r"(?: again| anymore| any more)?\b",
+    ),
 )
 
 CUES = (
     *t.cues(
         I.OPT_OUT,
         0.95,
-        r"\bstop\s+(?:texting|messaging|msging|msg|sending|emailing|contacting|calling|bothering|harass\w*|writing)\b",
-        r"\b(?:don'?t|dont|do not|never)\s+(?:text|message|msg|contact|email|call|write to|bother)\s+(?:me|us)\b",
+        r"\b(?:stop|quit|cease|enough)\s+(?:with the\s+)?(?:texting|messaging|msging|msg|sending|emailing|contacting"
+        r"|calling|bothering|harass\w*|writing|texts|messages)\b",
         r"\bunsubscribe\b",
         r"\bopt(?:\s|-)?out\b",
         r"\b(?:remove|take)\s+(?:me|my (?:number|name|email|details))\s+(?:from|off)\b",
@@ -111,8 +118,13 @@ CUES = (
         r"\b(?:cancel+ed|closed|terminated)\s+(?:my|the|our)\s+(?:subscription|account|contract|service|order|membership)\b",
         r"\b(?:account|contract|subscription|service) (?:was|is|has been) (?:closed|cancel+ed|terminated)\b",
         r"\breturned (?:the|it|my|this|everything)\b",
+        r"\b(?:i|we) (?:cancel+ed|closed|terminated)\b",
         r"\brefund\b",
         r"\bwhy am i (?:still )?being (?:charged|billed)\b",
+        r"\bnot what (?:we|i) (?:agreed|were quoted|was quoted|ordered)\b",
+        r"\b(?:doesn'?t|does not|don'?t|do not) match\b",
+        r"\b(?:quote|quoted price|estimate) was (?:lower|different|less)\b",
+        r"\bmore than (?:we|i) (?:were |was )?(?:quoted|agreed)\b",
         r"\b(?:work|job|repair)\b[^.?!]{0,20}\b(?:never|not) (?:finished|done|completed)\b",
     ),
     *t.cues(
@@ -132,6 +144,11 @@ CUES = (
         I.PAID,
         0.8,
         r"^paid\b",
+        r"\b(?:i|we|i'?ve|ive|we'?ve|just|already)\s+(?:already\s+|just\s+)?sent (?:it|this|that|you (?:the|it|a))\b",
+        r"\b(?:transfer|payment|bank transfer|wire|check|cheque)\s+(?:done|sent|made|complete|completed|processed)\b",
+        r"\b(?:payment|money|check|cheque|transfer|it)(?: is|'s| s) on (?:its|the) way\b",
+        r"\b(?:processed|made|sent|issued|completed|initiated|submitted|mailed|wired)\b[^.?!]{0,20}"
+        r"\b(?:payment|transfer|cheque|check|funds)\b",
         r"\b(?:paid|payed) (?:it|this|that|in full|online|yesterday|last|off|via|by card|with|through|\w+ ago)\b",
         r"\byou should (?:have|get) it\b",
     ),
@@ -142,7 +159,12 @@ CUES = (
         r"\b(?:payment|transfer) (?:will be|is going to be|scheduled|is scheduled|planned|follows)\b",
         r"\b(?:give|allow) me (?:until|till|til|a few|some|a week|a couple|more time)\b",
     ),
-    *t.cues(I.PROMISE_TO_PAY, 0.75, r"\bpay (?:it |you |this )?(?:on|by|next|tomorrow|this|at the end|in|before)\b"),
+    *t.cues(
+        I.PROMISE_TO_PAY,
+        0.75,
+        r"\bpay (?:it |you |this )?(?:on|by|next|tomorrow|this|at the end|in|before)\b",
+        rf"\b{I_WILL} (?:do (?:it|so) )?(?:on|by|before|next|this|tomorrow|tmrw|in)\b",
+    ),
     *t.cues(I.PROMISE_TO_PAY, 0.65, r"\bpromise\b"),
     *t.cues(
         I.CALL_REQUEST,
@@ -160,6 +182,9 @@ CUES = (
         0.8,
         r"\bwho (?:is|'s|s)? ?(?:this|dis|that|it)\b",
         r"\bwho are (?:you|u)\b",
+        r"\bwho(?:'s| is)? (?:sending|texting|writing|messaging|contacting|emailing)\b",
+        r"\bwhat (?:company|business) is this\b",
+        r"\b(?:what'?s|what is) (?:the|my) (?:balance|amount|total)\b",
         r"\bwhat(?: is|'s|s)? (?:this|that|it)\b",
         r"\bwhat do (?:i|we) owe\b",
         r"\bhow much (?:do i owe|is it|is due|do i have to pay|is left)\b",

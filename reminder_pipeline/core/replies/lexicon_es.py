@@ -70,6 +70,7 @@ SPECIFIC = (
         r"\b(?:sin trabajo|en el paro|desemplead[oa]|no tengo (?:dinero|plata)|enferm[oa])\b",
     ),
     *t.cues(I.DISPUTE, 0.85, r"\bno (?:voy a pagar|pienso pagar|pagaré)\b"),
+    *t.cues(I.DISPUTE, 0.9, r"\b(?:ya )?(?:lo |la )?(?:pagué|he pagado|pagamos) (?:dos veces|doble)\b"),
     *t.cues(I.HELP, 0.85, r"\bcómo (?:puedo |se puede |hago para |debo |podemos )?pag\w*\b"),
     *t.cues(I.PROMISE_TO_PAY, 0.8, r"\bcuando (?:cobre|me paguen|tenga (?:el )?dinero)\b"),
 )
@@ -81,6 +82,8 @@ CUES = (
         r"\bno (?:me|nos) (?:escriban|escriba|escribas|manden|mande|mandes|envíen|envíe|contacten|contacte|llamen|llame"
         r"|molesten|moleste)\b",
         r"\bdej(?:en|e|a) de (?:escribir\w*|mandar\w*|enviar\w*|molestar\w*|llamar\w*|contactar\w*)\b",
+        r"\bya no (?:me|nos) (?:escriban|manden|envíen|contacten|llamen)\b",
+        r"\bbasta de (?:mensajes|sms|llamadas|correos)\b",
         r"\b(?:dar(?:me|nos)?|denme|deme|darnos) de baja\b",
         r"\bno quiero (?:recibir|que me)\b[^.?!]*\b(?:más|mensajes|sms|correos|recordatorios|escriban|manden)\b",
         r"\bno (?:más|quiero más) (?:mensajes|sms|correos)\b",
@@ -103,6 +106,8 @@ CUES = (
         r"\bcobro (?:doble|indebido)\b",
         r"\b(?:cancelé|di de baja|anulé|rescindí|devolví)\b",
         r"\bno (?:terminaron|acabaron|completaron|hicieron) (?:el|la|los)\b",
+        r"\bno (?:corresponde|coincide|cuadra)\b",
+        r"\bno es lo (?:acordado|pactado|que (?:acordamos|pedí|contraté))\b",
     ),
     *t.cues(I.DISPUTE, 0.7, r"\berror\b"),
     *t.cues(
@@ -115,6 +120,8 @@ CUES = (
         r"\b(?:hice|realicé|hicimos|realizamos|envié) (?:el|la) (?:pago|transferencia|depósito|abono)\b",
         r"\b(?:el|mi) pago (?:ya )?(?:se )?(?:realizó|hizo|efectuó|envió|fue realizado|fue hecho|está hecho)\b",
         r"\bpago (?:realizado|hecho|efectuado|enviado)\b",
+        r"\b(?:está|quedó|fue) (?:hecho|realizado|efectuado|enviado) el (?:pago|abono|depósito)\b",
+        r"\bya está hech[oa]\b",
         r"^pagad[oa]\b",
     ),
     *t.cues(
@@ -122,6 +129,8 @@ CUES = (
         0.8,
         rf"\b{PAST_PAID}\b",
         r"\b(?:adjunto|envío) (?:el )?comprobante\b",
+        # third person past; "pagó", "abonó", "envió", "realizó" fold to "pago", "abono", "envio", "realizo" (present)
+        r"\b(?:hizo|transfirió|realizaron|hicieron|pagaron|enviaron|transfirieron|abonaron|depositaron)\b",
     ),
     *t.cues(
         I.PROMISE_TO_PAY,
@@ -141,6 +150,7 @@ CUES = (
         0.85,
         r"\bllám(?:e|en|a|ar)(?:me|nos)\b",
         r"\bllamarme\b",
+        r"\bme (?:llame|llamen|llamara|llamaran|llamasen|telefonee|telefoneen)\b",
         r"\b(?:me|nos) (?:puede|pueden|podría|podrían|podrías|puedes) (?:llamar|telefonear)\b",
         r"\bhablar (?:con (?:alguien|una persona|un agente|un asesor|un humano|usted|ustedes)|por teléfono)\b",
         r"\bllamen\b",
@@ -151,9 +161,14 @@ CUES = (
         0.8,
         r"\bqué es (?:esto|eso|este mensaje)\b",
         r"\bquién (?:es|eres|son|habla|me escribe|me manda|me envía)\b",
+        r"\bquién (?:me )?(?:está |esta )?(?:escrib|envi|mand|contact)\w*",
+        r"\b(?:de parte de quién|qué empresa)\b",
+        r"\bcuál es (?:el|mi) (?:saldo|deuda|monto|importe)\b",
         r"\bcuánto (?:debo|le debo|les debo|es|hay que pagar|tengo que pagar)\b",
         r"\bno entiendo\b",
         r"\b(?:qué factura|de qué se trata|más información)\b",
+        r"\bcuál es el (?:monto|importe|saldo|total)\b",
+        r"\b(?:monto|importe|cantidad) a pagar\b",
     ),
     *t.cues(I.HELP, 0.65, r"\bayuda\b", r"\binformación\b"),
     *t.cues(

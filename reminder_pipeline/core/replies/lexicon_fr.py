@@ -69,6 +69,7 @@ SPECIFIC = (
         r"\b(?:chômage|pas d'argent|en difficulté\w*|malade|à l'hôpital)\b",
     ),
     *t.cues(I.DISPUTE, 0.85, r"\b(?:je ne (?:vais|compte) pas|je refuse de) (?:payer|régler)\b", r"\bne paierai pas\b"),
+    *t.cues(I.DISPUTE, 0.9, r"\b(?:déjà )?(?:payé|réglé) (?:deux fois|en double)\b"),
     *t.cues(
         I.HELP,
         0.85,
@@ -84,6 +85,7 @@ CUES = (
         0.95,
         r"\bne (?:plus|pas) (?:m'|me |nous )?(?:envoyer|écrire|contacter|appeler|relancer|déranger|harceler)\b",
         r"\bne (?:m'|me |nous )?(?:envoyez|écrivez|contactez|appelez|relancez) plus\b",
+        r"\bcess(?:ez|er) (?:de (?:m'|me |nous )?(?:envoyer|écrire|contacter|appeler|harceler|relancer)|les envois)\b",
         r"\barrêt(?:ez|er|e) (?:de (?:m'|me |nous )?(?:envoyer|écrire|contacter|appeler|harceler|relancer|déranger)"
         r"|(?:les|vos|ces) (?:messages|sms|mails|relances|envois))\b",
         r"\bje ne veux plus (?:recevoir|être contacté|de)\b",
@@ -113,6 +115,8 @@ CUES = (
         r"\bpas d'accord\b",
         r"\bje ne (?:connais|reconnais) pas\b",
         r"\bne me concerne pas\b",
+        r"\bne correspond(?:ent)? pas\b",
+        r"\bpas ce qui (?:était|a été|avait été) (?:convenu|prévu|commandé)\b",
     ),
     *t.cues(I.DISPUTE, 0.7, r"\berreur\b"),
     *t.cues(
@@ -122,8 +126,11 @@ CUES = (
         r"|effectué (?:le|un) (?:paiement|virement|règlement)|fait (?:le|un) virement"
         r"|envoyé (?:le|un) (?:chèque|paiement|virement))\b",
         r"\bje vous ai (?:déjà )?(?:envoyé|viré|versé|payé|réglé)\b",
+        r"\b(?:a|ont|avons|avez) (?:bien |déjà )?(?:effectué|fait|envoyé|réglé|payé|viré|versé) "
+        r"(?:le|un|la|les|ce|cette) (?:virement|paiement|règlement|facture|chèque|somme|montant)\b",
         r"\b(?:c'est|est|a été|été|facture)\s+(?:déjà\s+|bien\s+)?(?:payée?|réglée?|acquittée?)\b",
         r"\bdéjà (?:payée?|réglée?)\b",
+        r"^(?:payée?|réglée?|c'est fait)\b",
         r"\b(?:virement|paiement|règlement|prélèvement|chèque)\s+(?:a |été |est |déjà |bien )*"
         r"(?:effectué|fait|envoyé|passé|parti|réalisé)\b",
     ),
@@ -145,6 +152,7 @@ CUES = (
         r"\b(?:m'|me |nous )(?:appeler|rappeler|téléphoner)\b",
         r"\bparler (?:à|avec) (?:quelqu'un|un conseiller|une personne|un humain|vous|un agent|un responsable)\b",
         r"\bje vous (?:appelle|rappelle|téléphone)\b",
+        r"\b(?:me|m') (?:rappelle|appelle|téléphone|rappeliez|appeliez)\b",
     ),
     *t.cues(I.CALL_REQUEST, 0.7, r"\b(?:par téléphone|appel)\b"),
     *t.cues(
@@ -153,6 +161,8 @@ CUES = (
         r"\bc'est quoi\b",
         r"\bqu'est[- ]ce que c'est\b",
         r"\bqui (?:êtes[- ]vous|est[- ]ce|c'est|m'écrit)\b",
+        r"\bqui (?:m'|me )?(?:envoie|écrit|contacte|relance)\b",
+        r"\b(?:de la part de qui|quelle (?:société|entreprise))\b",
         r"\bc'est qui\b",
         r"\bcombien (?:je (?:vous )?dois|dois[- ]je)\b",
         r"\bje (?:ne )?comprends pas\b",
