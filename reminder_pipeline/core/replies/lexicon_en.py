@@ -43,8 +43,8 @@ UNITS = {"day": rules.Unit.DAY, "days": rules.Unit.DAY, "week": rules.Unit.WEEK,
 UNITS |= {"month": rules.Unit.MONTH, "months": rules.Unit.MONTH}
 
 I_WILL = (
-    r"(?:i\s?'?ll|ill|i will|i'?m going to|im going to|i am going to|gonna|going to|we'?ll|we will|i can|we can"
-    r"|i could|i shall|will)"
+    r"(?:i\s?'?ll|ill|i will|i should|should|i may|i might|i'?m going to|im going to|i am going to|gonna|going to"
+    r"|we'?ll|we will|i can|we can|i could|i shall|will)"
 )
 PAY_VERB = (
     r"(?:pay|send|transfer|make|settle|wire|mail|clear|deposit|take care|sort|get (?:it|this|the (?:payment|money))"
@@ -78,6 +78,7 @@ SPECIFIC = (
     *t.cues(I.HELP, 0.85, r"\bhow (?:do|can|should|could) (?:i|we) pay\b", r"\bwhere (?:do|can) (?:i|we) pay\b"),
     *t.cues(I.OTHER, 0.0, r"\bstop (?:by|in|over)\b"),
     *t.cues(I.DISPUTE, 0.9, r"\b(?:already )?paid (?:this |it |that |you )?(?:twice|two times|double)\b"),
+    *t.cues(I.DISPUTE, 0.75, r"\breturned\b"),
     *t.cues(
         I.OPT_OUT,
         0.95,
@@ -94,7 +95,8 @@ CUES = (
         r"|calling|bothering|harass\w*|writing|texts|messages)\b",
         r"\bunsubscribe\b",
         r"\bopt(?:\s|-)?out\b",
-        r"\b(?:remove|take)\s+(?:me|my (?:number|name|email|details))\s+(?:from|off)\b",
+        r"\b(?:remove|take|delete|erase)\s+(?:me|my (?:number|name|email|details|data))\s+(?:from|off|out of)\b",
+        r"\b(?:delete|erase) my (?:number|details|data)\b",
         r"\bno more (?:texts|messages|msgs|emails|reminders|sms|calls)\b",
         r"\bleave me alone\b",
         r"\b(?:don'?t|do not|no longer) want (?:to (?:receive|get)|any more|anymore)\b",
@@ -119,7 +121,10 @@ CUES = (
         r"\b(?:account|contract|subscription|service) (?:was|is|has been) (?:closed|cancel+ed|terminated)\b",
         r"\breturned (?:the|it|my|this|everything)\b",
         r"\b(?:i|we) (?:cancel+ed|closed|terminated)\b",
-        r"\brefund\b",
+        r"\b(?:we|i) (?:sent|gave|took) (?:it|them|everything) back\b",
+        r"\b(?:want|need|request|demand|expect|asking for)\w* (?:a |my |the )?refund\b|\brefund (?:me|us|it)\b",
+        r"\b(?:never|didn'?t|did not|not) authori[sz]ed?\b|\bunauthori[sz]ed\b",
+        r"\b(?:credit|cancel) (?:it|this|the invoice)\b|\bcredit note\b",
         r"\bwhy am i (?:still )?being (?:charged|billed)\b",
         r"\bnot what (?:we|i) (?:agreed|were quoted|was quoted|ordered)\b",
         r"\b(?:doesn'?t|does not|don'?t|do not) match\b",
@@ -147,6 +152,8 @@ CUES = (
         r"\b(?:i|we|i'?ve|ive|we'?ve|just|already)\s+(?:already\s+|just\s+)?sent (?:it|this|that|you (?:the|it|a))\b",
         r"\b(?:transfer|payment|bank transfer|wire|check|cheque)\s+(?:done|sent|made|complete|completed|processed)\b",
         r"\b(?:payment|money|check|cheque|transfer|it)(?: is|'s| s) on (?:its|the) way\b",
+        r"\b(?:payment|transfer|money|funds|it) (?:went|has gone|was sent) (?:out|through|over)\b",
+        r"\b(?:balance|invoice|bill|account|debt) (?:was|has been|is) (?:cleared|settled|paid off)\b",
         r"\b(?:processed|made|sent|issued|completed|initiated|submitted|mailed|wired)\b[^.?!]{0,20}"
         r"\b(?:payment|transfer|cheque|check|funds)\b",
         r"\b(?:paid|payed) (?:it|this|that|in full|online|yesterday|last|off|via|by card|with|through|\w+ ago)\b",
@@ -192,6 +199,8 @@ CUES = (
         r"\b(?:don'?t|do not) understand\b",
         r"\blink (?:doesn'?t|does not|isn'?t|is not|won'?t|doesnt) work\b",
         r"\b(?:which|what) (?:invoice|bill)\b",
+        r"\b(?:copy|pdf|details) of (?:the|my|this) (?:invoice|bill|statement)\b",
+        r"\bwhat(?:'s| is) (?:this|it) (?:regarding|about|for)\b",
     ),
     *t.cues(I.HELP, 0.65, r"\bhelp\b"),
     *t.cues(

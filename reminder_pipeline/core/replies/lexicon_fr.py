@@ -112,6 +112,8 @@ CUES = (
         r"\b(?:facturé\w*|prélevé\w*|débité\w*) deux fois\b",
         r"\bdouble (?:facturation|prélèvement)\b",
         r"\b(?:retourné|renvoyé) (?:le|la|les|mon|ma|mes)\b",
+        r"\b(?:jamais|pas|non) autorisée?s?\b",
+        r"\bun avoir\b",
         r"\bpas d'accord\b",
         r"\bje ne (?:connais|reconnais) pas\b",
         r"\bne me concerne pas\b",
@@ -119,6 +121,7 @@ CUES = (
         r"\bpas ce qui (?:était|a été|avait été) (?:convenu|prévu|commandé)\b",
     ),
     *t.cues(I.DISPUTE, 0.7, r"\berreur\b"),
+    *t.cues(I.DISPUTE, 0.75, r"\bretournée?s?\b"),
     *t.cues(
         I.PAID,
         0.9,
@@ -131,6 +134,7 @@ CUES = (
         r"\b(?:c'est|est|a été|été|facture)\s+(?:déjà\s+|bien\s+)?(?:payée?|réglée?|acquittée?)\b",
         r"\bdéjà (?:payée?|réglée?)\b",
         r"^(?:payée?|réglée?|c'est fait)\b",
+        r"\b(?:solde|montant|facture|somme)\s+(?:a |été |est |déjà |bien )+(?:réglée?|payée?|soldée?)\b",
         r"\b(?:virement|paiement|règlement|prélèvement|chèque)\s+(?:a |été |est |déjà |bien )*"
         r"(?:effectué|fait|envoyé|passé|parti|réalisé)\b",
     ),
@@ -152,9 +156,10 @@ CUES = (
         r"\b(?:m'|me |nous )(?:appeler|rappeler|téléphoner)\b",
         r"\bparler (?:à|avec) (?:quelqu'un|un conseiller|une personne|un humain|vous|un agent|un responsable)\b",
         r"\bje vous (?:appelle|rappelle|téléphone)\b",
-        r"\b(?:me|m') (?:rappelle|appelle|téléphone|rappeliez|appeliez)\b",
+        r"\b(?:me |m')(?:rappelle|appelle|téléphone|rappeliez|appeliez)\b",
+        r"\bnuméro (?:que je (?:peux|puis) |à |pour )(?:appeler|joindre)\b",
     ),
-    *t.cues(I.CALL_REQUEST, 0.7, r"\b(?:par téléphone|appel)\b"),
+    *t.cues(I.CALL_REQUEST, 0.7, r"\b(?:par téléphone|appel|appeler|téléphoner)\b"),
     *t.cues(
         I.HELP,
         0.8,
@@ -167,6 +172,8 @@ CUES = (
         r"\bcombien (?:je (?:vous )?dois|dois[- ]je)\b",
         r"\bje (?:ne )?comprends pas\b",
         r"\b(?:quelle facture|de quoi s'agit)\b",
+        r"\bà quel sujet\b|\bà propos de quoi\b",
+        r"\b(?:copie|duplicata|détail) de (?:la|ma|cette) facture\b",
     ),
     *t.cues(I.HELP, 0.65, r"\baide\b", r"\binformations?\b"),
     *t.cues(

@@ -1,16 +1,19 @@
 """Accuracy on labelled customer replies in four languages (today: Tuesday 10 March 2026).
 
 Columns: text, language, intent, promised_date (for a promise that names one). Written as
-customers write (typos, no accents, mixed case, emoji, greetings and signatures), in rounds:
+customers write (typos, no accents, mixed case, emoji, greetings and signatures), in rounds, each
+measured once before any tuning on it:
 
 1. ``labelled_replies.tsv`` and ``labelled_replies_heldout.tsv`` (367 replies, written before the
-   classifier; the held-out quarter, chosen by a hash of each text, was never used for tuning);
-2. ``labelled_replies_round2.tsv`` (91 harder replies written after the first tuning: 83.7 % and
-   66.7 % when first measured, then tuned on);
-3. ``labelled_replies_round3.tsv`` (written after the second tuning, measured once, never tuned on).
+   classifier; the held-out quarter, chosen by a hash of each text, never used for tuning: 100 %);
+2. ``labelled_replies_round2.tsv`` (91 harder replies: 83.7 % and 66.7 % when first measured, then
+   tuned on);
+3. ``labelled_replies_round3.tsv`` (60: 63.3 %, no confident answer wrong; then tuned on);
+4. ``labelled_replies_round4.tsv`` (56: 66.1 %, 28 confident answers all right; never tuned on).
 
-The same person wrote the replies and the phrase tables, so rounds 2 and 3, first measured before
-any tuning on them, are the better estimate of accuracy on replies the tables never saw.
+The same person wrote the replies and the phrase tables, so the later rounds' first measures are
+the better estimate on replies nobody anticipated: about two thirds right, and what is missed comes
+back as ``other`` with a low confidence, which the caller hands to a person.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from reminder_pipeline.core.replies import ReplyIntent, classify_reply
+from reminder_pipeline.core.replies import CONFIDENT, ReplyIntent, classify_reply
 
 HERE = Path(__file__).parent
 TODAY = date(2026, 3, 10)
 TUNING = HERE / "labelled_replies.tsv"
 HELD_OUT = HERE / "labelled_replies_heldout.tsv"
 ROUND_2 = HERE / "labelled_replies_round2.tsv"
+ROUND_3 = HERE / "labelled_replies_round3.tsv"
+NEVER_TUNED = HERE / "labelled_replies_round4.tsv"
 LANGUAGES = ("en", "es", "fr", "de")
 
 
@@ -102,7 +107,7 @@ def date_score(rows: list[Labelled]) -> Score:
     return Score(right, total, mistakes)
 
 
-ALL = load(TUNING) + load(HELD_OUT) + load(ROUND_2)
+ALL = load(TUNING) + load(HELD_OUT) + load(ROUND_2) + load(ROUND_3) + load(NEVER_TUNED)
 
 
 def test_the_labelled_set_is_large_and_covers_four_languages_and_every_intent() -> None:
@@ -130,6 +135,24 @@ def test_no_language_is_left_behind(language: str) -> None:
 def test_intent_accuracy_on_the_held_out_replies() -> None:
     score = intent_score(load(HELD_OUT))
     assert score.share() >= 0.9, f"held out: {score.summary()}; wrong: {score.mistakes}"
+
+
+def test_the_round_never_tuned_on() -> None:
+    """Bars set before it was first measured: two in three right, nine in ten confident answers right."""
+    rows = load(NEVER_TUNED)
+    score = intent_score(rows)
+    assert score.share() >= 0.6, f"never tuned on: {score.summary()}; wrong: {score.mistakes}"
+    confident = [(row, found) for row in rows if (found := classify_reply(row.text, TODAY)).confidence >= CONFIDENT]
+    assert sum(found.intent is row.intent for row, found in confident) >= 0.9 * len(confident)
+
+
+def test_a_confident_answer_is_almost_always_right() -> None:
+    """What the caller acts on without a person: at or above :data:`CONFIDENT`."""
+    answers = [(row, classify_reply(row.text, TODAY)) for row in ALL]
+    confident = [(row, found) for row, found in answers if found.confidence >= CONFIDENT]
+    wrong = [f"{row.text!r}: {found.intent.value}" for row, found in confident if found.intent is not row.intent]
+    assert len(wrong) <= 0.02 * len(confident), wrong
+    assert len(confident) >= 0.8 * len(answers)
 
 
 def test_promised_dates_of_labelled_promises() -> None:
