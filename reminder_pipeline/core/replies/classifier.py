@@ -33,6 +33,8 @@ from reminder_pipeline.core.replies.text import fold
 LEXICONS: tuple[Lexicon, ...] = (lexicon_en.LEXICON, lexicon_es.LEXICON, lexicon_fr.LEXICON, lexicon_de.LEXICON)
 BY_LANGUAGE = {lexicon.language: lexicon for lexicon in LEXICONS}
 
+MAX_CHARACTERS = 2000
+"""Only the start of a reply is read: a customer's words come first, quoted history and footers after."""
 UNCLEAR = 0.3
 """Confidence of ``other`` when nothing in the reply was recognised."""
 DATE_ALONE = 0.75
@@ -93,13 +95,14 @@ def classify_reply(text: str, today: date, *, day_first: bool | None = None) -> 
     command = keyword_command(text)
     if command is not None:
         return Classification(ReplyIntent(command.value), 1.0)
-    folded = fold(text)
+    folded = fold(text[:MAX_CHARACTERS])
     if not any(c.isalnum() for c in folded):
         return Classification(ReplyIntent.OTHER, 0.0)
     evidence = _evidence(folded)
-    language = detect_language(text, folded, LEXICONS, Counter(lang for _cue, lang in evidence))
+    language = detect_language(text[:MAX_CHARACTERS], folded, LEXICONS, Counter(lang for _cue, lang in evidence))
     lexicons = (BY_LANGUAGE[language],) if language else LEXICONS
-    dates = sorted({d for lexicon in lexicons for d in dates_named(folded, lexicon, today, day_first)})
+    order = True if day_first is None and language is None else day_first
+    dates = sorted({d for lexicon in lexicons for d in dates_named(folded, lexicon, today, order)})
     scores = _scores(evidence, bool(dates), len(folded.split()))
     if not scores:
         return Classification(ReplyIntent.OTHER, UNCLEAR, language=language)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reminder_pipeline.core.replies import CONFIDENT, ReplyIntent, classify_reply
 
@@ -143,3 +145,17 @@ def test_confidence_is_between_0_and_1() -> None:
         "stop texting me, don't text me, unsubscribe",
     ):
         assert 0.0 <= classify_reply(text, TODAY).confidence <= 1.0
+
+
+@given(st.text(max_size=300), st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)))
+def test_any_text_gets_a_well_formed_answer(text: str, today: date) -> None:
+    found = classify_reply(text, today)
+    assert isinstance(found.intent, ReplyIntent)
+    assert 0.0 <= found.confidence <= 1.0
+    assert found.promised_date is None or (found.intent is ReplyIntent.PROMISE_TO_PAY and found.promised_date >= today)
+    assert found.language in {None, "en", "es", "fr", "de"}
+
+
+def test_only_the_start_of_a_long_reply_is_read() -> None:
+    long_email = "I already paid this last week. " + "Lorem ipsum dolor sit amet. " * 2000 + "I will pay on Friday"
+    assert _intent(long_email) is ReplyIntent.PAID

@@ -129,6 +129,11 @@ def test_the_day_month_order_is_the_language_s_unless_told(text: str, day_first:
     assert classify_reply(text, TODAY, day_first=day_first).promised_date == date.fromisoformat(promised)
 
 
+def test_a_bare_numeric_date_in_no_known_language_is_read_day_first() -> None:
+    found = classify_reply("3/4", TODAY)
+    assert (found.intent, found.promised_date, found.language) == (ReplyIntent.PROMISE_TO_PAY, date(2026, 4, 3), None)
+
+
 def test_29_february_is_the_next_one_there_is() -> None:
     assert classify_reply("je paie le 29 février", TODAY).promised_date == date(2028, 2, 29)
 
