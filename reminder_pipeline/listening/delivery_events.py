@@ -195,7 +195,7 @@ def _sendgrid_event(item: object, received_at: datetime) -> ProviderEvent | None
         event=name[:24],
         provider_id=str(message_id).split(".", 1)[0][:64] if message_id else None,
         reminder_key=item["reminder_key"][:300] if isinstance(item.get("reminder_key"), str) else None,
-        error_code=_text(item.get("status"), 16) if name in ("bounce", "blocked") else None,
+        error_code=_text(item.get("status"), 16) if name in ("bounce", "blocked", "dropped") else None,
         detail=redact(f"SendGrid: {name}" + (f": {said}" if said else "")),
         occurred_at=occurred,
     )
@@ -310,35 +310,50 @@ def settle(connection: Connection, policy: Policy, outbox_id: int, provider: str
         applied.collector_tasks += len(made) - planned
 
 
+def _lock_customers(connection: Connection, rows: list[MessageRow]) -> None:
+    """Lock every customer the work touches, in one order: concurrent batches naming the same customers
+    (a duplicate event in another batch) then wait for each other instead of deadlocking."""
+    for customer_id in sorted({row.customer_id for row in rows}):
+        queries.lock_customer(connection, customer_id)
+
+
+def _event_values(event: ProviderEvent, row: MessageRow | None, now: datetime) -> dict[str, object]:
+    return {
+        "provider": event.provider,
+        "provider_event_id": event.provider_event_id,
+        "outbox_id": row.outbox_id if row is not None else None,
+        "provider_id": event.provider_id,
+        "reminder_key": event.reminder_key,
+        "event": event.event,
+        "error_code": event.error_code,
+        "detail": redact(event.detail)[:300],
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+    }
+
+
 def apply_events(connection: Connection, policy: Policy, events: list[ProviderEvent], now: datetime) -> Applied:
-    """Store each event once, change the contacts they speak of, and settle the rows they name."""
+    """Store each event once, change the contacts they speak of, and settle the rows they name.
+
+    Events are stored in the order of their ids, so two batches holding the same events take the
+    unique index's locks in the same order.
+    """
     applied = Applied()
-    touched: dict[int, str] = {}
-    for event in events:
+    new: list[tuple[ProviderEvent, MessageRow]] = []
+    for event in sorted(events, key=lambda e: (e.provider, e.provider_event_id)):
         row = queries.find_message(connection, CHANNEL_OF[event.provider], event.reminder_key, event.provider_id)
-        values = {
-            "provider": event.provider,
-            "provider_event_id": event.provider_event_id,
-            "outbox_id": row.outbox_id if row is not None else None,
-            "provider_id": event.provider_id,
-            "reminder_key": event.reminder_key,
-            "event": event.event,
-            "error_code": event.error_code,
-            "detail": redact(event.detail)[:300],
-            "occurred_at": event.occurred_at,
-            "received_at": now,
-        }
-        if not queries.record_delivery_event(connection, values):
+        if not queries.record_delivery_event(connection, _event_values(event, row, now)):
             applied.duplicates += 1
             continue
         applied.new += 1
         if row is None:
             applied.unmatched += 1
-            continue
-        queries.lock_customer(connection, row.customer_id)
+        else:
+            new.append((event, row))
+    _lock_customers(connection, [row for _, row in new])
+    for event, row in new:
         _contact(connection, row, meaning_of(event), now, applied)
-        touched[row.outbox_id] = event.provider
-    for outbox_id, provider in sorted(touched.items()):
+    for outbox_id, provider in sorted({row.outbox_id: event.provider for event, row in new}.items()):
         settle(connection, policy, outbox_id, provider, applied)
     return applied
 
@@ -347,21 +362,22 @@ def settle_pending(connection: Connection, policy: Policy, now: datetime) -> App
     """Link events that outran their row's send, apply what they say, and settle every row whose
     decisive events have not moved it yet (a row that was still ``sending`` when they came)."""
     applied = Applied()
-    touched: dict[int, str] = {}
+    linked: list[tuple[int, MessageRow, str]] = []
     for provider, channel in CHANNEL_OF.items():
-        linked = queries.link_unmatched(connection, provider, channel)
-        for event_id, outbox_id in queries.event_rows(connection, linked):
-            row = queries.message_row(connection, outbox_id)
-            stored = [e for e in queries.events_of(connection, outbox_id) if e["delivery_event_id"] == event_id]
-            if row is not None and stored:
-                queries.lock_customer(connection, row.customer_id)
-                _contact(connection, row, _stored_meaning(stored[0], provider), now, applied)
-            touched[outbox_id] = provider
-        applied.new += len(linked)
-    for outbox_id in queries.rows_to_settle(connection, DECISIVE):
-        row = queries.message_row(connection, outbox_id)
-        if row is not None:
-            touched.setdefault(outbox_id, TWILIO if row.channel == Channel.SMS.value else SENDGRID)
+        event_ids = queries.link_unmatched(connection, provider, channel)
+        applied.new += len(event_ids)
+        for event_id, outbox_id in queries.event_rows(connection, event_ids):
+            if (row := queries.message_row(connection, outbox_id)) is not None:
+                linked.append((event_id, row, provider))
+    waiting = [row for i in queries.rows_to_settle(connection, DECISIVE) if (row := queries.message_row(connection, i))]
+    _lock_customers(connection, [row for _, row, _ in linked] + waiting)
+    touched = {row.outbox_id: provider for _, row, provider in linked}
+    for event_id, row, provider in linked:
+        stored = [e for e in queries.events_of(connection, row.outbox_id) if e["delivery_event_id"] == event_id]
+        if stored:
+            _contact(connection, row, _stored_meaning(stored[0], provider), now, applied)
+    for row in waiting:
+        touched.setdefault(row.outbox_id, TWILIO if row.channel == Channel.SMS.value else SENDGRID)
     for outbox_id, provider in sorted(touched.items()):
         settle(connection, policy, outbox_id, provider, applied)
     return applied
