@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variab
 def provider_from_environment(channel: Channel, limits: ProviderLimits, as_json: bool = False) -> Provider:
     """The channel's provider on the settings of DESIGN.md (``SENDGRID_*``, ``TWILIO_*``, base URLs)."""
     from reminder_pipeline.providers import settings
+    from reminder_pipeline.providers.resources import SENDGRID_ACTIVITY_LAG_SECONDS
     from reminder_pipeline.providers.sendgrid import SendGridProvider
     from reminder_pipeline.providers.twilio import TwilioProvider
 
@@ -29,6 +31,10 @@ def provider_from_environment(channel: Channel, limits: ProviderLimits, as_json:
             raise UserMistake(
                 f"SendGrid is not set up: set {settings.SENDGRID_API_KEY_ENV} and "
                 f"{settings.SENDGRID_FROM_EMAIL_ENV} (see the README, 'Real providers')"
+            )
+        if email.base_url.rstrip("/") == settings.DEFAULT_SENDGRID_BASE_URL:  # its activity search lags behind
+            limits = replace(
+                limits, lookup_delay_seconds=max(limits.lookup_delay_seconds, SENDGRID_ACTIVITY_LAG_SECONDS)
             )
         return SendGridProvider(email.api_key, email.from_email, email.from_name, email.base_url, limits)
     sms = settings.twilio_settings()

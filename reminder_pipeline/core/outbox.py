@@ -4,6 +4,7 @@ A reminder is one outbox row per (customer, dunning episode, ladder step, channe
 ``dedupe_key`` — from the day it is planned until it is delivered, refused or given up on::
 
     planned ──render──► rendered ──claim (last look)──► sending ──provider accepted──► sent ──► delivered
+                                   (a last look again before the call, a closed window: cancelled, expired)
        │  ╲               │  ▲                           │   │  ╲                        │
        │   ╲held          │  └──re-render── held         │   │   ╲ 429 / 5xx / refused   └──► failed (bounce,
        │                  │                              │   │    ╲ connection               undelivered)
@@ -66,7 +67,7 @@ TRANSITIONS: dict[OutboxStatus, frozenset[OutboxStatus]] = {
     S.PLANNED: frozenset({S.RENDERED, S.HELD, S.CANCELLED, S.EXPIRED}),
     S.RENDERED: frozenset({S.RENDERED, S.HELD, S.SENDING, S.CANCELLED, S.EXPIRED}),
     S.HELD: frozenset({S.RENDERED, S.HELD, S.CANCELLED, S.EXPIRED}),
-    S.SENDING: frozenset({S.SENT, S.RETRY, S.FAILED, S.UNKNOWN}),
+    S.SENDING: frozenset({S.SENT, S.RETRY, S.FAILED, S.UNKNOWN, S.CANCELLED, S.EXPIRED}),
     S.RETRY: frozenset({S.SENDING, S.CANCELLED, S.EXPIRED}),
     S.SENT: frozenset({S.DELIVERED, S.FAILED}),
     S.DELIVERED: frozenset(),

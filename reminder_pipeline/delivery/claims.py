@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import Connection
 
-from reminder_pipeline.core.delivery.last_look import last_look
+from reminder_pipeline.core.delivery.last_look import CANDIDATE_SCHEMA, last_look
 from reminder_pipeline.core.outbox import OUTBOX_LOCK, OutboxStatus
 from reminder_pipeline.ledger import delivery as queries
 from reminder_pipeline.ledger.bulk import schema_of
@@ -34,6 +35,27 @@ class Claim:
     """``CLAIM_SCHEMA`` of the rows now ``sending`` for this worker (``attempts`` counting this one)."""
     cancelled: Counter[str] = field(default_factory=Counter)
     """Rows the last look stopped, per reason."""
+    lease_until: datetime | None = None
+
+
+def look(
+    connection: Connection, rows: pl.DataFrame, now: datetime, grace_days: int, *, besides: pl.Series
+) -> pl.DataFrame:
+    """The last look at ``rows`` (``CLAIM_SCHEMA``): ``outbox_id, status, status_reason`` each. Messages to
+    the same customers already handed over count against the day's cap, except the rows in ``besides``."""
+    people = contacts(connection, rows["customer_id"])
+    contacted = queries.contacted_on(connection, rows["customer_id"], rows["send_on"])
+    return last_look(
+        rows.select(list(CANDIDATE_SCHEMA)),
+        contacts=people,
+        lines=invoice_lines(connection, rows["invoice_ids"].explode()),
+        disputed=open_disputes(connection, now.date()),
+        promises=promises(connection).join(people.select("customer_id"), on="customer_id", how="semi"),
+        contacted=contacted.filter(~pl.col("outbox_id").is_in(besides.implode())),
+        now=now,
+        today=now.date(),
+        promise_grace_days=grace_days,
+    )
 
 
 def claim_batch(
@@ -45,29 +67,7 @@ def claim_batch(
             return Claim(due)
         locked = queries.lock_customers(connection, due["customer_id"])
         due = due.filter(pl.col("customer_id").is_in(locked.implode()))
-        people = contacts(connection, due["customer_id"])
-        contacted = queries.contacted_on(connection, due["customer_id"], due["send_on"])
-        decided = last_look(
-            due.select(
-                "outbox_id",
-                "customer_id",
-                "channel",
-                "send_on",
-                "business_date",
-                "window_end",
-                "invoice_ids",
-                "recipient",
-                "amount_minor",
-            ),
-            contacts=people,
-            lines=invoice_lines(connection, due["invoice_ids"].explode()),
-            disputed=open_disputes(connection, now.date()),
-            promises=promises(connection).join(people.select("customer_id"), on="customer_id", how="semi"),
-            contacted=contacted.join(due.select("outbox_id"), on="outbox_id", how="anti"),
-            now=now,
-            today=now.date(),
-            promise_grace_days=options.promise_grace_days,
-        )
+        decided = look(connection, due, now, options.promise_grace_days, besides=due["outbox_id"])
         going = due.join(decided.filter(pl.col("status") == OutboxStatus.SENDING), on="outbox_id", how="semi")
         going = going.with_columns(pl.col("attempts") + 1, pl.lit(now).dt.convert_time_zone("UTC").alias("sending_at"))
         changes = (
@@ -85,4 +85,17 @@ def claim_batch(
         queries.move(connection, changes, allowed_from=queries.CLAIMABLE)
         stopped = decided.filter(pl.col("status") != OutboxStatus.SENDING)
         queries.move(connection, stopped, allowed_from=queries.CLAIMABLE)
-    return Claim(going, Counter(stopped["status_reason"].to_list()))
+    return Claim(going, Counter(stopped["status_reason"].to_list()), lease_until)
+
+
+def look_again(
+    ledger: Ledger, rows: pl.DataFrame, now: datetime, worker: str, grace_days: int, *, besides: pl.Series
+) -> pl.DataFrame:
+    """The last look once more at claimed rows not handed over yet (a payment may have landed since the
+    claim): those that may no longer go are moved on (cancelled or expired); ``outbox_id, status_reason``
+    of them is returned."""
+    with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+        decided = look(connection, rows, now, grace_days, besides=besides)
+        stopped = decided.filter(pl.col("status") != OutboxStatus.SENDING)
+        queries.move(connection, stopped, allowed_from=[OutboxStatus.SENDING], worker=worker)
+    return stopped.select("outbox_id", "status_reason")

@@ -23,6 +23,7 @@ from reminder_pipeline.providers.base import (
 S = OutboxStatus
 CONFIGURATION_PAUSE = timedelta(minutes=15)
 """How long rows wait after the provider refused our own account (an operator has to act first)."""
+STOPPED_BY_WINDOW = "its send window closed before its turn came: not sent"
 CHANGE_COLUMNS = schema_of(
     outbox,
     [
@@ -43,9 +44,10 @@ ATTEMPT_COLUMNS = schema_of(delivery_attempts, [c.name for c in delivery_attempt
 class Outcome:
     message: OutgoingMessage
     result: SendResult | None
-    """None: not attempted (the run stopped first)."""
+    """None: not attempted (the run stopped first, or ``stopped`` says why)."""
     started: datetime
     finished: datetime
+    stopped: str | None = None
 
 
 def _error(result: SendResult) -> str:

@@ -76,7 +76,8 @@ def reconcile(ledger: Ledger, provider: Provider, now: datetime, *, batch_size: 
     settled: Counter[str] = Counter()
     with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
         settled["expired"] = expire_unsent(connection, now)
-        settled["lease_expired"] = queries.expire_leases(connection, provider.channel, now)
+        delay = timedelta(seconds=provider.limits.lookup_delay_seconds)
+        settled["lease_expired"] = queries.expire_leases(connection, provider.channel, now, delay)
     while True:
         with ledger.begin() as connection:
             rows = queries.unknown_rows(connection, provider.channel, now, batch_size).to_dicts()
@@ -85,6 +86,8 @@ def reconcile(ledger: Ledger, provider: Provider, now: datetime, *, batch_size: 
         with ThreadPoolExecutor(max_workers=max(1, provider.limits.concurrency // 2)) as pool:
             answers = list(pool.map(lambda row: _lookup(provider, row), rows))
         changes = pl.DataFrame([_settle(r, a, now) for r, a in zip(rows, answers, strict=True)], schema=CHANGE_COLUMNS)
+        changes = changes.drop("lease_until").with_columns(pl.Series("attempts", [r["attempts"] for r in rows]))
         with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
-            queries.move(connection, changes.drop("lease_until"), allowed_from=[S.UNKNOWN])
+            # a verdict holds only for the attempt it was asked about: another run may have tried again since
+            queries.move(connection, changes, allowed_from=[S.UNKNOWN], unchanged=("attempts",))
         settled.update(changes["status"].to_list())

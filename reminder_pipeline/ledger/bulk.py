@@ -165,24 +165,29 @@ def update_from(
     key: str,
     only_if: tuple[str, Sequence[str]] | None = None,
     matching: Mapping[str, str] | None = None,
+    unchanged: Sequence[str] = (),
     touch: bool = True,
 ) -> int:
     """Set the frame's other columns on the rows whose ``key`` it names (UPDATE ... FROM a staged table).
 
     ``only_if=(column, values)`` leaves rows alone whose ``column`` holds none of ``values`` (bound
     as parameters): a row another process moved on in the meantime keeps its state. ``matching``
-    (column: value, bound too) leaves alone rows whose column holds another value.
+    (column: value, bound too) leaves alone rows whose column holds another value. ``unchanged`` names
+    frame columns that are conditions, not values to set: a row whose column no longer holds the frame's
+    value (another process moved it on since it was read) is left alone.
     """
     if frame.is_empty():
         return 0
     staged = stage(connection, frame, table)
-    assignments = [f'"{c}" = "{staged.name}"."{c}"' for c in frame.columns if c != key]
+    assignments = [f'"{c}" = "{staged.name}"."{c}"' for c in frame.columns if c != key and c not in unchanged]
     if touch and "updated_at" in table.c:
         assignments.append('"updated_at" = CURRENT_TIMESTAMP')
     sql = (
         f'UPDATE "{table.name}" SET {", ".join(assignments)} FROM "{staged.name}" '
         f'WHERE "{table.name}"."{key}" = "{staged.name}"."{key}"'
     )
+    for column in unchanged:
+        sql += f' AND "{table.name}"."{column}" IS NOT DISTINCT FROM "{staged.name}"."{column}"'
     parameters: dict[str, list[str] | str] = {}
     for index, (column, value) in enumerate((matching or {}).items()):
         sql += f' AND "{table.name}"."{column}" = :match_{index}'

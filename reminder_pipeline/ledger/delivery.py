@@ -9,7 +9,7 @@ one customer at once; on SQLite the claiming transaction holds the database's si
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, and_, func, or_, select, update
@@ -132,29 +132,50 @@ def move(
     *,
     allowed_from: Sequence[str],
     worker: str | None = None,
+    unchanged: Sequence[str] = (),
 ) -> int:
     """Set the frame's columns on its ``outbox_id`` rows that are still in ``allowed_from`` (and, with
-    ``worker``, still claimed by it): a row another worker or a payment moved on keeps its state."""
+    ``worker``, still claimed by it, and whose ``unchanged`` columns still hold the frame's values): a row
+    another worker or a payment moved on keeps its state."""
     matching = {"claimed_by": worker} if worker is not None else None
     return update_from(
-        connection, outbox, changes, key="outbox_id", only_if=("status", allowed_from), matching=matching
+        connection,
+        outbox,
+        changes,
+        key="outbox_id",
+        only_if=("status", allowed_from),
+        matching=matching,
+        unchanged=unchanged,
     )
+
+
+def renew_lease(connection: Connection, outbox_ids: Sequence[int], worker: str, until: datetime) -> int:
+    """Extend the lease on rows this worker still holds ``sending``."""
+    if not outbox_ids:
+        return 0
+    result = connection.execute(
+        update(outbox)
+        .where(outbox.c.outbox_id.in_(list(outbox_ids)), outbox.c.status == S.SENDING, outbox.c.claimed_by == worker)
+        .values(lease_until=_utc(until))
+    )
+    return int(result.rowcount)
 
 
 def record_attempts(connection: Connection, attempts: pl.DataFrame) -> int:
     return insert(connection, delivery_attempts, attempts) if attempts.height else 0
 
 
-def expire_leases(connection: Connection, channel: Channel, now: datetime) -> int:
+def expire_leases(connection: Connection, channel: Channel, now: datetime, lookup_delay: timedelta) -> int:
     """Rows left ``sending`` by a worker whose lease ran out (it crashed or was killed mid-batch) become
-    ``unknown``: the provider may have them, so they are reconciled, never sent again blindly."""
+    ``unknown``: the provider may have them, so they are reconciled, never sent again blindly — and not
+    before the provider's search can be trusted (``lookup_delay`` after now, so after the send too)."""
     result = connection.execute(
         update(outbox)
         .where(outbox.c.channel == channel.value, outbox.c.status == S.SENDING, outbox.c.lease_until <= _utc(now))
         .values(
             status=S.UNKNOWN,
             last_error="the delivering worker stopped before it recorded the provider's answer",
-            next_attempt_at=_utc(now),
+            next_attempt_at=_utc(now + lookup_delay),
             updated_at=func.now(),
         )
     )
@@ -226,11 +247,10 @@ def delivery_status(connection: Connection, first: date, last: date) -> dict[str
 
 
 def sent_messages(connection: Connection, outbox_ids: Sequence[int], limit: int) -> pl.DataFrame:
-    """Up to ``limit`` of these rows with their message and the provider's id (for previews, to be masked)."""
+    """Up to ``limit`` of these rows with their message's template and size and the provider's id (previews)."""
     columns = {
         **schema_of(outbox, ["outbox_id", "customer_id", "channel", "provider_id", "status"]),
-        **schema_of(reminder_messages, ["recipient", "subject", "body_text"]),
-        **schema_of(customers, ["name"]),
+        **schema_of(reminder_messages, ["recipient", "template", "locale", "sms_segments", "body_text"]),
     }
     query = (
         select(
@@ -240,12 +260,12 @@ def sent_messages(connection: Connection, outbox_ids: Sequence[int], limit: int)
             outbox.c.provider_id,
             outbox.c.status,
             reminder_messages.c.recipient,
-            reminder_messages.c.subject,
+            reminder_messages.c.template,
+            reminder_messages.c.locale,
+            reminder_messages.c.sms_segments,
             reminder_messages.c.body_text,
-            customers.c.name,
         )
         .join(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id)
-        .join(customers, customers.c.customer_id == outbox.c.customer_id)
         .where(outbox.c.outbox_id.in_(list(outbox_ids)[: max(limit * 10, limit)]))
         .order_by(outbox.c.outbox_id)
         .limit(limit)

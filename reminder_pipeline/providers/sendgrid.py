@@ -34,9 +34,11 @@ from reminder_pipeline.providers.base import (
     SendOutcome,
     SendResult,
 )
-from reminder_pipeline.providers.redaction import redact
+from reminder_pipeline.providers.redaction import quiet_sdk_loggers, redact
 from reminder_pipeline.providers.settings import DEFAULT_SENDGRID_BASE_URL
 from reminder_pipeline.providers.waits import retry_after_seconds
+
+quiet_sdk_loggers()
 
 REMINDER_KEY_ARG = "reminder_key"
 ONE_CLICK = "List-Unsubscribe=One-Click"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
@@ -36,9 +37,11 @@ from reminder_pipeline.providers.base import (
     SendOutcome,
     SendResult,
 )
-from reminder_pipeline.providers.redaction import redact
+from reminder_pipeline.providers.redaction import quiet_sdk_loggers, redact
 from reminder_pipeline.providers.settings import DEFAULT_TWILIO_BASE_URL
 from reminder_pipeline.providers.waits import retry_after_seconds
+
+quiet_sdk_loggers()
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 INVALID_ADDRESS_CODES = frozenset({21211, 21612, 21614})
@@ -203,19 +206,25 @@ class TwilioProvider:
         )
 
     def lookup(self, message: OutgoingMessage, since: datetime) -> LookupResult:
-        """Search the recipient's messages sent since ``since`` (less a margin) for this one.
+        """Search the recipient's messages created since ``since`` (less a margin) for this one.
 
-        A message matches on the reminder key of its StatusCallback where the answer has it (the
-        sandbox's does), else on its exact body: two reminders with the same text to the same number
-        are taken as one, which errs towards not sending.
+        The list is asked by recipient only, newest first, and cut by creation time here: a message still
+        queued at Twilio (hours, at one SMS a second per number) has no ``date_sent`` yet, so a
+        ``DateSent>`` filter would miss it and a resend would follow. A message matches on the reminder
+        key of its StatusCallback where the answer has it (the sandbox's does), else on its exact body:
+        two reminders with the same text to the same number are taken as one, which errs towards not
+        sending.
         """
         after = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC) - LOOKUP_CLOCK_MARGIN
         try:
-            page = self._client.messages.page(to=message.to, date_sent_after=after, page_size=LOOKUP_PAGE_SIZE)
+            page = self._client.messages.page(to=message.to, page_size=LOOKUP_PAGE_SIZE)
             for _ in range(LOOKUP_MAX_PAGES):
-                for record in self._records():
+                records = self._records()
+                for record in records:
                     if _matches(record, message):
                         return LookupResult(True, provider_id=record.get("sid"), provider_status=record.get("status"))
+                if not records or all(_created(r) < after for r in records):
+                    return LookupResult(False, detail="Twilio has no such message to this recipient")
                 page = page.next_page()
                 if page is None:
                     return LookupResult(False, detail="Twilio has no such message to this recipient")
@@ -228,6 +237,14 @@ class TwilioProvider:
         payload = json.loads(response.text) if response is not None else {}
         records = payload.get("messages") if isinstance(payload, dict) else None
         return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def _created(record: dict[str, Any]) -> datetime:
+    """When Twilio created the message (RFC 2822); one without a readable date counts as recent."""
+    try:
+        return parsedate_to_datetime(str(record.get("date_created")))
+    except (TypeError, ValueError):
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _matches(record: dict[str, Any], message: OutgoingMessage) -> bool:

@@ -35,7 +35,10 @@ def test_nothing_handed_to_a_provider_is_sent_again_without_evidence() -> None:
     handed_over = {S.SENT, S.DELIVERED, S.FAILED, S.UNRESOLVED}
     for status in handed_over:
         assert not TRANSITIONS[status] & (claimable | {S.SENDING, S.PLANNED}), status
-    assert TRANSITIONS[S.SENDING] == {S.SENT, S.RETRY, S.FAILED, S.UNKNOWN}, "a crash leaves sending for unknown"
+    assert TRANSITIONS[S.SENDING] == {S.SENT, S.RETRY, S.FAILED, S.UNKNOWN, S.CANCELLED, S.EXPIRED}, (
+        "a crash leaves sending for unknown; cancelled and expired only by the worker holding the row, before "
+        "it calls the provider (the last look again)"
+    )
     assert S.SENDING not in TRANSITIONS[S.UNKNOWN], "an unknown outcome is reconciled, never resent blindly"
 
 

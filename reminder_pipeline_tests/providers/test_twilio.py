@@ -155,11 +155,13 @@ def test_the_lookup_matches_the_reminder_key_not_the_body(sandbox: RunningSandbo
     assert provider.lookup(sms("rk-one", to="+14155550199"), since).found is False
 
 
-def test_the_lookup_searches_only_since_the_send_started_less_a_margin(sandbox: RunningSandbox) -> None:
+def test_the_lookup_asks_by_recipient_and_stops_at_messages_older_than_the_send(sandbox: RunningSandbox) -> None:
+    """No ``DateSent>`` filter: a message still queued at Twilio has no date_sent and would be missed."""
     provider = twilio_at(sandbox)
     assert provider.send(sms("rk-old")).outcome is SendOutcome.ACCEPTED
-    assert provider.lookup(sms("rk-old"), datetime.now(UTC) + timedelta(hours=1)).found is False
-    assert provider.lookup(sms("rk-old"), datetime.now(UTC) + timedelta(minutes=5)).found is True
+    assert provider.lookup(sms("rk-old"), datetime.now(UTC) + timedelta(hours=1)).found is True
+    assert provider.lookup(sms("rk-other"), datetime.now(UTC) + timedelta(hours=1)).found is False
+    assert provider.lookup(sms("rk-other"), datetime.now(UTC) - timedelta(hours=1)).found is False
 
 
 def test_the_lookup_pages_through_many_messages(sandbox: RunningSandbox) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from reminder_pipeline.core.channels import CHANNELS, why_unreachable, with_contact_columns
 from reminder_pipeline.core.outbox import OutboxStatus
+from reminder_pipeline.core.planning.windows import zones_of
+from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND
 
 
 class LastLookReason(StrEnum):
@@ -24,6 +27,7 @@ class LastLookReason(StrEnum):
     PROMISE = "the customer promised to pay since it was planned"
     ADDRESS_CHANGED = "the customer's address for the channel changed since it was written"
     ALREADY_CONTACTED = "the customer already had a message today (one a day across channels)"
+    QUIET_HOURS_NOW = "outside 08:00-21:00 in the customer's time zone as the ledger has it now (it changed)"
     WINDOW_CLOSED = "its send window closed before it could be sent"
 
 
@@ -47,6 +51,23 @@ def _pending_promises(promises: pl.DataFrame, today: date, grace_days: int) -> p
         ~pl.col("status").is_in(["kept", "cancelled", "broken"]),
         pl.col("promised_date") + timedelta(days=grace_days) >= today,
     ).select("customer_id", "invoice_id", "made_on")
+
+
+def _inside_hours(zones: str | None, now: datetime) -> bool:
+    """Whether ``now`` is within 08:00-21:00 local in every candidate zone (``a|b``); no zone: never."""
+    if not zones:
+        return False
+    return all(EARLIEST_SEND <= now.astimezone(ZoneInfo(zone)).time() < LATEST_SEND for zone in zones.split("|"))
+
+
+def _hours_now(contacts: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """customer_id, _inside_hours: promise 3 against the customer's zones as they are now."""
+    zones = zones_of(contacts.select("customer_id", "time_zone", "phone", "country"))
+    distinct = zones.select("zones").unique()
+    inside = distinct.with_columns(
+        pl.Series("_inside_hours", [_inside_hours(z, now) for z in distinct["zones"]], dtype=pl.Boolean)
+    )
+    return zones.join(inside, on="zones", how="left", nulls_equal=True).select("customer_id", "_inside_hours")
 
 
 def last_look(
@@ -90,12 +111,10 @@ def last_look(
     frame = (
         candidates.join(owed, on="outbox_id", how="left")
         .join(with_contact_columns(contacts), on="customer_id", how="left")
+        .join(_hours_now(contacts, now), on="customer_id", how="left")
         .join(earlier, on=["customer_id", "send_on"], how="left")
         .sort("outbox_id")
-        .with_columns(
-            (pl.col("outbox_id").rank("ordinal").over("customer_id", "send_on") > 1).alias("_second_today"),
-            address.alias("_address"),
-        )
+        .with_columns(address.alias("_address"))
     )
     unreachable = why_unreachable(pl.col("channel"))
     reasons: list[tuple[pl.Expr, pl.Expr]] = [
@@ -109,15 +128,21 @@ def last_look(
             pl.col("_address").is_null() | (pl.col("_address") != pl.col("recipient")),
             pl.lit(LastLookReason.ADDRESS_CHANGED.value),
         ),
-        (
-            pl.col("_contacted").fill_null(False) | pl.col("_second_today"),
-            pl.lit(LastLookReason.ALREADY_CONTACTED.value),
-        ),
+        (~pl.col("_inside_hours").fill_null(False), pl.lit(LastLookReason.QUIET_HOURS_NOW.value)),
+        (pl.col("_contacted").fill_null(False), pl.lit(LastLookReason.ALREADY_CONTACTED.value)),
     ]
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     for condition, text in reversed(reasons):
         reason = pl.when(condition).then(text).otherwise(reason)
-    decided = frame.with_columns(reason.alias("status_reason"))
+    first_today = (  # of the rows still going, only the first per customer and day (one message a day)
+        pl.col("outbox_id").rank("ordinal").over("customer_id", "send_on", pl.col("status_reason").is_null()) == 1
+    )
+    decided = frame.with_columns(reason.alias("status_reason")).with_columns(
+        pl.when(pl.col("status_reason").is_null() & ~first_today)
+        .then(pl.lit(LastLookReason.ALREADY_CONTACTED.value))
+        .otherwise(pl.col("status_reason"))
+        .alias("status_reason")
+    )
     status = (
         pl.when(pl.col("status_reason").is_null())
         .then(pl.lit(OutboxStatus.SENDING.value))

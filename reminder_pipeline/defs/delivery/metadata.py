@@ -8,30 +8,19 @@ import dagster as dg
 import polars as pl
 
 from reminder_pipeline.core.channels import mask_recipient
-from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.defs.common.metadata import table
 from reminder_pipeline.delivery.service import DeliveryReport
 
-PREVIEW_CHARACTERS = 240
-
 
 def previews(sent: pl.DataFrame) -> list[dict[str, Any]]:
-    """Sent messages as metadata may show them: recipient, name and contact details masked in the text."""
-    rows = sent.with_columns(mask_recipient(pl.col("channel"), pl.col("recipient")).alias("to")).to_dicts()
-    return [
-        {
-            "channel": row["channel"],
-            "to": row["to"],
-            "provider_id": row["provider_id"],
-            "subject": mask_text(
-                row["subject"] or "", name=row["name"], email=row["recipient"], phone=row["recipient"]
-            ),
-            "text": mask_text(row["body_text"], name=row["name"], email=row["recipient"], phone=row["recipient"])[
-                :PREVIEW_CHARACTERS
-            ],
-        }
-        for row in rows
-    ]
+    """Sent messages as metadata may show them: the recipient masked, and what was sent by its template and
+    size, not its words: they greet the customer by the name they had when it was written, which masking by
+    the name the ledger has now would miss (the rendered_messages asset shows masked words)."""
+    rows = sent.with_columns(
+        mask_recipient(pl.col("channel"), pl.col("recipient")).alias("to"),
+        pl.col("body_text").str.len_chars().alias("characters"),
+    )
+    return rows.select("channel", "to", "provider_id", "template", "locale", "characters", "sms_segments").to_dicts()
 
 
 def delivery_metadata(report: DeliveryReport, sent: pl.DataFrame, due_after: int) -> dict[str, Any]:

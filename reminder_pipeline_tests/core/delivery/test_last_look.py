@@ -34,6 +34,8 @@ def _contacts(**changes: object) -> pl.DataFrame:
         "customer_id": "A",
         "email": "anna@example.com",
         "phone": "+4915112345678",
+        "country": "DE",
+        "time_zone": "Europe/Berlin",
         "email_opt_out_at": None,
         "sms_opt_out_at": None,
         "sms_consent": True,
@@ -145,3 +147,26 @@ def test_two_rows_for_one_customer_on_one_day_send_only_the_first() -> None:
     ).sort("outbox_id")
     assert decided["status"].to_list() == ["sending", "cancelled"]
     assert decided["status_reason"][1] == LastLookReason.ALREADY_CONTACTED
+
+
+def test_a_customer_who_moved_to_a_zone_where_it_is_night_now_is_not_sent() -> None:
+    moved = _look(contacts=_contacts(time_zone="America/Los_Angeles", country="US"))  # 04:00 there
+    assert (moved["status"], moved["status_reason"]) == ("cancelled", LastLookReason.QUIET_HOURS_NOW)
+    unknown_zone = _look(contacts=_contacts(time_zone=None, country="US", phone=None))  # every US zone
+    assert unknown_zone["status_reason"] == LastLookReason.QUIET_HOURS_NOW
+
+
+def test_a_second_row_still_goes_when_the_first_of_the_day_was_stopped_for_another_reason() -> None:
+    rows = pl.concat([_candidates(), _candidates(outbox_id=2, channel="sms", recipient="+4915112345678")])
+    decided = last_look(
+        rows,
+        contacts=_contacts(email_opt_out_at=NOW),
+        lines=LINES,
+        disputed=NO_DISPUTES,
+        promises=NO_PROMISES,
+        contacted=NOBODY,
+        now=NOW,
+        today=DAY,
+        promise_grace_days=3,
+    ).sort("outbox_id")
+    assert decided["status"].to_list() == ["cancelled", "sending"]
