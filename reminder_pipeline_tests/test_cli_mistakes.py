@@ -52,6 +52,9 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
         ("db", "upgrade"): {"--db": ledger},
         ("deliver",): {"--db": ledger, "--channel": "email"},
         ("sandbox",): {"--port": "0", "--log": str(folder / "sandbox" / "messages.jsonl")},
+        ("serve",): {"--db": ledger, "--port": "0"},
+        ("listen",): {"--db": ledger, "--queue": "reminders.cli-mistakes"},
+        ("replies", "classify"): {"--today": "2026-03-10"},
         ("demo",): {"--workdir": str(folder / "demo"), "--invoices": "300", "--days": "40"},
         ("evaluate",): {"--history": str(history), "--mapping": str(mapping), "--split-date": "2025-07-01"},
         ("ingest",): {"--file": str(customers), "--entity": "customers", "--db": ledger},
@@ -62,6 +65,9 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
 
 BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
     ("db", "upgrade"): [],
+    ("serve",): [("--port", "70000")],
+    ("listen",): [("--prefetch", "0"), ("--batch-size", "5000")],
+    ("replies", "classify"): [("--today", "2026-13-01")],
     ("sandbox",): [("--port", "70000"), ("--faults", "error_rate=2"), ("--faults", "bogus")],
     ("deliver",): [("--channel", "fax"), ("--at", "tomorrow"), ("--batch-size", "0"), ("--per-second", "0")],
     ("demo",): [("--days", "many"), ("--invoices", "lots")],

@@ -22,16 +22,23 @@ def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
         "rendered_messages",
         "email_deliveries",
         "sms_deliveries",
+        "delivery_status",
+        "delivery_status_lookups",
     }
     assert {"daily_run", "train_risk_model", "deliveries", "replan_today"} <= {
         job.name for job in repository.get_all_jobs()
     }
-    assert {s.name for s in repository.schedule_defs} == {"daily_run_schedule", "weekly_risk_model_retrain"}
+    assert {s.name for s in repository.schedule_defs} == {
+        "daily_run_schedule",
+        "weekly_risk_model_retrain",
+        "daily_delivery_status_lookups",
+    }
     assert {s.name for s in repository.sensor_defs} == {
         "drop_folder_sensor",
         "delivery_sensor",
         "replan_after_payments",
         "run_failure_alert",
+        "delivery_events_sensor",
     }
     assert set(defs.resources) >= {  # type: ignore[arg-type]
         "ledger",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, select
@@ -102,6 +102,24 @@ class FollowUp:
         for day in days_to_render(new_rows):
             self.render(day, now)
         return counted(new_rows)
+
+    def render_waiting(self, now: datetime) -> int:
+        """Write the fallbacks a provider event planned (``delivery_status`` plans them with a connection only)
+        whose window is still open, so that this run can send them; how many days were rendered."""
+        with self.ledger.begin() as connection:
+            days = connection.execute(
+                select(outbox.c.business_date)
+                .where(
+                    outbox.c.status == OutboxStatus.PLANNED,
+                    outbox.c.channel != COLLECTOR_CHANNEL,
+                    outbox.c.window_end > now.astimezone(UTC),
+                )
+                .distinct()
+            ).scalars()
+            waiting = sorted(days)
+        for day in waiting:
+            self.render(day, now)
+        return len(waiting)
 
 
 def _follow(

@@ -55,6 +55,8 @@ def deliver(
     worker = worker or worker_name()
     report = DeliveryReport(provider.name, provider.channel.value)
     report.reconciled.update(reconcile(ledger, provider, now(), batch_size=options.batch_size))
+    if follow_up is not None:
+        follow_up.render_waiting(now())
     most = max(1, int(provider.limits.per_second * options.lease_seconds / 4))
     options = replace(options, batch_size=min(options.batch_size, most))  # a batch is sent well within its lease
     sender = Sender(ledger, provider, worker, options, now)
