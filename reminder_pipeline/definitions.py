@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from reminder_pipeline.defs import common, daily_run, delivery, ingestion, listening, operations, reminders, risk
+from reminder_pipeline.defs import (
+    common,
+    daily_run,
+    delivery,
+    ingestion,
+    listening,
+    operations,
+    reminders,
+    risk,
+    schedules,
+)
 
 defs = dg.Definitions.merge(
     common.defs,
@@ -20,5 +30,6 @@ defs = dg.Definitions.merge(
     listening.defs,
     operations.defs,
     daily_run.defs,
+    schedules.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

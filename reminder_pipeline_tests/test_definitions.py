@@ -24,14 +24,16 @@ def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
         "sms_deliveries",
         "delivery_status",
         "delivery_status_lookups",
+        "billing_cycle_statements",
     }
-    assert {"daily_run", "train_risk_model", "deliveries", "replan_today"} <= {
+    assert {"daily_run", "train_risk_model", "deliveries", "replan_today", "statement_run"} <= {
         job.name for job in repository.get_all_jobs()
     }
     assert {s.name for s in repository.schedule_defs} == {
         "daily_run_schedule",
         "weekly_risk_model_retrain",
         "daily_delivery_status_lookups",
+        "billing_cycle_statements_schedule",
     }
     assert {s.name for s in repository.sensor_defs} == {
         "drop_folder_sensor",
@@ -49,6 +51,7 @@ def test_every_asset_job_schedule_and_sensor_is_registered() -> None:
         "links",
         "sendgrid",
         "twilio",
+        "statement_store",
     }
 
 

@@ -2,25 +2,40 @@
 
 Ingestion, features, risk scores, segments, the reminder plan and its messages of a day run
 together, so a file that arrives late also refreshes that day's scores, segments and plan. Days
-missed during an outage are caught up by a backfill over the missed range (one run, see README):
-the plan of a day whose send window is over sends nothing, and the next live day plans only the
-highest step now due.
+missed during an outage are caught up by the schedule's next tick in the same run as its own day
+(``defs/schedules/catch_up.py``), or by the operator's backfill over the missed range (one run,
+OPERATIONS.md): the plan of a day whose send window is over sends nothing, and the next live day
+plans only the highest step now due.
 """
 
 import json
 import os
 import time
+from datetime import timedelta
 
 import dagster as dg
 
+from reminder_pipeline import settings
 from reminder_pipeline.defs.common.partitions import business_days
+from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.ingestion.resources import BillingSourceResource, DropFolderSource
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
+from reminder_pipeline.defs.schedules.calendar import quiet_everywhere
+from reminder_pipeline.defs.schedules.catch_up import LOOKBACK_DAYS, days_tried, first_missed, run_request_for
+from reminder_pipeline.defs.schedules.timing import (
+    DAILY_PRIORITY,
+    DAILY_RUN_AT_ENV,
+    PRIORITY_TAG,
+    business_date,
+    daily_cron,
+    daily_run_at,
+)
 
 MAX_RUNS_PER_TICK = 10
+PLAN_ASSET = dg.AssetKey("reminder_plan")
 SETTLE_SECONDS_ENV = "REMINDERS_DROP_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 60.0
 """A day folder is only ingested once none of its files changed for this long: a file still being
@@ -48,12 +63,36 @@ daily_run = dg.define_asset_job(
     tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
-daily_run_schedule = dg.build_schedule_from_partitioned_job(
-    daily_run,
-    hour_of_day=6,
-    description="The day's run at 06:00 business time. Days missed during an outage are caught up by the "
-    "drop-folder sensor or a backfill, not by this schedule.",
+_RUN_AT, _ZONE = daily_run_at(), settings.business_timezone()
+
+
+@dg.schedule(
+    name="daily_run_schedule",
+    job=daily_run,
+    cron_schedule=daily_cron(_RUN_AT),
+    execution_timezone=_ZONE,
+    description=f"Every day at {_RUN_AT:%H:%M} {_ZONE} ({DAILY_RUN_AT_ENV}, REMINDERS_BUSINESS_TZ): the daily run "
+    "of that business date for every customer. Skips a day that is a business day in no country of the "
+    "policy (the next run covers it). After an outage the first tick also runs the days nobody ran since the "
+    f"last daily run (up to {LOOKBACK_DAYS}), in the same run and in order: their plans send nothing late, "
+    "today's sends only the highest step now due.",
 )
+def daily_run_schedule(context: dg.ScheduleEvaluationContext, policy: PolicyResource) -> dg.RunRequest | dg.SkipReason:
+    day = business_date(context.scheduled_execution_time)
+    if not business_days.has_partition_key(day.isoformat()):
+        return dg.SkipReason(f"{day} is before the first business day partition ({settings.partitions_start()})")
+    try:
+        quiet = quiet_everywhere(policy.load().contact, day)
+    except Exception as error:  # a broken policy fails the run, where the failure alert tells someone
+        context.log.warning(f"the policy could not be read ({error}); running {day} anyway")
+        quiet = None
+    if quiet:
+        return dg.SkipReason(f"{quiet}: nobody may be contacted; the next daily run ingests it")
+    since = day - timedelta(days=LOOKBACK_DAYS)
+    first = first_missed(day, days_tried(context.instance, daily_run.name, PLAN_ASSET, since))
+    if first is not None:
+        context.log.info(f"catching up {first} .. {day - timedelta(days=1)} in the run for {day}")
+    return run_request_for(day, first, "daily", {PRIORITY_TAG: DAILY_PRIORITY})
 
 
 def _fingerprint(source: DropFolderSource, settled_before: float) -> dict[str, str]:
