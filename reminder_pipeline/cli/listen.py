@@ -44,6 +44,7 @@ def listen(
         raise UserMistake(f"{shown} cannot be used: {error}", as_json=as_json) from error
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("pika").setLevel(logging.WARNING)
     with open_ledger(db_url, upgrade=True) as ledger:
         listener = PaymentListener(ledger, settings)
 

@@ -89,12 +89,25 @@ def messages_in(queue: str) -> int:
     return int(counts.get(queue, 0))
 
 
-def listener(ledger: Ledger, settings: BrokerSettings, log: Path) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "reminder_pipeline.cli", "listen", "--db", ledger.url, "--queue", settings.queue]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [*command, "--json"], cwd=PROJECT, env=environment, stdout=subprocess.PIPE, stderr=log.open("a"), text=True
-    )
+@pytest.fixture
+def spawn(ledger: Ledger, queues: BrokerSettings, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[str]]]:
+    """Starts ``reminders listen`` processes on the test's ledger and queue; any left running are killed after."""
+    started: list[subprocess.Popen[str]] = []
+    command = [sys.executable, "-m", "reminder_pipeline.cli", "listen", "--db", ledger.url, "--queue", queues.queue]
+
+    def start() -> subprocess.Popen[str]:
+        with (tmp_path / "listen.log").open("a") as log:
+            process = subprocess.Popen(
+                [*command, "--json"], cwd=PROJECT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=log, text=True
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=WAIT_SECONDS)
 
 
 def stop(process: subprocess.Popen[str]) -> dict[str, object]:
@@ -153,10 +166,10 @@ def ledger_payments(ledger: Ledger) -> list[tuple[str, int]]:
 
 
 def test_killing_the_listener_mid_batch_and_restarting_the_broker_loses_no_payment_and_applies_none_twice(
-    ledger: Ledger, tmp_path: Path, queues: BrokerSettings
+    ledger: Ledger, tmp_path: Path, queues: BrokerSettings, spawn: Callable[[], subprocess.Popen[str]]
 ) -> None:
     ids = publish_payments(ledger, tmp_path, queues, duplicates=300)
-    first = listener(ledger, queues, tmp_path / "listen.log")
+    first = spawn()
     eventually(lambda: inbox_count(ledger) >= 300, "the first listener applied a few batches")
     first.kill()
     first.wait(timeout=WAIT_SECONDS)
@@ -165,7 +178,7 @@ def test_killing_the_listener_mid_batch_and_restarting_the_broker_loses_no_payme
     for step in ("stop_app", "start_app"):
         subprocess.run(["rabbitmqctl", step], check=True, capture_output=True, timeout=180)
     require_rabbitmq(queues)
-    second = listener(ledger, queues, tmp_path / "listen.log")
+    second = spawn()
     eventually(lambda: inbox_count(ledger) == PAYMENTS, "every payment in the inbox")
     eventually(lambda: messages_in(queues.queue) == 0, "every message acknowledged")
     stop(second)
@@ -178,10 +191,10 @@ def test_killing_the_listener_mid_batch_and_restarting_the_broker_loses_no_payme
 
 
 def test_a_listener_stopped_by_sigterm_finishes_what_it_holds_and_hands_back_the_rest(
-    ledger: Ledger, tmp_path: Path, queues: BrokerSettings
+    ledger: Ledger, tmp_path: Path, queues: BrokerSettings, spawn: Callable[[], subprocess.Popen[str]]
 ) -> None:
     publish_payments(ledger, tmp_path, queues, duplicates=0)
-    process = listener(ledger, queues, tmp_path / "listen.log")
+    process = spawn()
     eventually(lambda: inbox_count(ledger) >= 200, "the listener applied a few batches")
     summary = stop(process)
     applied = inbox_count(ledger)
