@@ -25,15 +25,14 @@ import importlib
 import logging
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger.schema import inbound_events
@@ -93,34 +92,47 @@ Handler = Callable[[Connection, InboundEvent, datetime], HandlerOutcome]
 Handlers = Mapping[EventSource, Handler]
 
 
-def _insert_ignoring_conflict(connection: Connection, values: dict[str, object]) -> int | None:
-    """Insert the row, or nothing when ``(source, dedupe_key)`` exists: ``ON CONFLICT DO NOTHING``."""
-    dialect = connection.dialect.name
-    unique = ["source", "dedupe_key"]
-    statement: ReturningInsert[tuple[int]]
-    if dialect == "postgresql":
-        on_postgresql = postgresql.insert(inbound_events).values(**values).on_conflict_do_nothing(index_elements=unique)
-        statement = on_postgresql.returning(inbound_events.c.event_id)
-    elif dialect == "sqlite":
-        on_sqlite = sqlite.insert(inbound_events).values(**values).on_conflict_do_nothing(index_elements=unique)
-        statement = on_sqlite.returning(inbound_events.c.event_id)
-    else:  # the ledger lives in SQLite or PostgreSQL
-        raise ValueError(f"the inbox does not support the {dialect} dialect")
-    return connection.execute(statement).scalar_one_or_none()
+_STORE = text(
+    "INSERT INTO inbound_events (source, dedupe_key, received_at, body, status) "
+    "VALUES (:source, :dedupe_key, :received_at, :body, :status) "
+    "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING event_id"
+).bindparams(bindparam("received_at", type_=inbound_events.c.received_at.type))
+"""``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL write it alike) as text, whose compiled form
+SQLAlchemy caches: a dialect's ``insert().on_conflict_do_nothing()`` has no cache key and is compiled anew
+at every call. The statements below are built once, for the same reason."""
+_CLAIM = (
+    update(inbound_events)
+    .where(inbound_events.c.event_id == bindparam("claimed"), inbound_events.c.status == EventStatus.RECEIVED.value)
+    .values(status=EventStatus.RECEIVED.value)
+)
+_MARK_VALUES: dict[str, Any] = {"status": bindparam("new_status"), "detail": bindparam("new_detail")}
+_MARK = (
+    update(inbound_events)
+    .where(inbound_events.c.event_id == bindparam("marked"))
+    .values(**_MARK_VALUES, processed_at=bindparam("marked_at", type_=inbound_events.c.processed_at.type))
+)
+_MARK_NOW = (
+    update(inbound_events)
+    .where(inbound_events.c.event_id == bindparam("marked"))
+    .values(**_MARK_VALUES, processed_at=func.now())
+)
+_STATUS = select(inbound_events.c.status).where(inbound_events.c.event_id == bindparam("asked"))
+
+
+def check_dedupe_key(dedupe_key: str) -> None:
+    """ValueError unless ``dedupe_key`` can be stored."""
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"a dedupe key has 1 to {MAX_DEDUPE_KEY} characters")
 
 
 def store_event(connection: Connection, source: EventSource, dedupe_key: str, body: str, now: datetime) -> int | None:
     """Store an event as ``received``; its id, or None when ``(source, dedupe_key)`` is stored already."""
-    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
-        raise ValueError(f"a dedupe key has 1 to {MAX_DEDUPE_KEY} characters")
-    values: dict[str, object] = {
-        "source": EventSource(source).value,
-        "dedupe_key": dedupe_key,
-        "received_at": now,
-        "body": body,
-        "status": EventStatus.RECEIVED.value,
-    }
-    return _insert_ignoring_conflict(connection, values)
+    check_dedupe_key(dedupe_key)
+    if connection.dialect.name not in ("postgresql", "sqlite"):  # the ledger lives in SQLite or PostgreSQL
+        raise ValueError(f"the inbox does not support the {connection.dialect.name} dialect")
+    values = {"source": EventSource(source).value, "dedupe_key": dedupe_key, "received_at": now, "body": body}
+    found = connection.execute(_STORE, values | {"status": EventStatus.RECEIVED.value}).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 def mark(
@@ -132,25 +144,17 @@ def mark(
     now: datetime | None = None,
 ) -> None:
     """Set an event's status and why (masked: no address or number survives, at most 300 characters)."""
-    connection.execute(
-        update(inbound_events)
-        .where(inbound_events.c.event_id == event_id)
-        .values(
-            status=EventStatus(status).value,
-            detail=redact(detail) if detail else None,
-            processed_at=now if now is not None else func.now(),
-        )
-    )
+    shown = redact(detail) if detail else None
+    values = {"marked": event_id, "new_status": EventStatus(status).value, "new_detail": shown}
+    if now is None:
+        connection.execute(_MARK_NOW, values)
+    else:
+        connection.execute(_MARK, values | {"marked_at": now})
 
 
 def _claim(connection: Connection, event_id: int) -> bool:
     """Lock the event's row if it is still ``received`` (False: another process took it)."""
-    claimed = connection.execute(
-        update(inbound_events)
-        .where(inbound_events.c.event_id == event_id, inbound_events.c.status == EventStatus.RECEIVED.value)
-        .values(status=EventStatus.RECEIVED.value)
-    ).rowcount
-    return bool(claimed)
+    return bool(connection.execute(_CLAIM, {"claimed": event_id}).rowcount)
 
 
 def load_event(connection: Connection, event_id: int) -> InboundEvent | None:
@@ -173,6 +177,28 @@ class Processed:
     reply: str | None = None
 
 
+def _handle(connection: Connection, event: InboundEvent, handler: Handler, now: datetime) -> Processed:
+    """Claim, handle and mark ``event`` in the caller's transaction (already processed: its status as it is)."""
+    if not _claim(connection, event.event_id):
+        return Processed(_current_status(connection, event.event_id))
+    outcome = handler(connection, event, now)
+    mark(connection, event.event_id, outcome.status, outcome.detail, now=now)
+    return Processed(outcome.status, redact(outcome.detail), outcome.reply)
+
+
+def _failure(event: InboundEvent, error: Exception) -> str:
+    """Why the handler failed, logged with where (the error's message is not: it may quote customer data)."""
+    detail = f"the {event.source} handler failed: {type(error).__name__}"
+    where = "".join(traceback.format_tb(error.__traceback__))
+    log.error("inbound event %s: %s (its message is not logged)\n%s", event.event_id, detail, where)
+    return detail
+
+
+def _mark_failed(connection: Connection, event: InboundEvent, detail: str, now: datetime) -> None:
+    if _claim(connection, event.event_id):
+        mark(connection, event.event_id, EventStatus.FAILED, detail, now=now)
+
+
 def process_event(ledger: Ledger, event: InboundEvent, handler: Handler, now: datetime) -> Processed:
     """Run ``handler`` on ``event`` and mark it, in one transaction under the outbox lock (shared).
 
@@ -181,29 +207,52 @@ def process_event(ledger: Ledger, event: InboundEvent, handler: Handler, now: da
     """
     try:
         with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
-            if not _claim(connection, event.event_id):
-                return Processed(_current_status(connection, event.event_id))
-            outcome = handler(connection, event, now)
-            mark(connection, event.event_id, outcome.status, outcome.detail, now=now)
-        return Processed(outcome.status, redact(outcome.detail), outcome.reply)
+            return _handle(connection, event, handler, now)
     except LedgerWriteError as error:
         log.warning("inbound event %s left to retry: %s", event.event_id, error)
         return Processed(EventStatus.RECEIVED, str(error))
     except Exception as error:
-        detail = f"the {event.source} handler failed: {type(error).__name__}"
-        where = "".join(traceback.format_tb(error.__traceback__))
-        log.error("inbound event %s: %s (its message is not logged)\n%s", event.event_id, detail, where)
+        detail = _failure(event, error)
         with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
-            if _claim(connection, event.event_id):
-                mark(connection, event.event_id, EventStatus.FAILED, detail, now=now)
+            _mark_failed(connection, event, detail, now)
         return Processed(EventStatus.FAILED, detail)
 
 
+def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]], now: datetime) -> list[Processed]:
+    """:func:`process_event` for each of ``events``, in one transaction with a savepoint per event (one commit).
+
+    Each handler's effects and its event's mark still commit together or not at all: a handler that
+    breaks is rolled back to its savepoint and the event marked ``failed``; an event whose savepoint
+    met a database error (a deadlock with another process, say) is rolled back, and tried alone by
+    :func:`process_event` after the commit — as is every event when the transaction does not commit.
+    """
+    if len(events) <= 1:
+        return [process_event(ledger, event, handler, now) for event, handler in events]
+    database_errors = (SQLAlchemyError, ledger.engine.dialect.loaded_dbapi.Error)
+    done: list[Processed | None] = [None] * len(events)
+    try:
+        with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+            for index, (event, handler) in enumerate(events):
+                try:
+                    with connection.begin_nested():
+                        done[index] = _handle(connection, event, handler, now)
+                except database_errors:
+                    continue
+                except Exception as error:
+                    detail = _failure(event, error)
+                    _mark_failed(connection, event, detail, now)
+                    done[index] = Processed(EventStatus.FAILED, detail)
+    except LedgerWriteError as error:
+        log.warning("%s inbound events not processed together, each is tried alone: %s", len(events), error)
+        done = [None] * len(events)
+    return [
+        found if found is not None else process_event(ledger, event, handler, now)
+        for found, (event, handler) in zip(done, events, strict=True)
+    ]
+
+
 def _current_status(connection: Connection, event_id: int) -> EventStatus:
-    status = connection.execute(
-        select(inbound_events.c.status).where(inbound_events.c.event_id == event_id)
-    ).scalar_one()
-    return EventStatus(status)
+    return EventStatus(connection.execute(_STATUS, {"asked": event_id}).scalar_one())
 
 
 def _pending(ledger: Ledger, sources: list[str], after: int) -> Iterator[InboundEvent]:

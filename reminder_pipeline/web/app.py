@@ -56,18 +56,21 @@ def create_app(
     for variable in web_settings.unconfigured():
         log.warning("%s is not set: the webhooks that need it answer 503", variable)
 
+    intake = Intake(ledger, chosen, web_settings)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await run_in_threadpool(intake.close)
             ledger.dispose()
 
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *PROVIDER_ROUTES, *PAYMENT_ROUTES],
         lifespan=lifespan,
     )
-    app.state.intake = Intake(ledger, chosen, web_settings)
+    app.state.intake = intake
     app.state.sendgrid_verifier = verifier
     app.state.ledger = ledger
     return app

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -42,5 +41,5 @@ async def body_of(request: Request, intake: Intake) -> bytes:
 
 
 async def take(intake: Intake, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
-    """:meth:`Intake.take` off the event loop (it waits for the database)."""
-    return await run_in_threadpool(intake.take, source, dedupe_key, body, context)
+    """:meth:`Intake.take`: the event stored and processed by the app's writer thread, off the event loop."""
+    return await intake.take(source, dedupe_key, body, context)

@@ -1,14 +1,24 @@
-"""What every webhook does once its request is authentic: store it durably, then process it.
+"""What every webhook does once its request is authentic: store it durably, then process it, then answer.
 
-The event is committed before anything is acknowledged; it is then processed in its own transaction
-(:func:`reminder_pipeline.listening.inbox.process_event`). A source without a handler yet leaves the
-event ``received`` for :func:`~reminder_pipeline.listening.inbox.process_pending`.
+One writer thread per app does the writing. The requests waiting when it is free are taken together
+(at most ``MAX_BATCH_REQUESTS``, about ``MAX_BATCH_BYTES`` of bodies): their events are stored in one
+transaction and committed before anything is answered; those new are then processed in one more
+transaction, a savepoint each (:func:`reminder_pipeline.listening.inbox.process_events`), and each
+request is answered with what became of its own event. Nothing is acknowledged before its commit,
+each event is still claimed before it is handled, and a crash in between leaves events ``received``
+for :func:`~reminder_pipeline.listening.inbox.process_pending` — the guarantees of one request at a
+time, with two commits per batch instead of two per request (and no writers queueing in SQLite's
+busy handler, which sleeps between tries). A source without a handler leaves its event ``received``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+import queue
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -20,15 +30,22 @@ from reminder_pipeline.listening.inbox import (
     INBOX_LOCK,
     EventSource,
     EventStatus,
+    Handler,
     Handlers,
     InboundEvent,
-    process_event,
+    check_dedupe_key,
+    process_events,
     store_event,
 )
 from reminder_pipeline.web.refusal import Refusal
 from reminder_pipeline.web.settings import WebSettings
 
 log = logging.getLogger("reminder_pipeline.web")
+
+MAX_BATCH_REQUESTS = 64
+MAX_BATCH_BYTES = 128 * 1024
+"""A batch stops growing past this many bytes of bodies: a SendGrid batch may hold thousands of events, and
+its processing transaction holds SQLite's write lock (and the answers of the whole batch) meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -51,34 +68,129 @@ class Taken:
         return JSONResponse(payload)
 
 
+@dataclass
+class _Request:
+    """An authentic request waiting for the writer, and the future its endpoint awaits."""
+
+    source: EventSource
+    dedupe_key: str
+    body: str
+    context: str
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Taken] = field(repr=False)
+
+    @property
+    def shown(self) -> str:
+        return f" ({self.context})" if self.context else ""
+
+    def answer(self, taken: Taken) -> None:
+        self._settle(lambda: self.future.set_result(taken))
+
+    def fail(self, error: BaseException) -> None:
+        self._settle(lambda: self.future.set_exception(error))
+
+    def _settle(self, settle: Any) -> None:
+        def once() -> None:
+            if not self.future.done():
+                settle()
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            self.loop.call_soon_threadsafe(once)
+
+
 class Intake:
-    """The ledger, the handlers and the clock the endpoints share."""
+    """The ledger, the handlers and the clock the endpoints share, and the thread that writes for them."""
 
     def __init__(self, ledger: Ledger, handlers: Handlers, settings: WebSettings) -> None:
         self.ledger = ledger
         self.handlers = handlers
         self.settings = settings
+        self._waiting: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    def take(self, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
-        """Store the event (committed), then process it; ``context`` (already masked) goes to the log line."""
+    async def take(self, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
+        """Store the event (committed), then process it; ``context`` (already masked) goes to the log line.
+
+        :class:`Refusal` 503 when the event could not be stored (the sender retries).
+        """
+        loop = asyncio.get_running_loop()
+        request = _Request(source, dedupe_key, body, context, loop, loop.create_future())
+        self._start()
+        self._waiting.put(request)
+        return await request.future
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_until_closed, name="webhook-writer", daemon=True)
+                self._writer.start()
+
+    def close(self) -> None:
+        """Stop the writer once the requests given to it are answered."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._waiting.put(None)
+            writer.join()
+
+    def _write_until_closed(self) -> None:
+        closing = False
+        while not closing:
+            first = self._waiting.get()
+            if first is None:
+                return
+            batch, size = [first], len(first.body)
+            while len(batch) < MAX_BATCH_REQUESTS and size < MAX_BATCH_BYTES:
+                try:
+                    more = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    closing = True
+                    break
+                batch.append(more)
+                size += len(more.body)
+            try:
+                self._write(batch)
+            except Exception as error:  # a bug: every request of the batch still waiting hears of it
+                log.exception("webhook batch of %s request(s) not written", len(batch))
+                for request in batch:
+                    request.fail(error)
+
+    def _write(self, batch: list[_Request]) -> None:
         now = self.settings.clock()
+        valid: list[_Request] = []
+        for request in batch:
+            try:
+                check_dedupe_key(request.dedupe_key)
+            except ValueError as error:
+                request.fail(error)
+                continue
+            valid.append(request)
         try:
             with self.ledger.begin_write(INBOX_LOCK, shared=True) as connection:
-                event_id = store_event(connection, source, dedupe_key, body, now)
+                stored = [store_event(connection, r.source, r.dedupe_key, r.body, now) for r in valid]
         except LedgerWriteError as error:
-            log.error("%s event not stored: %s", source, error)
-            raise Refusal(503, "the event could not be stored; retry later") from None
-        shown = f" ({context})" if context else ""
-        if event_id is None:
-            log.info("%s event again%s: already stored, nothing done", source, shown)
-            return Taken(None)
-        handler = self.handlers.get(source)
-        if handler is None:
-            log.info("%s event %s stored%s: no handler yet, left received", source, event_id, shown)
-            return Taken(event_id, EventStatus.RECEIVED)
-        processed = process_event(self.ledger, InboundEvent(event_id, source, body, now), handler, now)
-        log.info("%s event %s%s: %s %s", source, event_id, shown, processed.status, processed.detail)
-        return Taken(event_id, processed.status, processed.detail, processed.reply)
+            for request in valid:
+                log.error("%s event not stored: %s", request.source, error)
+                request.fail(Refusal(503, "the event could not be stored; retry later"))
+            return
+        to_process: list[tuple[_Request, InboundEvent, Handler]] = []
+        for request, event_id in zip(valid, stored, strict=True):
+            handler = self.handlers.get(request.source)
+            if event_id is None:
+                log.info("%s event again%s: already stored, nothing done", request.source, request.shown)
+                request.answer(Taken(None))
+            elif handler is None:
+                log.info("%s event %s stored%s: no handler yet, left received", request.source, event_id, request.shown)
+                request.answer(Taken(event_id, EventStatus.RECEIVED))
+            else:
+                to_process.append((request, InboundEvent(event_id, request.source, request.body, now), handler))
+        results = process_events(self.ledger, [(event, handler) for _, event, handler in to_process], now)
+        for (request, event, _), done in zip(to_process, results, strict=True):
+            log.info("%s event %s%s: %s %s", request.source, event.event_id, request.shown, done.status, done.detail)
+            request.answer(Taken(event.event_id, done.status, done.detail, done.reply))
 
     def healthy(self) -> bool:
         try:
