@@ -265,19 +265,24 @@ def _postgres_database() -> tuple[str, str]:
     return name, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
 
-def run(count: int, latency_count: int, rate: float, backends: list[str], listeners: int) -> dict[str, Any]:
+def run(count: int, latency_count: int, rate: float, backends: list[str]) -> dict[str, Any]:
+    """Each of ``backends`` on a fresh ledger: ``sqlite``, ``postgresql``, ``postgresql:N`` (N listener processes)."""
     results: dict[str, Any] = {}
     for backend in backends:
+        name, _, processes = backend.partition(":")
+        listeners = int(processes or 1)
+        label = name if listeners == 1 else f"{name}, {listeners} listeners"
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
-            if backend == "sqlite":
-                results["sqlite"] = measure(f"sqlite:///{work}/ledger.sqlite", work, count, latency_count, rate, 1)
+            if name == "sqlite":
+                url = f"sqlite:///{work}/ledger.sqlite"
+                results[label] = measure(url, work, count, latency_count, rate, listeners)
                 continue
-            name, url = _postgres_database()
+            database, url = _postgres_database()
             try:
-                results["postgresql"] = measure(url, work, count, latency_count, rate, listeners)
+                results[label] = measure(url, work, count, latency_count, rate, listeners)
             finally:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name], check=False)
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database], check=False)
     return results
 
 
@@ -289,8 +294,9 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Payments benchmark: RabbitMQ → ledger",
         "",
-        f"`reminders listen` in its own process (prefetch {result['prefetch']}, up to {result['batch_size']} "
-        "payments per ledger transaction, acknowledged after the commit) against the RabbitMQ on this machine.",
+        f"`reminders listen` in its own process or processes (prefetch {result['prefetch']}, up to "
+        f"{result['batch_size']} payments per ledger transaction, acknowledged after the commit) against the "
+        "RabbitMQ on this machine.",
         f"Throughput: {result['payments']} payments published before the listener starts. Latency: "
         f"{result['latency_payments']} more published at {result['rate']:.0f}/s while it runs, from publish to "
         f"the payment's commit (inbox row, payment and cancelled outbox row in one transaction) seen by a "
@@ -324,15 +330,16 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=20_000)
     parser.add_argument("--latency-payments", type=int, default=5_000)
     parser.add_argument("--rate", type=float, default=500.0, help="Payments a second in the latency run.")
-    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
-        "--pg-listeners", type=int, default=1, help="Listener processes on PostgreSQL (SQLite: always one writer)."
+        "--backends",
+        default="sqlite,postgresql,postgresql:2",
+        help="Ledgers to run on; postgresql:N runs N listener processes on one queue (SQLite has one writer).",
     )
     parser.add_argument("--note", default="", help="A line for the results (e.g. what else ran on the machine).")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     defaults = BrokerSettings()
-    backends = run(args.payments, args.latency_payments, args.rate, args.backends.split(","), args.pg_listeners)
+    backends = run(args.payments, args.latency_payments, args.rate, args.backends.split(","))
     result = {
         "payments": args.payments,
         "latency_payments": args.latency_payments,

@@ -1,8 +1,8 @@
 """``reminders listen``: payments from RabbitMQ, applied to the ledger and acknowledged only after the commit.
 
-Messages are taken in batches (up to ``batch_size``, or what came before the queue went quiet for
-``batch_wait_seconds``) and each batch is settled in one ledger transaction (:mod:`.broker_batch`):
-payments recorded and their customers' pending reminders cancelled, inbox rows stored and marked.
+Messages are taken in batches (up to ``batch_size`` of what has arrived, never waiting for more),
+each settled in one ledger transaction (:mod:`.broker_batch`): payments recorded and their
+customers' pending reminders cancelled, inbox rows stored and marked.
 Messages that are not payments, or that the ledger refuses, are published to the dead-letter
 queue with the reason in the ``x-reminders-reason`` header (confirmed by the broker) before the
 commit; after the commit the whole batch is acknowledged at once. So:
@@ -43,8 +43,6 @@ REASON_HEADER = "x-reminders-reason"
 QUEUE_HEADER = "x-reminders-queue"
 DEAD_AT_HEADER = "x-reminders-dead-lettered-at"
 BROKER_ERRORS: tuple[type[BaseException], ...] = (AMQPError, OSError)
-MAX_BATCH_AGE_SECONDS = 0.25
-"""A batch is applied at the latest this long after its first message, however steadily messages come."""
 ALONE_ATTEMPTS = 2
 """Tries for one message of a batch the ledger refused while answering, before it is dead-lettered."""
 
@@ -169,25 +167,29 @@ class PaymentListener:
                     log.debug("closing the broker connection failed", exc_info=True)
 
     def _consume(self, connection: BlockingConnection, channel: BlockingChannel, dead: BlockingChannel) -> None:
-        batch: list[Delivery] = []
-        started = 0.0
-        messages = channel.consume(self.settings.queue, inactivity_timeout=self.settings.batch_wait_seconds)
-        for method, properties, body in messages:
-            if method is not None:
-                if not batch:
-                    started = time.monotonic()
-                batch.append(Delivery(method.delivery_tag, properties, body))
-            full = len(batch) >= self.settings.batch_size
-            if batch and (
-                full or method is None or self.stopping or time.monotonic() - started >= MAX_BATCH_AGE_SECONDS
-            ):
+        """Settle what has arrived, at most a batch at a time, never waiting to fill one: while a batch
+        is in the ledger the next one arrives (up to ``prefetch``), so batches grow with the load and
+        a lone payment is applied at once."""
+        arrived: list[Delivery] = []
+        cancelled: list[object] = []
+
+        def on_message(_channel: BlockingChannel, method: Any, properties: pika.BasicProperties, body: bytes) -> None:
+            arrived.append(Delivery(method.delivery_tag, properties, body))
+
+        channel.add_on_cancel_callback(cancelled.append)
+        consumer = channel.basic_consume(self.settings.queue, on_message)
+        while not self.stopping:
+            connection.process_data_events(time_limit=0 if arrived else self.settings.idle_poll_seconds)
+            if cancelled:
+                raise pika.exceptions.ConsumerCancelled("the broker cancelled the consumer (queue deleted?)")
+            if arrived:
+                batch = arrived[: self.settings.batch_size]
+                del arrived[: len(batch)]
                 self._settle(connection, channel, dead, batch)
-                batch = []
-            if self.stopping:
-                requeued = channel.cancel()
-                log.info("stopped; %s prefetched messages handed back to the queue", requeued)
-                return
-        raise pika.exceptions.ConsumerCancelled("the broker cancelled the consumer (queue deleted?)")
+        channel.basic_cancel(consumer)
+        if arrived:
+            channel.basic_nack(arrived[-1].tag, multiple=True, requeue=True)
+        log.info("stopped; %s messages received but not applied handed back to the queue", len(arrived))
 
     def _settle(
         self, connection: BlockingConnection, channel: BlockingChannel, dead: BlockingChannel, batch: list[Delivery]

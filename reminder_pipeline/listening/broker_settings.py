@@ -16,7 +16,7 @@ DEFAULT_QUEUE = "reminders.payments"
 DEAD_LETTER_SUFFIX = ".dead"
 DEFAULT_PREFETCH = 200
 DEFAULT_BATCH_SIZE = 100
-DEFAULT_BATCH_WAIT_SECONDS = 0.05
+DEFAULT_IDLE_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,8 @@ class BrokerSettings:
     """Messages the broker hands over before they are acknowledged: at least a batch, so batches fill."""
     batch_size: int = DEFAULT_BATCH_SIZE
     """At most this many messages are applied in one ledger transaction, then acknowledged together."""
-    batch_wait_seconds: float = DEFAULT_BATCH_WAIT_SECONDS
-    """A batch is applied once no message came for this long (or it is full): the latency a batch adds."""
+    idle_poll_seconds: float = DEFAULT_IDLE_POLL_SECONDS
+    """How long an idle listener waits for a message before looking whether it was asked to stop."""
 
     def __post_init__(self) -> None:
         if self.prefetch < 1 or self.batch_size < 1:
