@@ -1,6 +1,6 @@
 """The ``reminders`` command line: one module per group of commands, all on :func:`main`."""
 
-from reminder_pipeline.cli import delivery, demo, ledger, listen, messages, replies, risk, sandbox, serve
+from reminder_pipeline.cli import delivery, demo, ledger, listen, messages, replies, risk, sandbox, serve, simulate
 from reminder_pipeline.cli.base import EXIT_UNUSABLE, USER_MISTAKES, UserMistake, main
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "risk",
     "sandbox",
     "serve",
+    "simulate",
 ]

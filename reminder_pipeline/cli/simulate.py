@@ -1,0 +1,89 @@
+"""``reminders simulate``: the daily pipeline over simulated days against the provider sandbox, under faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from reminder_pipeline.cli.base import UserMistake, emit, main, writable_folder
+
+
+@main.command()
+@click.option("--days", required=True, type=click.IntRange(1, 3650), help="Simulated days (calendar days).")
+@click.option("--customers", required=True, type=click.IntRange(1, 1_000_000), help="Customers in the world.")
+@click.option(
+    "--faults",
+    "spec",
+    default="",
+    help="'heavy' or name=value,...: provider_error_rate, provider_timeout_rate, webhook_loss_rate, "
+    "webhook_duplicate_rate, kill_delivery, db_restart, outage_days (and the sandbox's own faults).",
+)
+@click.option("--seed", default=7, show_default=True, type=int, help="The world's and the faults' seed.")
+@click.option(
+    "--seeds",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Simulate this many worlds (seeds SEED, SEED+1, ...) for the collection figures' ranges.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=writable_folder,
+    default=Path("data/simulation"),
+    show_default=True,
+    help="The simulation's folder: made if missing, an earlier simulation in it deleted, any other content refused.",
+)
+@click.option(
+    "--db",
+    "ledger_url",
+    help="A fresh ledger database to simulate in (default: WORKDIR/ledger.sqlite; never $REMINDERS_DB_URL).",
+)
+@click.option("--rule-score", is_flag=True, help="Score risk with the rule score only (no model trained).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr).")
+def simulate(
+    days: int,
+    customers: int,
+    spec: str,
+    seed: int,
+    seeds: int,
+    workdir: Path,
+    ledger_url: str | None,
+    rule_score: bool,
+    as_json: bool,
+) -> None:
+    """Run the whole loop over DAYS simulated days for CUSTOMERS customers, injecting the faults of SPEC, and
+    print the promise counters (from an audit of the ledger and the provider's log left in WORKDIR) and the
+    collection figures of the pipeline, of a fixed +1/+7/+14 ladder and of no reminders."""
+    from reminder_pipeline.simulation.clock import FIRST_DAY
+    from reminder_pipeline.simulation.faults import FaultPlan, FaultPlanError, schedule_faults
+    from reminder_pipeline.simulation.report import combine, text_lines
+    from reminder_pipeline.simulation.run import LedgerInUse, SimulationOptions, WorkdirInUse, run_simulation
+
+    try:
+        plan = FaultPlan.parse(spec)
+        schedule_faults(plan, [FIRST_DAY + timedelta(days=i) for i in range(days)])
+    except FaultPlanError as error:
+        raise UserMistake(f"--faults: {error}", as_json=as_json) from error
+    if ledger_url and seeds > 1:
+        raise UserMistake("--db holds one simulation: with --seeds more than 1, leave --db out", as_json=as_json)
+    workdir = workdir.resolve()
+    results = []
+    for number in range(seeds):
+        options = SimulationOptions(
+            days=days,
+            customers=customers,
+            faults=plan,
+            seed=seed + number,
+            workdir=workdir if number == 0 else workdir / f"seed-{seed + number}",
+            db_url=ledger_url,
+            train_model=not rule_score,
+        )
+        try:
+            results.append(run_simulation(options, lambda line: click.echo(line, err=True)))
+        except (WorkdirInUse, LedgerInUse) as error:
+            raise UserMistake(str(error), as_json=as_json) from error
+    report = combine(results)
+    emit(report, as_json, "\n".join(text_lines(report)))

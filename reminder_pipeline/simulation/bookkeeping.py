@@ -1,0 +1,88 @@
+"""The simulation's own bookkeeping: what the pipeline's runs reported, added up.
+
+This is the pipeline's word for what happened (its plans, messages, delivery reports, lookups) and the
+simulation's (faults struck, payments and replies made). The counters that prove the promises come
+from :mod:`reminder_pipeline.simulation.audit` instead, which reads only the ledger and the provider's
+message log; the two are printed side by side.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from reminder_pipeline.ingestion.report import IngestReport
+
+
+def _add(total: Counter[str], summary: dict[str, object], names: tuple[str, ...]) -> None:
+    for name in names:
+        value = summary.get(name, 0)
+        if isinstance(value, int):
+            total[name] += value
+
+
+@dataclass
+class Bookkeeping:
+    plan: Counter[str] = field(default_factory=Counter)
+    messages: Counter[str] = field(default_factory=Counter)
+    delivery: Counter[str] = field(default_factory=Counter)
+    reconciled: Counter[str] = field(default_factory=Counter)
+    cancelled_at_last_look: Counter[str] = field(default_factory=Counter)
+    lookups: Counter[str] = field(default_factory=Counter)
+    ingestion: Counter[str] = field(default_factory=Counter)
+    step_retries: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    days: Counter[str] = field(default_factory=Counter)
+    training: str = ""
+
+    def add_ingest(self, reports: list[IngestReport]) -> None:
+        for report in reports:
+            self.ingestion["rows_in"] += report.rows_in
+            self.ingestion["accepted"] += report.accepted
+            self.ingestion["quarantined"] += report.quarantined
+            self.ingestion["batches"] += 1
+
+    def add_plan(self, summary: dict[str, object]) -> None:
+        _add(self.plan, summary, ("send", "handoff", "skip", "outbox_added", "cancelled", "expired"))
+
+    def add_messages(self, summary: dict[str, object]) -> None:
+        _add(self.messages, summary, ("rendered", "held", "cancelled", "email", "sms"))
+
+    def add_delivery(self, summary: dict[str, object]) -> None:
+        _add(
+            self.delivery, summary, ("sent", "retried", "unknown", "failed", "fallbacks", "collector_tasks", "batches")
+        )
+        for source, target in (
+            ("reconciled", self.reconciled),
+            ("cancelled_at_last_look", self.cancelled_at_last_look),
+        ):
+            values = summary.get(source)
+            if isinstance(values, dict):
+                target.update({str(k): int(v) for k, v in values.items()})
+
+    def add_lookup(self, summary: dict[str, object]) -> None:
+        _add(self.lookups, summary, ("asked", "still_open", "missing", "cannot_tell"))
+        settled = summary.get("settled")
+        if isinstance(settled, dict):
+            self.lookups["settled"] += sum(int(v) for v in settled.values())
+
+    def to_dict(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """The pipeline's own counts: ``sent`` is what its delivery runs reported sent, plus what
+        reconciliation found the provider had (a killed process's sends are only known that way)."""
+        return {
+            "due": self.plan["send"],
+            "sent": self.delivery["sent"] + self.reconciled["sent"],
+            "plan": dict(self.plan),
+            "messages": dict(self.messages),
+            "delivery": dict(self.delivery),
+            "reconciled": dict(self.reconciled),
+            "cancelled_at_last_look": dict(self.cancelled_at_last_look),
+            "status_lookups": dict(self.lookups),
+            "ingestion": dict(self.ingestion),
+            "step_retries": dict(self.step_retries),
+            "faults": dict(self.faults),
+            "days": dict(self.days),
+            "risk_model": self.training,
+            **extra,
+        }

@@ -1,0 +1,207 @@
+"""The web app of ``reminders serve`` in a thread, and the customers' side of its webhooks.
+
+Payments come in as the payment processor posts them: the payment webhook's JSON, signed with the
+shared secret at the simulated time. A processor retries until it is acknowledged, so a payment is never
+lost: a delivery lost on the way (``webhook_loss_rate``) or refused while the app is down or its
+database away is posted again at the next moment customers act; some are posted twice
+(``webhook_duplicate_rate``), which must be a no-op. Every acknowledged payment is written to
+``payments_posted.jsonl`` for the audit. Replies go through the provider sandbox, which posts them to
+the app as Twilio and SendGrid do (STOP included).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from reminder_pipeline.core.policy.config import Policy
+from reminder_pipeline.listening.handlers import handlers_for
+from reminder_pipeline.providers.sandbox import RunningSandbox, SandboxControlError
+from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
+from reminder_pipeline.simulation.accounts import Payment, Reply
+from reminder_pipeline.simulation.behaviour import Dice
+from reminder_pipeline.simulation.clock import SimClock
+from reminder_pipeline.web import create_app
+from reminder_pipeline.web.settings import WebSettings
+from reminder_pipeline.web.signatures import PAYMENT_SIGNATURE_HEADER, signature_header
+
+POSTERS = 8
+INBOUND_USER = "simulation"
+
+
+@dataclass(frozen=True)
+class WebApp:
+    url: str
+    payment_secret: str = field(repr=False)
+
+
+@contextmanager
+def running_web_app(ledger_url: str, policy: Policy, clock: SimClock, sandbox: RunningSandbox) -> Iterator[WebApp]:
+    """``create_app`` on uvicorn on a free loopback port, on the simulated clock, wired to the sandbox."""
+    payment_secret, inbound_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    settings = WebSettings(
+        twilio_auth_token=DEMO_CREDENTIALS.twilio_auth_token,
+        sendgrid_public_key=sandbox.control.webhook_public_key(),
+        payment_secret=payment_secret,
+        stripe_secret=secrets.token_urlsafe(24),
+        inbound_parse_user=INBOUND_USER,
+        inbound_parse_password=inbound_password,
+        clock=clock,
+    )
+    app = create_app(ledger_url, settings=settings, handlers=handlers_for(policy))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="simulation-web", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the web app did not start")
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}"
+        sandbox.control.set_webhook_urls(
+            sendgrid_events_url=f"{url}/webhooks/sendgrid/events",
+            twilio_inbound_url=f"{url}/webhooks/twilio/inbound",
+            sendgrid_inbound_url=f"http://{INBOUND_USER}:{inbound_password}@127.0.0.1:{port}/webhooks/sendgrid/inbound",
+        )
+        yield WebApp(url, payment_secret)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+@dataclass
+class _Pending:
+    payment: Payment
+    attempts: int = 0
+
+
+class PaymentPoster:
+    """Posts payments to the app as a processor would, retrying until acknowledged."""
+
+    def __init__(
+        self, app: WebApp, clock: SimClock, dice: Dice, loss_rate: float, duplicate_rate: float, journal: Path
+    ):
+        self.app, self.clock, self.dice = app, clock, dice
+        self.loss_rate, self.duplicate_rate = loss_rate, duplicate_rate
+        self.journal = journal
+        self.pending: list[_Pending] = []
+        self.counts = {"made": 0, "posted": 0, "acknowledged": 0, "lost_then_retried": 0, "refused": 0, "again": 0}
+        self._client = httpx.Client(timeout=30.0, limits=httpx.Limits(max_connections=POSTERS))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def add(self, payments: list[Payment]) -> None:
+        self.counts["made"] += len(payments)
+        self.pending.extend(_Pending(p) for p in payments)
+
+    def _post(self, payment: Payment) -> int | None:
+        body = json.dumps(
+            {
+                "payment_id": payment.payment_id,
+                "invoice_id": payment.invoice_id,
+                "amount": payment.amount_text,
+                "currency": payment.currency,
+                "paid_at": payment.paid_at.isoformat(),
+            }
+        ).encode()
+        header = signature_header(self.app.payment_secret, body, int(self.clock().timestamp()))
+        try:
+            answer = self._client.post(
+                f"{self.app.url}/webhooks/payments",
+                content=body,
+                headers={PAYMENT_SIGNATURE_HEADER: header, "Content-Type": "application/json"},
+            )
+        except httpx.HTTPError:
+            return None
+        return answer.status_code
+
+    def _attempt(self, item: _Pending) -> bool:
+        """Whether the payment is done with (acknowledged, or refused for good)."""
+        item.attempts += 1
+        if item.attempts == 1 and self.dice("payment lost", item.payment.payment_id) < self.loss_rate:
+            self.counts["lost_then_retried"] += 1
+            return False
+        status = self._post(item.payment)
+        self.counts["posted"] += 1
+        if status is None or status >= 500:
+            return False
+        if status >= 400:
+            self.counts["refused"] += 1
+            return True
+        self.counts["acknowledged"] += 1
+        if self.dice("payment again", item.payment.payment_id) < self.duplicate_rate:
+            self._post(item.payment)
+            self.counts["again"] += 1
+        return True
+
+    def flush(self) -> None:
+        """Post everything pending; what is not acknowledged waits for the next flush."""
+        waiting, self.pending = self.pending, []
+        with ThreadPoolExecutor(POSTERS) as pool:
+            done = list(pool.map(self._attempt, waiting))
+        with self.journal.open("a", encoding="utf-8") as out:
+            for item, finished in zip(waiting, done, strict=True):
+                if not finished:
+                    self.pending.append(item)
+                    continue
+                p = item.payment
+                out.write(
+                    json.dumps(
+                        {"payment_id": p.payment_id, "invoice_id": p.invoice_id, "paid_at": p.paid_at.isoformat()}
+                    )
+                    + "\n"
+                )
+
+
+class ReplySender:
+    """Customers' replies, injected into the sandbox as the providers' inbound webhooks post them."""
+
+    def __init__(self, sandbox: RunningSandbox, contacts: dict[str, tuple[str | None, str | None]]) -> None:
+        self.sandbox = sandbox
+        self.contacts = contacts
+        """Per customer: (phone, email) as the world knows them."""
+        self.pending: list[Reply] = []
+        self.counts: dict[str, int] = {}
+
+    def add(self, replies: list[Reply]) -> None:
+        self.pending.extend(replies)
+
+    def flush(self, until: object) -> None:
+        """Send the replies due by ``until`` (an instant); any the app could not take wait."""
+        due = [r for r in self.pending if r.at <= until]  # type: ignore[operator]
+        self.pending = [r for r in self.pending if r.at > until]  # type: ignore[operator]
+        for reply in due:
+            phone, email = self.contacts.get(reply.customer_id, (None, None))
+            try:
+                if reply.channel == "sms" and phone:
+                    answer = self.sandbox.control.inject_sms(phone, SANDBOX_FROM_NUMBER, reply.text)
+                elif email:
+                    answer = self.sandbox.control.inject_email(
+                        email, SANDBOX_FROM_EMAIL, "Re: your invoice", reply.text
+                    )
+                else:
+                    continue
+            except SandboxControlError:
+                self.pending.append(reply)
+                continue
+            if answer.status is None or answer.status >= 500:
+                self.pending.append(reply)
+                continue
+            self.counts[reply.kind.value] = self.counts.get(reply.kind.value, 0) + 1
