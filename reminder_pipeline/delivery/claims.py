@@ -94,8 +94,10 @@ def look_again(
     """The last look once more at claimed rows not handed over yet (a payment may have landed since the
     claim): those that may no longer go are moved on (cancelled or expired); ``outbox_id, status_reason``
     of them is returned."""
-    with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+    with ledger.begin() as connection:  # a read: the sends in flight keep recording meanwhile
         decided = look(connection, rows, now, grace_days, besides=besides)
-        stopped = decided.filter(pl.col("status") != OutboxStatus.SENDING)
-        queries.move(connection, stopped, allowed_from=[OutboxStatus.SENDING], worker=worker)
+    stopped = decided.filter(pl.col("status") != OutboxStatus.SENDING)
+    if stopped.height:
+        with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
+            queries.move(connection, stopped, allowed_from=[OutboxStatus.SENDING], worker=worker)
     return stopped.select("outbox_id", "status_reason")
