@@ -4,10 +4,11 @@ Reads a plan (:mod:`benchmarks.webhook_plan`), signs every request as its sender
 the SDK's ``RequestValidator.compute_signature`` over the public URL and the form, SendGrid with
 ECDSA (P-256, SHA-256) over timestamp + body, payments with HMAC-SHA256 over ``"<t>.<body>"`` — then
 posts them over ``--concurrency`` keep-alive HTTP/1.1 connections, each sending its next request as
-soon as the previous one is answered (a closed loop: the app's own pace). Raw sockets on asyncio
-keep the generator's own CPU small; the signing is done before the clock starts: the generator
-prints ``ready`` once it has signed everything and starts on a line on stdin. Then prints one JSON
-object: per request kind the answers, the latency distribution, and the wall-clock span.
+soon as the previous one is answered (a closed loop: the app's own pace). Each request is signed
+just before it is sent, as a provider does (a signature older than 300 s is refused); raw sockets
+on asyncio keep the generator's own CPU small. It prints ``ready`` once it has read the plan and
+starts on a line on stdin; then prints one JSON object: per request kind the answers, the latency
+distribution, and the wall-clock span.
 
 Secrets come from the environment (the same variables ``reminders serve`` reads, and
 ``BENCH_SENDGRID_PRIVATE_KEY``: the PEM of the key whose public half the app was given).
@@ -93,19 +94,20 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _run(
-    url: str, raws: list[bytes], concurrency: int
+    url: str, plan: list[dict[str, Any]], signer: Signer, concurrency: int
 ) -> tuple[list[tuple[float, float, int, bytes]], float, float]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    results: list[tuple[float, float, int, bytes]] = [(0.0, 0.0, 0, b"")] * len(raws)
-    cursor = iter(range(len(raws)))
+    results: list[tuple[float, float, int, bytes]] = [(0.0, 0.0, 0, b"")] * len(plan)
+    cursor = iter(range(len(plan)))
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             for index in cursor:
+                raw = signer.raw(plan[index])
                 started = time.perf_counter()
-                writer.write(raws[index])
+                writer.write(raw)
                 status, body = await _answer(reader)
                 results[index] = (started, time.perf_counter(), status, body)
         finally:
@@ -185,11 +187,10 @@ def main() -> None:
     with open(args.plan, encoding="utf-8") as handle:
         plan: list[dict[str, Any]] = json.load(handle)
     signer = Signer(urlsplit(args.url).netloc, args.public_url)
-    raws = [signer.raw(request) for request in plan]
     print("ready", flush=True)
     sys.stdin.readline()
     cpu_before = _cpu_seconds()
-    results, wall, clock = uvloop.run(_run(args.url, raws, args.concurrency))
+    results, wall, clock = uvloop.run(_run(args.url, plan, signer, args.concurrency))
     summary = summarise(plan, results, wall, clock) | {"generator_cpu_seconds": round(_cpu_seconds() - cpu_before, 2)}
     print(json.dumps(summary))
 
