@@ -98,6 +98,8 @@ def connection_parameters(settings: BrokerSettings) -> pika.URLParameters:
     parameters = pika.URLParameters(settings.amqp_url)
     parameters.connection_attempts = 1
     parameters.socket_timeout = 5
+    if parameters.blocked_connection_timeout is None:
+        parameters.blocked_connection_timeout = 60  # a broker out of memory or disk: reconnect, never hang
     return parameters
 
 
