@@ -133,8 +133,16 @@ def rendered_instance(values: dict[str, Any]) -> dict[str, Any]:
     daemon, runs, pools = values["dagsterDaemon"], values["concurrency"]["runs"], values["concurrency"]["pools"]
     monitoring, retries = daemon["runMonitoring"], daemon["runRetries"]
     scheduler = values["scheduler"]["config"]["daemonScheduler"]
+    coordinator = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
     return {
-        "run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator"},
+        "run_coordinator": {
+            "module": "dagster.core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": {
+                "dequeue_use_threads": coordinator["dequeueUseThreads"],
+                "dequeue_num_workers": coordinator["dequeueNumWorkers"],
+            },
+        },
         "scheduler": {
             "module": "dagster.core.scheduler",
             "class": "DagsterDaemonScheduler",
@@ -177,5 +185,13 @@ def test_the_chart_renders_an_instance_dagster_accepts_with_the_same_policies_as
     validated, _ = dagster_instance_config(str(tmp_path))
     assert validated["concurrency"]["runs"]["max_concurrent_runs"] == 4
     production = load("dagster.yaml")
-    for key in ("scheduler", "run_monitoring", "run_retries", "concurrency", "retention", "telemetry"):
+    for key in (
+        "run_coordinator",
+        "scheduler",
+        "run_monitoring",
+        "run_retries",
+        "concurrency",
+        "retention",
+        "telemetry",
+    ):
         assert instance[key] == production[key], key

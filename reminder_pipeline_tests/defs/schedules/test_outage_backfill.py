@@ -120,6 +120,7 @@ def _audit_catches_violations(ledger: Ledger, messages: list[dict[str, Any]], po
     )
 
 
+@pytest.mark.slow
 def test_a_three_day_outage_then_the_catch_up_sends_only_the_highest_step_now_due(tmp_path: Path) -> None:
     clock = midday_now()
     today, live_day = clock.today, clock.today - timedelta(days=4)
