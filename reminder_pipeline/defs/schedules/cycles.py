@@ -125,7 +125,8 @@ def statement_lines(
             .alias("courtesy")
         )
     )
-    return lines.select([pl.col(name).cast(dtype) for name, dtype in LINE_SCHEMA.items()]).sort("customer_id", "due_date", "invoice_id")
+    typed = lines.select([pl.col(name).cast(dtype) for name, dtype in LINE_SCHEMA.items()])
+    return typed.sort("customer_id", "due_date", "invoice_id")
 
 
 def statement_totals(lines: pl.DataFrame) -> pl.DataFrame:
