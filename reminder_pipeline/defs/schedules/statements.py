@@ -110,11 +110,11 @@ _AT, _ZONE = statements_at(), settings.business_timezone()
 
 
 def _untried_since(first: date | None, day: date, tried: set[date]) -> list[date]:
+    """``day`` and, from ``first`` on, the days before it that no run tried."""
     if first is None:
         return [day]
-    return [first + timedelta(days=n) for n in range((day - first).days) if first + timedelta(days=n) not in tried] + [
-        day
-    ]
+    before = (first + timedelta(days=n) for n in range((day - first).days))
+    return [*(d for d in before if d not in tried), day]
 
 
 @dg.schedule(
