@@ -20,10 +20,13 @@ from reminder_pipeline.core.features.state import (
     additive_events,
     days_between,
     delivery_shift,
+    log_amount,
     ordered_state,
+    portfolio_amount,
     portfolio_late_rate,
     ratio,
     running_state,
+    terms_scale,
 )
 from reminder_pipeline.core.history import History, invoices_with_settlement, outcomes, paid_to_date
 
@@ -69,6 +72,14 @@ def _own(at: pl.Expr) -> dict[str, pl.Expr]:
         "sum_days_to_pay": pl.when(settled)
         .then(days_between(pl.col("settled_date"), pl.col("issue_date")))
         .otherwise(0),
+        "sum_late_to_terms": pl.when(settled)
+        .then(days_between(pl.col("settled_date"), pl.col("due_date")) / terms_scale())
+        .otherwise(0.0),
+        "sum_pay_to_terms": pl.when(settled)
+        .then(days_between(pl.col("settled_date"), pl.col("issue_date")) / terms_scale())
+        .otherwise(0.0),
+        "sum_log_amount": pl.when(issued).then(log_amount()).otherwise(0.0),
+        "sumsq_log_amount": pl.when(issued).then(log_amount().pow(2)).otherwise(0.0),
         "n_resolved": (on_time | past_due).cast(pl.Float64),
         "n_late": (past_due & ~on_time).cast(pl.Float64),
         "n_overdue": overdue.cast(pl.Float64),
@@ -129,6 +140,7 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
             check_sortedness=False,
         )
     state = state.join_asof(portfolio_late_rate(invoices), left_on="day_before", right_on="_portfolio_date")
+    state = state.join_asof(portfolio_amount(invoices), left_on="day_before", right_on="_amount_date")
     state = state.sort("as_of").join_asof(
         paid_to_date(history).sort("paid_date"),
         left_on="as_of",
@@ -165,6 +177,11 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         (ratio(pl.col("sumsq_days_late"), pl.col("n_settled")) - mean_days_late.pow(2)).clip(lower_bound=0).sqrt()
     )
     amount = pl.col("amount_minor").cast(pl.Float64)
+    mean_log_amount = ratio(pl.col("sum_log_amount"), pl.col("n_issued"))
+    std_log_amount = (
+        (ratio(pl.col("sumsq_log_amount"), pl.col("n_issued")) - mean_log_amount.pow(2)).clip(lower_bound=0).sqrt()
+    )
+    late_rate = ratio(pl.col("n_late"), pl.col("n_resolved"))
     return state.select(
         "invoice_id",
         "customer_id",
@@ -175,8 +192,12 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         "currency",
         (pl.col("amount_minor") - pl.col("paid_to_date").fill_null(0)).clip(lower_bound=0).alias("balance_minor"),
         pl.col("n_resolved").alias("hist_resolved"),
-        ratio(pl.col("n_late"), pl.col("n_resolved")).alias("hist_late_rate"),
+        late_rate.alias("hist_late_rate"),
         pl.col("recent_late_rate").alias("hist_recent_late_rate"),
+        (pl.col("recent_late_rate") - late_rate).alias("hist_late_trend"),
+        ratio(pl.col("sum_late_to_terms"), pl.col("n_settled")).alias("hist_lateness_to_terms"),
+        ratio(pl.col("sum_pay_to_terms"), pl.col("n_settled")).alias("hist_days_to_pay_to_terms"),
+        ((pl.col("ewm_days_late") - mean_days_late) / terms_scale()).alias("hist_delay_trend_to_terms"),
         mean_days_late.alias("hist_mean_days_late"),
         same_mean.alias("hist_mean_days_late_same_delivery"),
         ratio(pl.col("n_settled_paperless"), pl.col("n_settled")).alias("hist_paperless_share"),
@@ -203,6 +224,8 @@ def features_as_of(history: History, queries: pl.DataFrame) -> pl.DataFrame:
         days_between(pl.col("as_of"), pl.col("_first_issue")).clip(lower_bound=0).cast(pl.Float64).alias("tenure_days"),
         (amount / 100.0).log1p().alias("amount_log"),
         ratio(amount, usual_amount).alias("amount_ratio"),
+        ratio(log_amount() - mean_log_amount, std_log_amount + 0.1).alias("amount_z"),
+        (log_amount() - pl.col("portfolio_log_amount")).alias("amount_vs_portfolio"),
         days_between(pl.col("due_date"), pl.col("issue_date")).cast(pl.Float64).alias("terms_days"),
         pl.col("issue_date").dt.month().cast(pl.Float64).alias("issue_month"),
         (pl.col("issue_date").dt.weekday() - 1).cast(pl.Float64).alias("issue_weekday"),

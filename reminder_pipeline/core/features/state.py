@@ -31,10 +31,26 @@ ADDITIVE = [
     "n_settled_paperless",
     "sum_days_late_paperless",
     "sumsq_days_late_paperless",
+    "sum_late_to_terms",
+    "sum_pay_to_terms",
+    "sum_log_amount",
+    "sumsq_log_amount",
 ]
 RECENT_WINDOW = 3
 MEDIAN_WINDOW = 10
 EWM_ALPHA = 0.5
+
+
+MIN_TERMS_DAYS = 7
+"""Lateness is told in units of the terms, but of at least a week: due-on-receipt invoices would blow it up."""
+
+
+def terms_scale() -> pl.Expr:
+    return days_between(pl.col("due_date"), pl.col("issue_date")).clip(lower_bound=MIN_TERMS_DAYS).cast(pl.Float64)
+
+
+def log_amount() -> pl.Expr:
+    return (pl.col("amount_minor").cast(pl.Float64).clip(lower_bound=0.0) / 100.0).log1p()
 
 
 def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
@@ -69,7 +85,15 @@ def additive_events(invoices: pl.DataFrame, history: History) -> pl.DataFrame:
     broken = history.promises.filter(pl.col("status") == "broken")
     return pl.concat(
         [
-            event(invoices, pl.col("issue_date"), n_issued=1, amt_issued=amount, n_open=1),
+            event(
+                invoices,
+                pl.col("issue_date"),
+                n_issued=1,
+                amt_issued=amount,
+                n_open=1,
+                sum_log_amount=log_amount(),
+                sumsq_log_amount=log_amount().pow(2),
+            ),
             event(
                 settled,
                 pl.col("settled_date"),
@@ -85,6 +109,8 @@ def additive_events(invoices: pl.DataFrame, history: History) -> pl.DataFrame:
                 sumsq_days_late_paperless=pl.when(pl.col("_paperless"))
                 .then(days_between(pl.col("settled_date"), pl.col("due_date")).pow(2))
                 .otherwise(0),
+                sum_late_to_terms=days_between(pl.col("settled_date"), pl.col("due_date")) / terms_scale(),
+                sum_pay_to_terms=days_between(pl.col("settled_date"), pl.col("issue_date")) / terms_scale(),
             ),
             event(on_time, pl.col("settled_date"), n_resolved=1),
             event(became_late, after_due, n_resolved=1, n_late=1),
@@ -227,3 +253,24 @@ def portfolio_late_rate(invoices: pl.DataFrame) -> pl.DataFrame:
             / pl.col("n").rolling_sum_by("_portfolio_date", window_size=window)
         ).alias("portfolio_late_rate")
     ).select("_portfolio_date", "portfolio_late_rate")
+
+
+PORTFOLIO_AMOUNT_WINDOW_DAYS = 90
+
+
+def portfolio_amount(invoices: pl.DataFrame) -> pl.DataFrame:
+    """``_amount_date, portfolio_log_amount``: across all customers, the mean log amount of the invoices
+    issued in the last 90 days, by the end of each issue day."""
+    daily = (
+        invoices.group_by(pl.col("issue_date").alias("_amount_date"))
+        .agg(log_amount().sum().alias("s"), pl.len().alias("n"))
+        .sort("_amount_date")
+    )
+    window = f"{PORTFOLIO_AMOUNT_WINDOW_DAYS}d"
+    return daily.select(
+        "_amount_date",
+        (
+            pl.col("s").rolling_sum_by("_amount_date", window_size=window)
+            / pl.col("n").rolling_sum_by("_amount_date", window_size=window)
+        ).alias("portfolio_log_amount"),
+    )

@@ -6,17 +6,21 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from reminder_pipeline.core.model.calibration import expected_calibration_error
+
 CALIBRATION_BINS = 10
 
 
 def classification_metrics(late: np.ndarray, p_late: np.ndarray) -> dict[str, float]:
-    """AUC, PR-AUC, Brier score and the base rate; AUC and PR-AUC are null with one class only."""
+    """AUC, PR-AUC, Brier score, expected calibration error and the base rate; AUC and PR-AUC are NaN with
+    one class only."""
     late = late.astype(int)
     both_classes = 0 < late.sum() < len(late)
     return {
         "auc": float(roc_auc_score(late, p_late)) if both_classes else float("nan"),
         "pr_auc": float(average_precision_score(late, p_late)) if both_classes else float("nan"),
         "brier": float(brier_score_loss(late, p_late)) if len(late) else float("nan"),
+        "ece": expected_calibration_error(late, p_late, CALIBRATION_BINS),
         "base_rate": float(late.mean()) if len(late) else float("nan"),
         "n": len(late),
     }

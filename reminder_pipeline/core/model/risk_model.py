@@ -1,128 +1,42 @@
 """The risk model: a LightGBM classifier and a LightGBM median days-late head, stacked and calibrated.
 
-The classifier boosts from a prior: the customer's own chance of a delay, read from the mean and
-spread of their earlier delays (``hist_p_late_expected``) and Platt-scaled on the training
-examples. Its trees only learn corrections to it (open overdue invoices, amounts, region, ...),
-held monotone where more of a feature can only mean more risk; early stopping decides how many
-corrections the data supports. On a few thousand invoices, trees asked to rebuild a smooth
-per-customer estimate step by step add more noise than they remove.
-
-Training is time-ordered: the last ``valid_share`` of the examples stops the boosting early and
-fits the stacker; the final boosters are then refitted on all examples for the rounds found.
-The stacker is a logistic regression over two out-of-time inputs — the classifier's margin and
-the predicted days late — so it both calibrates P(late) (like Platt scaling) and lets the
-magnitude of lateness, which the binary label throws away, count. Models of format 2 also
-stacked the rule score; the prior and the features already carry what it knows, and its
-unregularised weight on a fifth of the examples cost accuracy on every time split tried. They
-still load and score as before, their rule score seeing only the model's features.
+The classifier boosts from a prior (``prior.py``): the customer's own chance of a delay. Its trees
+only learn corrections to it, held monotone where more of a feature can only mean more risk. The
+stacker is a logistic regression over the classifier's margin and the predicted days late, fitted
+with a prior on the most recent held-out invoices (``calibration.py``): it calibrates P(late) to
+the late share, and lets the magnitude of lateness, which the binary label throws away,
+count. The blend is one more such regression, over the model's and the rule score's log-odds;
+``scorer`` says which of the two ``p_late`` gives, as the quality gate decided on invoices the
+model never saw. Models of format 2 stacked the rule score and had no prior, format 3 had no blend
+and no days-late band; both still load and score as before.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 
 import lightgbm as lgb
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
 
-from reminder_pipeline.core.features.catalogue import Feature
+from reminder_pipeline.core.model.calibration import logit, sigmoid
+from reminder_pipeline.core.model.prior import PRIOR_FEATURE, Prior
 from reminder_pipeline.core.model.rules import rule_p_late
 
-MIN_FIT_EXAMPLES = 50
-"""Fewer invoices to learn from, or only one outcome among them, and no model is fitted."""
-DAYS_LATE_CLIP = (-60.0, 365.0)
-MODEL_FORMAT = 3
-READABLE_FORMATS = (2, 3)
-"""Format 2 has no prior; it still loads and scores as it did."""
-PRIOR_FEATURE = "hist_p_late_expected"
+MODEL_FORMAT = 4
+READABLE_FORMATS = (2, 3, 4)
+__all__ = ["MODEL_FORMAT", "PRIOR_FEATURE", "Prior", "RiskModel", "Scorer", "feature_matrix"]
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    clipped = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.asarray(np.log(clipped / (1 - clipped)), dtype=float)
+class Scorer(StrEnum):
+    """Which score the product uses: the model, the rule score, or a blend of both."""
 
-
-@dataclass(frozen=True)
-class Prior:
-    """The classifier's starting margin: ``slope * logit(feature) + intercept``."""
-
-    feature: str
-    slope: float
-    intercept: float
-    mean: float
-    """Mean margin over the training examples: contributions are told relative to it."""
-    gain: float = 0.0
-    """Training loss it removes against the late share alone, on LightGBM's gain scale (twice the log-loss)."""
-
-    def margin(self, frame: pl.DataFrame) -> np.ndarray:
-        p = frame[self.feature].cast(pl.Float64).fill_nan(None).fill_null(0.5).to_numpy()
-        return self.slope * _logit(p) + self.intercept
-
-
-def _fit_prior(examples: pl.DataFrame, late: np.ndarray, names: list[str], split: int) -> Prior | None:
-    """Platt scaling of the prior feature on the head of the examples (the tail stays out of sample)."""
-    if PRIOR_FEATURE not in names or len(np.unique(late[:split])) < 2:
-        return None
-    raw = Prior(PRIOR_FEATURE, 1.0, 0.0, 0.0).margin(examples)
-    platt = LogisticRegression(C=1e3).fit(raw[:split, None], late[:split])
-    slope, intercept = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    margin = slope * raw + intercept
-    p = 1.0 / (1.0 + np.exp(-margin))
-    share = float(np.clip(late.mean(), 1e-6, 1 - 1e-6))
-    alone = -(late * np.log(share) + (1 - late) * np.log(1 - share)).sum()
-    with_prior = -(late * np.log(np.clip(p, 1e-12, None)) + (1 - late) * np.log(np.clip(1 - p, 1e-12, None))).sum()
-    return Prior(PRIOR_FEATURE, slope, intercept, float(margin.mean()), float(2.0 * (alone - with_prior)))
-
-
-def _stack_inputs(margin: np.ndarray, days_late: np.ndarray) -> np.ndarray:
-    return np.column_stack([margin, days_late])
-
-
-def _legacy_stack_inputs(
-    margin: np.ndarray, days_late: np.ndarray, frame: pl.DataFrame, features: list[str]
-) -> np.ndarray:
-    """Format 2: the rule score was a third input."""
-    return np.column_stack([margin, days_late, _logit(rule_p_late(frame, features).to_numpy())])
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    num_leaves: int = 15
-    learning_rate: float = 0.03
-    min_data_in_leaf: int = 20
-    feature_fraction: float = 0.8
-    bagging_fraction: float = 0.8
-    lambda_l2: float = 1.0
-    max_rounds: int = 2000
-    early_stopping_rounds: int = 150
-    valid_share: float = 0.2
-    refit: bool = True
-    seed: int = 7
-    threads: int = 2
-    monotone: bool = True
-    prior: bool = True
-
-    def params(self, objective: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "objective": objective,
-            "num_leaves": self.num_leaves,
-            "learning_rate": self.learning_rate,
-            "min_data_in_leaf": self.min_data_in_leaf,
-            "feature_fraction": self.feature_fraction,
-            "bagging_fraction": self.bagging_fraction,
-            "bagging_freq": 1,
-            "lambda_l2": self.lambda_l2,
-            "seed": self.seed,
-            "deterministic": True,
-            "force_row_wise": True,
-            "num_threads": self.threads,
-            "verbosity": -1,
-            **extra,
-        }
+    MODEL = "model"
+    RULE = "rule"
+    BLEND = "blend"
 
 
 def feature_matrix(frame: pl.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
@@ -151,6 +65,12 @@ class RiskModel:
     days_late: lgb.Booster
     rounds: dict[str, int] = field(default_factory=dict)
     prior: Prior | None = None
+    blend: tuple[float, float, float] | None = None
+    """Weights of (model log-odds, rule log-odds) and the intercept, fitted on the held-out invoices."""
+    scorer: Scorer = Scorer.MODEL
+    """What ``p_late`` gives: the model, or the blend."""
+    days_late_band: tuple[float, float] = (0.0, 0.0)
+    """Residual quantiles (10 %, 90 %) of the days-late head on held-out settled invoices: its 80 % interval."""
 
     def matrix(self, frame: pl.DataFrame) -> np.ndarray:
         return feature_matrix(frame, self.features, self.categories)
@@ -162,17 +82,46 @@ class RiskModel:
     def raw_margin(self, frame: pl.DataFrame) -> np.ndarray:
         return self._margin(self.matrix(frame), frame)
 
-    def p_late(self, frame: pl.DataFrame) -> np.ndarray:
+    def p_model(self, frame: pl.DataFrame) -> np.ndarray:
+        """The stacked, calibrated model alone."""
         x = self.matrix(frame)
         days = np.asarray(self.days_late.predict(x), dtype=float)
         margin = self._margin(x, frame)
-        legacy = len(self.stacker) == 4
-        inputs = _legacy_stack_inputs(margin, days, frame, self.features) if legacy else _stack_inputs(margin, days)
+        inputs = [margin, days]
+        if len(self.stacker) == 4:
+            inputs.append(logit(rule_p_late(frame, self.features).to_numpy()))
         weights, intercept = np.asarray(self.stacker[:-1]), self.stacker[-1]
-        return np.asarray(1.0 / (1.0 + np.exp(-(inputs @ weights + intercept))), dtype=float)
+        return sigmoid(np.column_stack(inputs) @ weights + intercept)
+
+    def p_rule(self, frame: pl.DataFrame) -> np.ndarray:
+        """The rule score, seeing only the model's features (an excluded column counts for neither)."""
+        return rule_p_late(frame, self.features).to_numpy()
+
+    def p_blend(self, frame: pl.DataFrame) -> np.ndarray:
+        """The model and the rule score blended; the model alone when no blend was fitted."""
+        p_model = self.p_model(frame)
+        if self.blend is None:
+            return p_model
+        w_model, w_rule, intercept = self.blend
+        return sigmoid(w_model * logit(p_model) + w_rule * logit(self.p_rule(frame)) + intercept)
+
+    def p_late(self, frame: pl.DataFrame) -> np.ndarray:
+        return self.p_blend(frame) if self.scorer is Scorer.BLEND else self.p_model(frame)
+
+    def using(self, scorer: Scorer) -> RiskModel:
+        """The same model giving the model's or the blend's P(late)."""
+        if scorer is Scorer.RULE:
+            raise ValueError("the rule score is not a model's: keep the model in use or fall back to the rule")
+        return replace(self, scorer=scorer)
 
     def expected_days_late(self, frame: pl.DataFrame) -> np.ndarray:
         return np.asarray(self.days_late.predict(self.matrix(frame)), dtype=float)
+
+    def days_late_interval(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """An 80 % interval around the expected days late (split-conformal, from held-out residuals)."""
+        expected = self.expected_days_late(frame)
+        low, high = self.days_late_band
+        return expected + low, expected + high
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
         """Per-feature contributions to the raw margin (LightGBM ``pred_contrib``), bias column dropped.
@@ -180,7 +129,8 @@ class RiskModel:
         The prior's margin, relative to its mean over the training examples, counts for its feature."""
         values = np.asarray(self.classifier.predict(self.matrix(frame), pred_contrib=True), dtype=float)[:, :-1]
         if self.prior is not None:
-            values[:, self.features.index(self.prior.feature)] += self.prior.margin(frame) - self.prior.mean
+            for name, push in self.prior.contributions(frame).items():
+                values[:, self.features.index(name)] += push
         return values
 
     def importance(self) -> pl.DataFrame:
@@ -202,6 +152,9 @@ class RiskModel:
                 "classifier": base64.b64encode(self.classifier.model_to_string().encode()).decode(),
                 "days_late": base64.b64encode(self.days_late.model_to_string().encode()).decode(),
                 "prior": asdict(self.prior) if self.prior is not None else None,
+                "blend": list(self.blend) if self.blend is not None else None,
+                "scorer": self.scorer.value,
+                "days_late_band": list(self.days_late_band),
             }
         )
 
@@ -210,7 +163,8 @@ class RiskModel:
         data = json.loads(text)
         if data.get("format") not in READABLE_FORMATS:
             raise ValueError(f"unknown model format {data.get('format')!r}")
-        prior = data.get("prior")
+        prior, blend = data.get("prior"), data.get("blend")
+        low, high = data.get("days_late_band", (0.0, 0.0))
         return cls(
             features=list(data["features"]),
             categorical=list(data["categorical"]),
@@ -219,112 +173,8 @@ class RiskModel:
             stacker=tuple(float(w) for w in data["stacker"]),
             days_late=lgb.Booster(model_str=base64.b64decode(data["days_late"]).decode()),
             rounds={k: int(v) for k, v in data["rounds"].items()},
-            prior=Prior(**prior) if prior else None,
+            prior=Prior(**{**prior, "terms": tuple(tuple(t) for t in prior.get("terms", ()))}) if prior else None,
+            blend=(float(blend[0]), float(blend[1]), float(blend[2])) if blend else None,
+            scorer=Scorer(data.get("scorer", Scorer.MODEL.value)),
+            days_late_band=(float(low), float(high)),
         )
-
-
-def _categories(frame: pl.DataFrame, features: list[Feature]) -> dict[str, list[str]]:
-    return {
-        f.name: sorted(v for v in frame[f.name].cast(pl.String).unique().to_list() if v is not None)
-        for f in features
-        if f.categorical
-    }
-
-
-@dataclass(frozen=True)
-class _Fitted:
-    probe: lgb.Booster
-    """Trained on the head of the examples, early-stopped on the tail."""
-    final: lgb.Booster
-    """Refitted on every example for the probe's number of rounds, scaled to the larger data."""
-    rounds: int
-
-
-def _train(
-    params: dict[str, Any],
-    x: np.ndarray,
-    y: np.ndarray,
-    categorical: list[int],
-    config: ModelConfig,
-    split: int,
-    weight: np.ndarray | None = None,
-    init: np.ndarray | None = None,
-) -> _Fitted:
-    def part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
-        return values[rows] if values is not None else None
-
-    head, tail = slice(None, split), slice(split, None)
-    train = lgb.Dataset(
-        x[head],
-        y[head],
-        weight=part(weight, head),
-        init_score=part(init, head),
-        categorical_feature=categorical,
-        free_raw_data=False,
-    )
-    valid = lgb.Dataset(
-        x[tail],
-        y[tail],
-        weight=part(weight, tail),
-        init_score=part(init, tail),
-        categorical_feature=categorical,
-        reference=train,
-    )
-    probe = lgb.train(
-        params,
-        train,
-        num_boost_round=config.max_rounds,
-        valid_sets=[valid],
-        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
-    )
-    rounds = max(1, probe.best_iteration or config.max_rounds)
-    if not config.refit:
-        return _Fitted(probe, probe, rounds)
-    grown = max(1, round(rounds * len(x) / max(1, split)))
-    final = lgb.train(
-        params,
-        lgb.Dataset(x, y, weight=weight, init_score=init, categorical_feature=categorical),
-        num_boost_round=grown,
-    )
-    return _Fitted(probe, final, rounds)
-
-
-def fit_risk_model(examples: pl.DataFrame, features: list[Feature], config: ModelConfig | None = None) -> RiskModel:
-    """Fit on ``examples`` (time-ordered, with ``late`` and ``days_late``) using ``features``."""
-    config = config or ModelConfig()
-    if examples.height < MIN_FIT_EXAMPLES or examples["late"].n_unique() < 2:
-        raise ValueError(f"too few examples to train on ({examples.height}; both late and on-time ones are needed)")
-    names = [f.name for f in features]
-    categorical_names = [f.name for f in features if f.categorical]
-    categories = _categories(examples, features)
-    x = feature_matrix(examples, names, categories)
-    late = examples["late"].cast(pl.Int8).to_numpy()
-    days = examples["days_late"].cast(pl.Float64).clip(*DAYS_LATE_CLIP).to_numpy()
-    categorical = [names.index(name) for name in categorical_names]
-    split = int(len(x) * (1 - config.valid_share))
-    weight = examples["weight"].cast(pl.Float64).to_numpy() if "weight" in examples.columns else None
-    shape = {"monotone_constraints": [f.monotone for f in features]} if config.monotone else {}
-    prior = _fit_prior(examples, late, names, split) if config.prior else None
-    init = prior.margin(examples) if prior is not None else None
-    classifier = _train(
-        config.params("binary", metric="binary_logloss", **shape), x, late, categorical, config, split, weight, init
-    )
-    days_late = _train(
-        config.params("quantile", alpha=0.5, metric="quantile"), x, days, categorical, config, split, weight
-    )
-    tail = x[split:]
-    margin = np.asarray(classifier.probe.predict(tail, raw_score=True), dtype=float)
-    if init is not None:
-        margin = margin + init[split:]
-    held_out = _stack_inputs(margin, np.asarray(days_late.probe.predict(tail), dtype=float))
-    stacker = LogisticRegression(C=1e3).fit(held_out, late[split:])
-    return RiskModel(
-        features=names,
-        categorical=categorical_names,
-        categories=categories,
-        classifier=classifier.final,
-        stacker=(*(float(w) for w in stacker.coef_[0]), float(stacker.intercept_[0])),
-        days_late=days_late.final,
-        rounds={"classifier": classifier.rounds, "days_late": days_late.rounds},
-        prior=prior,
-    )

@@ -1,9 +1,11 @@
 """Train a candidate risk model as of a day and decide whether it may replace the current one.
 
 Examples are invoices due in the lookback window whose outcome is known on the training day.
-The most recent ``validation_days`` of due dates are held out: the candidate, the model in use
-and the rule score are all measured on exactly those invoices, and the candidate is refused if
-it is worse than either. Outcomes of invoices due after the training day are not known yet, so
+The most recent ``validation_days`` of due dates are held out: the candidate, its blend with the
+rule score, the model in use and the rule score are all measured on exactly those invoices. The
+candidate gives the model's or the blend's P(late), whichever the selection chose
+(``selection.py``); it is refused when the rule score is better, or when it is noticeably worse
+than the model in use. Outcomes of invoices due after the training day are not known yet, so
 they are never used, not even when already paid.
 """
 
@@ -20,9 +22,10 @@ from reminder_pipeline.core.features.build import examples_for, labelled_invoice
 from reminder_pipeline.core.features.catalogue import select_features
 from reminder_pipeline.core.history import History
 from reminder_pipeline.core.model.drift import drift_reference
+from reminder_pipeline.core.model.fitting import MIN_FIT_EXAMPLES, ModelConfig, fit_risk_model
 from reminder_pipeline.core.model.metrics import calibration_table, classification_metrics
-from reminder_pipeline.core.model.risk_model import MIN_FIT_EXAMPLES, ModelConfig, RiskModel, fit_risk_model
-from reminder_pipeline.core.model.rules import rule_p_late
+from reminder_pipeline.core.model.risk_model import RiskModel, Scorer
+from reminder_pipeline.core.model.selection import select_scorer
 
 AUC_TOLERANCE = 0.005
 BRIER_TOLERANCE = 0.005
@@ -115,16 +118,24 @@ def train_candidate(
             validation.height,
             empty,
         )
-    model = fit_risk_model(fit, select_features(exclude or []), config)
+    fitted = fit_risk_model(fit, select_features(exclude or []), config)
+    selection = select_scorer(fitted, validation)
+    model = fitted.using(Scorer.MODEL if selection.scorer is Scorer.RULE else selection.scorer)
     p_candidate = model.p_late(validation)
     metrics: dict[str, dict[str, float] | None] = {
         "candidate": _metrics(late, p_candidate),
-        "rule": _metrics(late, rule_p_late(validation).to_numpy()),
+        "rule": selection.metrics[Scorer.RULE.value],
+        "model": selection.metrics[Scorer.MODEL.value],
+        "blend": selection.metrics[Scorer.BLEND.value],
         "current": None,
     }
     if current is not None and set(current.features) <= set(validation.columns):
         metrics["current"] = _metrics(late, current.p_late(validation))
     passed, verdict = quality_gate(metrics)
+    if passed and selection.scorer is Scorer.RULE:
+        passed, verdict = False, selection.verdict
+    elif passed:
+        verdict = f"{verdict}; {selection.verdict}"
     open_invoices = scoring_features(known, as_of)
     reference = drift_reference(open_invoices, model.p_late(open_invoices) if open_invoices.height else np.array([]))
     held_out = validation.select("invoice_id", "customer_id", "late").with_columns(pl.Series("p_late", p_candidate))

@@ -12,8 +12,9 @@ from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.features.build import training_examples
 from reminder_pipeline.core.features.catalogue import select_features
 from reminder_pipeline.core.model.evaluation import evaluate_history
+from reminder_pipeline.core.model.fitting import ModelConfig, fit_risk_model
 from reminder_pipeline.core.model.metrics import classification_metrics
-from reminder_pipeline.core.model.risk_model import ModelConfig, RiskModel, fit_risk_model
+from reminder_pipeline.core.model.risk_model import RiskModel
 from reminder_pipeline.core.model.rules import rule_p_late
 from reminder_pipeline.ingestion.history_file import load_history_file
 
