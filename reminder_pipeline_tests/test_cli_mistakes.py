@@ -60,6 +60,7 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
         ("ingest",): {"--file": str(customers), "--entity": "customers", "--db": ledger},
         ("preview",): {"--locale": "de_DE", "--step": "reminder"},
         ("quarantine",): {"--db": ledger},
+        ("simulate",): {"--days": "2", "--customers": "20", "--workdir": str(folder / "simulation")},
     }
 
 
@@ -82,6 +83,15 @@ BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
         ("--step", "collector"),
     ],
     ("quarantine",): [("--limit", "0"), ("--reason", "invalid_amout")],
+    ("simulate",): [
+        ("--days", "0"),
+        ("--customers", "many"),
+        ("--seeds", "0"),
+        ("--faults", "bogus"),
+        ("--faults", "error_rate=2"),
+        ("--faults", "kill_delivery=-1"),
+        ("--faults", "outage_days=5"),
+    ],
 }
 """A bad value per option that can take one, and the value the message must quote (or the option it must name)."""
 

@@ -41,7 +41,13 @@ from reminder_pipeline.cli.base import UserMistake, emit, main, writable_folder
     "ledger_url",
     help="A fresh ledger database to simulate in (default: WORKDIR/ledger.sqlite; never $REMINDERS_DB_URL).",
 )
-@click.option("--rule-score", is_flag=True, help="Score risk with the rule score only (no model trained).")
+@click.option(
+    "--model",
+    "train_model",
+    is_flag=True,
+    help="Train the LightGBM risk model once, as of the day before the first day (through its quality gate), and "
+    "score every day with it; default: the rule score (the risk assets' fallback), which is much faster.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr).")
 def simulate(
     days: int,
@@ -51,7 +57,7 @@ def simulate(
     seeds: int,
     workdir: Path,
     ledger_url: str | None,
-    rule_score: bool,
+    train_model: bool,
     as_json: bool,
 ) -> None:
     """Run the whole loop over DAYS simulated days for CUSTOMERS customers, injecting the faults of SPEC, and
@@ -79,7 +85,7 @@ def simulate(
             seed=seed + number,
             workdir=workdir if number == 0 else workdir / f"seed-{seed + number}",
             db_url=ledger_url,
-            train_model=not rule_score,
+            train_model=train_model,
         )
         try:
             results.append(run_simulation(options, lambda line: click.echo(line, err=True)))

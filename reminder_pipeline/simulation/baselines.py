@@ -6,7 +6,7 @@
   stopping only when the invoice is paid or the billing system shows it disputed — no risk score, no
   courtesy note, no caps or quiet days, no grouping of a customer's invoices, promises not listened
   to; a STOP reply is honoured (the law requires it). Its emails bounce and its SMS go undelivered at
-  the sandbox's rates.
+  the sandbox's rates, and an outage of the pipeline stops it too (what fell due then is not sent).
 
 Both are simulated directly (no pipeline, no sandbox): the response model only needs to know which
 reminder reached whom, when.
@@ -52,7 +52,15 @@ def no_reminders(world: World, model: ResponseModel, dice: Dice) -> Arm:
     return Arm("no_reminders", accounts)
 
 
-def fixed_ladder(world: World, model: ResponseModel, dice: Dice, bounce_rate: float, undelivered_rate: float) -> Arm:
+def fixed_ladder(
+    world: World,
+    model: ResponseModel,
+    dice: Dice,
+    bounce_rate: float,
+    undelivered_rate: float,
+    down: tuple[date, ...] = (),
+) -> Arm:
+    """The fixed ladder; on the ``down`` days (the pipeline's outage, if any) it sends nothing either."""
     accounts = Accounts(world, model, dice)
     arm = Arm("fixed_ladder", accounts)
     usable = _channels(world)
@@ -61,7 +69,7 @@ def fixed_ladder(world: World, model: ResponseModel, dice: Dice, bounce_rate: fl
     for invoice_id, invoice in accounts.invoices.items():
         for offset in LADDER_OFFSETS:
             day = invoice.due_day + timedelta(days=offset)
-            if world.first_day <= day <= world.last_day:
+            if world.first_day <= day <= world.last_day and day not in down:
                 steps.setdefault(day, []).append((invoice_id, offset))
     for day in sorted(steps):
         at = datetime.combine(day, SEND_TIME, tzinfo=UTC)
@@ -92,9 +100,14 @@ def _end(world: World) -> datetime:
 
 
 def run_baselines(
-    world: World, model: ResponseModel, dice: Dice, bounce_rate: float, undelivered_rate: float
+    world: World,
+    model: ResponseModel,
+    dice: Dice,
+    bounce_rate: float,
+    undelivered_rate: float,
+    down: tuple[date, ...] = (),
 ) -> dict[str, Arm]:
     return {
-        "fixed_ladder": fixed_ladder(world, model, dice, bounce_rate, undelivered_rate),
+        "fixed_ladder": fixed_ladder(world, model, dice, bounce_rate, undelivered_rate, down),
         "no_reminders": no_reminders(world, model, dice),
     }

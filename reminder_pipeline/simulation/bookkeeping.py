@@ -8,7 +8,11 @@ message log; the two are printed side by side.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +38,23 @@ class Bookkeeping:
     step_retries: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     days: Counter[str] = field(default_factory=Counter)
-    training: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Real time spent per kind of step."""
+    training: str = "rule score (no model trained)"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
+
+    def retried(self, step: str) -> None:
+        with self._lock:
+            self.step_retries[step] += 1
 
     def add_ingest(self, reports: list[IngestReport]) -> None:
         for report in reports:
@@ -84,5 +104,6 @@ class Bookkeeping:
             "faults": dict(self.faults),
             "days": dict(self.days),
             "risk_model": self.training,
+            "seconds_by_step": {k: round(v, 1) for k, v in sorted(self.seconds.items())},
             **extra,
         }

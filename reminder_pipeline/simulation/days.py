@@ -97,8 +97,10 @@ class DayLoop:
         self.today["payments"] += len(payments)
         self.poster.add(payments)
         if deliver:
-            self.poster.flush()
-            self.replies.flush(instant)
+            with self.books.timed("payments_posted"):
+                self.poster.flush()
+            with self.books.timed("replies_sent"):
+                self.replies.flush(instant)
             self._wait_for_webhooks()
 
     def _daily_run(self, moment: Moment) -> None:
@@ -119,14 +121,15 @@ class DayLoop:
         schedule = self.faults.schedule
         providers = self.pipeline.s.providers
         if moment.step is Step.DELIVERY and moment.at == DELIVERY_TIMES[1] and moment.day in schedule.kill_days:
-            killed = kill_delivery_process(
-                KILLED_CHANNEL,
-                self.pipeline.s.ledger.url,
-                None,
-                self.clock(),
-                self.faults.kill_environment,
-                lambda: len(self.sandbox.state.store),
-            )
+            with self.books.timed("killed_delivery"):
+                killed = kill_delivery_process(
+                    KILLED_CHANNEL,
+                    self.pipeline.s.ledger.url,
+                    None,
+                    self.clock(),
+                    self.faults.kill_environment,
+                    lambda: len(self.sandbox.state.store),
+                )
             self.books.faults["kill_delivery_killed_mid_batch" if killed else "kill_delivery_finished_first"] += 1
             providers = tuple(p for p in providers if p.channel.value != KILLED_CHANNEL)
         restart = None
@@ -141,10 +144,12 @@ class DayLoop:
             restart.join()
         self.last_delivery_at = moment.instant
         self._wait_for_webhooks()
-        self._read_messages()
+        with self.books.timed("customers_reached"):
+            self._read_messages()
 
     def _wait_for_webhooks(self) -> None:
-        self.sandbox.control.wait_for_webhooks(WEBHOOK_WAIT_SECONDS)
+        with self.books.timed("webhooks_awaited"):
+            self.sandbox.control.wait_for_webhooks(WEBHOOK_WAIT_SECONDS)
 
     def _read_messages(self) -> None:
         """The messages accepted since the last look reach their customers (those delivered)."""

@@ -99,11 +99,12 @@ class Pipeline:
         """``action``, run again (up to :data:`ATTEMPTS` times) while the database is away or locked."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return action()
+                with self.books.timed(step):
+                    return action()
             except Exception as error:
                 if attempt == ATTEMPTS or not heals(error):
                     raise
-                self.books.step_retries[step] += 1
+                self.books.retried(step)
                 time.sleep(PAUSE_SECONDS * attempt)
         raise AssertionError("unreachable")
 
@@ -124,9 +125,11 @@ class Pipeline:
         policy = self.s.policy
 
         def risk() -> None:
-            for scored_day, features in features_by_day(self.s.ledger, [day]):
+            with self.books.timed("features"):
+                (scored_day, features), *_ = features_by_day(self.s.ledger, [day])
+            with self.books.timed("scores"):
                 score_and_record_day(self.s.ledger, features, scored_day, policy.segmentation)
-                segment_and_record_day(self.s.ledger, features, scored_day, policy.segmentation, policy.version)
+            segment_and_record_day(self.s.ledger, features, scored_day, policy.segmentation, policy.version)
 
         self.retried("risk", risk)
         plan = self.retried(

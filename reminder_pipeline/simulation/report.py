@@ -68,6 +68,7 @@ def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
         "collection": collection,
         "faults": first["faults"],
         "audit": first["audit"],
+        "calendar": first["calendar"],
         "bookkeeping": first["bookkeeping"],
         "files": first["files"],
         "timings_seconds": first["timings_seconds"],

@@ -73,7 +73,8 @@ class SimulationOptions:
     workdir: Path
     db_url: str | None = None
     """None: ``workdir/ledger.sqlite``."""
-    train_model: bool = True
+    train_model: bool = False
+    """Train the risk model once; else every day is scored by the rule score (much faster)."""
     model: ResponseModel = field(default_factory=ResponseModel)
 
     @property
@@ -189,7 +190,12 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
         figures_started = time.monotonic()
         world_rates = FaultSpec.parse(options.faults.sandbox_spec(options.seed))
         baselines = run_baselines(
-            world, options.model, dice, world_rates.bounce_rate, world_rates.undelivered_rate + world_rates.failed_rate
+            world,
+            options.model,
+            dice,
+            world_rates.bounce_rate,
+            world_rates.undelivered_rate + world_rates.failed_rate,
+            down=schedule.outage,
         )
         collection = collection_figures(world, ledger, accounts, messages, baselines)
         timings["collection"] = time.monotonic() - figures_started
@@ -209,6 +215,10 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
             "db_restart_days": [d.isoformat() for d in schedule.restart_days],
         },
         "counters": audited["counters"],
+        "calendar": {
+            "last_plan_at": loop.last_plan_at.isoformat() if loop.last_plan_at else None,
+            "last_delivery_at": loop.last_delivery_at.isoformat() if loop.last_delivery_at else None,
+        },
         "audit": audited["details"],
         "bookkeeping": books.to_dict(
             {"payments": poster.counts, "replies": loop.replies.counts, "waiting_payments": len(poster.pending)}

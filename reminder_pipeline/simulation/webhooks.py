@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -102,10 +103,15 @@ class PaymentPoster:
         self.journal = journal
         self.pending: list[_Pending] = []
         self.counts = {"made": 0, "posted": 0, "acknowledged": 0, "lost_then_retried": 0, "refused": 0, "again": 0}
+        self._lock = threading.Lock()
         self._client = httpx.Client(timeout=30.0, limits=httpx.Limits(max_connections=POSTERS))
 
     def close(self) -> None:
         self._client.close()
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self.counts[name] += 1
 
     def add(self, payments: list[Payment]) -> None:
         self.counts["made"] += len(payments)
@@ -136,19 +142,19 @@ class PaymentPoster:
         """Whether the payment is done with (acknowledged, or refused for good)."""
         item.attempts += 1
         if item.attempts == 1 and self.dice("payment lost", item.payment.payment_id) < self.loss_rate:
-            self.counts["lost_then_retried"] += 1
+            self._count("lost_then_retried")
             return False
         status = self._post(item.payment)
-        self.counts["posted"] += 1
+        self._count("posted")
         if status is None or status >= 500:
             return False
         if status >= 400:
-            self.counts["refused"] += 1
+            self._count("refused")
             return True
-        self.counts["acknowledged"] += 1
+        self._count("acknowledged")
         if self.dice("payment again", item.payment.payment_id) < self.duplicate_rate:
             self._post(item.payment)
-            self.counts["again"] += 1
+            self._count("again")
         return True
 
     def flush(self) -> None:
@@ -179,29 +185,40 @@ class ReplySender:
         """Per customer: (phone, email) as the world knows them."""
         self.pending: list[Reply] = []
         self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def add(self, replies: list[Reply]) -> None:
         self.pending.extend(replies)
 
-    def flush(self, until: object) -> None:
-        """Send the replies due by ``until`` (an instant); any the app could not take wait."""
-        due = [r for r in self.pending if r.at <= until]  # type: ignore[operator]
-        self.pending = [r for r in self.pending if r.at > until]  # type: ignore[operator]
-        for reply in due:
-            phone, email = self.contacts.get(reply.customer_id, (None, None))
-            try:
-                if reply.channel == "sms" and phone:
-                    answer = self.sandbox.control.inject_sms(phone, SANDBOX_FROM_NUMBER, reply.text)
-                elif email:
-                    answer = self.sandbox.control.inject_email(
-                        email, SANDBOX_FROM_EMAIL, "Re: your invoice", reply.text
-                    )
-                else:
-                    continue
-            except SandboxControlError:
-                self.pending.append(reply)
-                continue
-            if answer.status is None or answer.status >= 500:
-                self.pending.append(reply)
-                continue
+    def _send(self, reply: Reply) -> bool:
+        """Whether the app took the reply (one it could not take waits for the next moment)."""
+        phone, email = self.contacts.get(reply.customer_id, (None, None))
+        try:
+            if reply.channel == "sms" and phone:
+                answer = self.sandbox.control.inject_sms(phone, SANDBOX_FROM_NUMBER, reply.text)
+            elif email:
+                answer = self.sandbox.control.inject_email(email, SANDBOX_FROM_EMAIL, "Re: your invoice", reply.text)
+            else:
+                return True
+        except SandboxControlError:
+            return False
+        if answer.status is None or answer.status >= 500:
+            return False
+        with self._lock:
             self.counts[reply.kind.value] = self.counts.get(reply.kind.value, 0) + 1
+        return True
+
+    def flush(self, until: datetime) -> None:
+        """Send the replies due by ``until``, a customer's in the order written (STOP last), customers side by side."""
+        due = [r for r in self.pending if r.at <= until]
+        self.pending = [r for r in self.pending if r.at > until]
+        by_customer: dict[str, list[Reply]] = {}
+        for reply in due:
+            by_customer.setdefault(reply.customer_id, []).append(reply)
+
+        def send_all(replies: list[Reply]) -> list[Reply]:
+            return [reply for reply in replies if not self._send(reply)]
+
+        with ThreadPoolExecutor(POSTERS) as pool:
+            for waiting in pool.map(send_all, by_customer.values()):
+                self.pending.extend(waiting)
