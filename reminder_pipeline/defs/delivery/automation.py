@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
 from reminder_pipeline.ledger.delivery import due_counts
 
@@ -26,6 +27,7 @@ deliveries = dg.define_asset_job(
     "deliveries",
     selection=dg.AssetSelection.assets(email_deliveries, sms_deliveries),
     description="Send the due outbox: email through SendGrid, SMS through Twilio.",
+    tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
 

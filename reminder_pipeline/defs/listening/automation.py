@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from reminder_pipeline import settings
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.delivery.automation import ACTIVE
 from reminder_pipeline.defs.listening.assets import delivery_status, delivery_status_lookups
 from reminder_pipeline.ledger import listening as queries
@@ -21,13 +22,13 @@ status_refresh = dg.define_asset_job(
     "refresh_delivery_status",
     selection=dg.AssetSelection.assets(delivery_status),
     description="Process stored provider events, settle late ones, write fallbacks, summarise delivery status.",
-    tags={STATUS_TAG: "refresh"},
+    tags={STATUS_TAG: "refresh", **NO_RUN_RETRY_ON_STEP_FAILURE},
 )
 status_lookups = dg.define_asset_job(
     "look_up_delivery_status",
     selection=dg.AssetSelection.assets(delivery_status_lookups),
     description="Ask the providers about messages whose final status never arrived.",
-    tags={STATUS_TAG: "lookups"},
+    tags={STATUS_TAG: "lookups", **NO_RUN_RETRY_ON_STEP_FAILURE},
 )
 daily_lookups = dg.ScheduleDefinition(
     name="daily_delivery_status_lookups",

@@ -12,6 +12,7 @@ from reminder_pipeline import settings
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.partitions import business_days
+from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.delivery.resources import SendGridResource
 from reminder_pipeline.ledger.operations import live_payments_since
 from reminder_pipeline.providers.base import OutgoingMessage, SendOutcome
@@ -25,6 +26,7 @@ replan_today = dg.define_asset_job(
     "replan_today",
     selection=dg.AssetSelection.assets(PLAN, MESSAGES),
     description="Today's reminder plan and messages again, after payments arrived: the new balances decide.",
+    tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
 
