@@ -119,6 +119,24 @@ def test_evaluate_on_the_ibm_sample_prints_the_metrics(ibm_csv: Path, ibm_mappin
     assert (report["n_train"], report["n_test"]) == (1930, 536)
     assert report["auc"] >= 0.87
     assert report["excluded"] == ["disputed"]
+    assert report["scorer"] in {"model", "rule", "blend"}
+    chosen = report[report["scorer"]]
+    assert (report["auc"], report["brier"], report["ece"]) == (chosen["auc"], chosen["brier"], chosen["ece"])
+    assert report["auc"] >= report["rule"]["auc"]
+    assert report["brier"] <= report["rule"]["brier"]
+    assert report["gate"]["verdict"]
+    assert 0.7 <= report["days_late"]["interval_coverage"] <= 0.9
+
+
+def test_evaluate_shows_model_rule_and_blend_side_by_side(ibm_csv: Path, ibm_mapping: Path) -> None:
+    args = ["--history", str(ibm_csv), "--mapping", str(ibm_mapping), "--split-date", "2013-07-01"]
+    result = CliRunner().invoke(main, ["evaluate", *args, "--exclude", "disputed"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["AUC", "PR-AUC", "Brier", "ECE"]
+    assert [line.split()[0] for line in lines[1:4]] == ["model", "rule", "blend"]
+    assert sum("<- used" in line for line in lines[1:4]) == 1
+    assert "the quality gate chose" in result.stdout
 
 
 def test_evaluate_works_on_another_history_through_its_mapping(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ def evaluate(history_path: Path, mapping_path: Path | None, split_date: Any, exc
     """Train the risk model on invoices issued before the split date and test it on the rest.
 
     Late = paid after the due date, or still open and overdue at the end of the data. Features
-    use only what was known on each invoice's issue date."""
+    use only what was known on each invoice's issue date. The model, the rule score and their
+    blend are shown side by side; the quality gate picks one on the last invoices before the
+    split, and ``auc``/``brier`` are the figures of the one picked."""
     from reminder_pipeline.core.model.evaluation import evaluate_history
     from reminder_pipeline.ingestion.history_file import load_history_file
 
@@ -33,11 +35,31 @@ def evaluate(history_path: Path, mapping_path: Path | None, split_date: Any, exc
     except ValueError as exc:  # both say what is wrong with the history (or the split) as a ValueError
         raise UserMistake(str(exc), as_json=as_json) from exc
     result |= {"rows_in": loaded.rows_in, "rows_used": loaded.accepted, "rows_quarantined": loaded.quarantined}
-    text = (
-        f"AUC {result['auc']:.4f}  PR-AUC {result['pr_auc']:.4f}  Brier {result['brier']:.4f}  "
-        f"(rule score AUC {result['rule_baseline']['auc']:.4f})\n"
-        f"trained on {result['n_train']} invoices issued before {result['split_date']}, "
-        f"tested on {result['n_test']} (late share {result['base_rate']:.1%}); "
-        f"excluded: {', '.join(excluded) or 'nothing'}"
+    emit(result, as_json, _text(result, excluded))
+
+
+def _text(result: dict[str, Any], excluded: list[str]) -> str:
+    """Model, rule score and blend side by side on the test, and which one the product would use."""
+    rows = [f"{'':8}{'AUC':>8}{'PR-AUC':>8}{'Brier':>8}{'ECE':>8}"]
+    for name in ("model", "rule", "blend"):
+        m = result[name]
+        mark = "  <- used" if name == result["scorer"] else ""
+        rows.append(f"{name:8}{m['auc']:8.4f}{m['pr_auc']:8.4f}{m['brier']:8.4f}{m['ece']:8.4f}{mark}")
+    days = result["days_late"]
+    days_line = (
+        f"days late: MAE {days['mae']:.1f} on {days['n']} settled test invoices, "
+        f"{days['interval_coverage']:.0%} inside the 80% interval"
+        if days.get("n")
+        else "days late: no settled test invoices"
     )
-    emit(result, as_json, text)
+    return "\n".join(
+        [
+            *rows,
+            f"the quality gate chose {result['scorer']} on {result['gate']['n_validation']} validation invoices "
+            f"issued from {result['gate']['validation_from']}: {result['gate']['verdict']}",
+            days_line,
+            f"trained on {result['n_train']} invoices issued before {result['split_date']} "
+            f"(late share {result['train_base_rate']:.1%}), tested on {result['n_test']} "
+            f"(late share {result['base_rate']:.1%}); excluded: {', '.join(excluded) or 'nothing'}",
+        ]
+    )

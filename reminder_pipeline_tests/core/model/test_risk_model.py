@@ -14,7 +14,7 @@ from reminder_pipeline.core.features.catalogue import select_features
 from reminder_pipeline.core.model.evaluation import evaluate_history
 from reminder_pipeline.core.model.fitting import ModelConfig, fit_risk_model
 from reminder_pipeline.core.model.metrics import classification_metrics
-from reminder_pipeline.core.model.risk_model import RiskModel
+from reminder_pipeline.core.model.risk_model import RiskModel, Scorer
 from reminder_pipeline.core.model.rules import rule_p_late
 from reminder_pipeline.ingestion.history_file import load_history_file
 
@@ -42,8 +42,11 @@ def test_a_model_survives_its_text_form(ibm) -> None:  # type: ignore[no-untyped
     examples = training_examples(ibm, date(2013, 12, 31))
     model = fit_risk_model(examples.filter(pl.col("issue_date") < SPLIT), select_features(["disputed"]))
     test = examples.filter(pl.col("issue_date") >= SPLIT)
-    again = RiskModel.from_text(model.to_text())
-    np.testing.assert_allclose(again.p_late(test), model.p_late(test))
+    again = RiskModel.from_text(model.using(Scorer.BLEND).to_text())
+    assert again.scorer is Scorer.BLEND
+    assert (again.blend, again.days_late_band, again.prior) == (model.blend, model.days_late_band, model.prior)
+    np.testing.assert_allclose(again.p_late(test), model.p_blend(test))
+    np.testing.assert_allclose(again.p_model(test), model.p_late(test))
     np.testing.assert_allclose(again.expected_days_late(test), model.expected_days_late(test))
     p = model.p_late(test)
     assert ((p > 0) & (p < 1)).all()

@@ -1,0 +1,94 @@
+"""Issue 14: on every history in the tests, the score the product would use is no worse than the rule score.
+
+Besides the IBM sample, three generated histories with other cadences and a late share that moves
+between training and test (``histories/cadences.py``). Each one's result — which scorer the quality
+gate chose on the validation window, and how it does on the test against the rule score — is kept
+here, so that a change that loses it shows.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from reminder_pipeline.config_files import load_mapping
+from reminder_pipeline.core.model.evaluation import evaluate_history
+from reminder_pipeline.ingestion.history_file import load_history_file
+from reminder_pipeline_tests.core.model.histories.cadences import BY_NAME, CADENCES, draw_history, late_share, path_of
+
+IBM_SPLIT = date(2013, 7, 1)
+EXPECTED = {
+    # history: (scorer the gate chooses, lowest AUC of that scorer on the test)
+    "ibm": ("blend", 0.875),
+    "monthly_statements": ("model", 0.78),
+    "b2b_net30": ("model", 0.855),
+    "weekly_invoices": ("rule", 0.78),
+}
+_results: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture
+def result(request: pytest.FixtureRequest, ibm_csv: Path, ibm_mapping: Path) -> dict[str, Any]:
+    name = request.param
+    if name not in _results:
+        if name == "ibm":
+            history = load_history_file(ibm_csv, load_mapping(ibm_mapping)).history
+            _results[name] = evaluate_history(history, IBM_SPLIT, ["disputed"])
+        else:
+            cadence = BY_NAME[name]
+            _results[name] = evaluate_history(load_history_file(path_of(cadence)).history, cadence.split)
+    return _results[name]
+
+
+@pytest.mark.parametrize("cadence", CADENCES, ids=lambda c: c.name)
+def test_the_files_are_what_the_recipe_draws(cadence: Any) -> None:
+    assert path_of(cadence).read_text() == draw_history(cadence).write_csv()
+
+
+@pytest.mark.parametrize("cadence", CADENCES, ids=lambda c: c.name)
+def test_each_history_has_its_cadence_and_a_late_share_that_moves(cadence: Any) -> None:
+    frame = draw_history(cadence)
+    gaps = (
+        frame.with_columns(pl.col("issue_date").str.to_date())
+        .sort("customer_id", "issue_date")
+        .select(pl.col("issue_date").diff().over("customer_id").dt.total_days().alias("gap"))
+        .drop_nulls()["gap"]
+    )
+    expected_gap = {"monthly_statements": (28, 31), "weekly_invoices": (7, 7), "b2b_net30": (8, 16)}[cadence.name]
+    assert expected_gap[0] <= gaps.median() <= expected_gap[1]
+    train = late_share(frame, cadence.start, cadence.split, cadence.observed_until)
+    test = late_share(frame, cadence.split, cadence.issue_until + timedelta(days=1), cadence.observed_until)
+    assert abs(test - train) >= 0.03, (train, test)
+
+
+@pytest.mark.parametrize("result", list(EXPECTED), indirect=True)
+def test_the_chosen_score_is_no_worse_than_the_rule_score(result: dict[str, Any]) -> None:
+    chosen, rule = result[result["scorer"]], result["rule"]
+    assert (result["auc"], result["brier"], result["ece"]) == (chosen["auc"], chosen["brier"], chosen["ece"])
+    assert chosen["auc"] >= rule["auc"]
+    assert chosen["brier"] <= rule["brier"]
+    assert 0.0 <= result["ece"] < 0.1
+    assert {"model", "rule", "blend"} <= set(result)
+    assert result["gate"]["n_validation"] > 0
+
+
+@pytest.mark.parametrize("result", list(EXPECTED), indirect=True)
+def test_each_history_keeps_its_model_against_rule_result(result: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    name = request.node.callspec.params["result"]
+    scorer, lowest_auc = EXPECTED[name]
+    assert result["scorer"] == scorer, result["gate"]["verdict"]
+    assert result["auc"] >= lowest_auc
+    assert result["model"]["auc"] > result["rule"]["auc"], "the model ranks better than the rule score on the test"
+
+
+@pytest.mark.parametrize("result", list(EXPECTED), indirect=True)
+def test_the_predicted_days_late_are_measured_and_their_interval_holds(result: dict[str, Any]) -> None:
+    days = result["days_late"]
+    assert days["n"] > 100
+    assert math.isfinite(days["mae"])
+    assert 0.7 <= days["interval_coverage"] <= 0.9, "an 80% interval covers about 80% of settled test invoices"
