@@ -185,9 +185,8 @@ def fit_risk_model(examples: pl.DataFrame, features: list[Feature], config: Mode
     shape = {"monotone_constraints": [f.monotone for f in features]} if config.monotone else {}
     prior = fit_prior(examples, late, names, split, weight) if config.prior else None
     init = prior.margin(examples) if prior is not None else None
-    classifier = _train(
-        config.params("binary", len(x), metric="binary_logloss", **shape), x, late, categorical, config, split, weight, init
-    )
+    classifier_params = config.params("binary", len(x), metric="binary_logloss", **shape)
+    classifier = _train(classifier_params, x, late, categorical, config, split, weight, init)
     days_params = config.params(
         "quantile", len(x), alpha=0.5, metric="quantile", learning_rate=config.days_late_learning_rate
     )

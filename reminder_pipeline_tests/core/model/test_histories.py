@@ -78,7 +78,9 @@ def test_the_chosen_score_is_no_worse_than_the_rule_score(result: dict[str, Any]
 
 
 @pytest.mark.parametrize("result", list(EXPECTED), indirect=True)
-def test_each_history_keeps_its_model_against_rule_result(result: dict[str, Any], request: pytest.FixtureRequest) -> None:
+def test_each_history_keeps_its_model_against_rule_result(
+    result: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
     name = request.node.callspec.params["result"]
     scorer, lowest_auc = EXPECTED[name]
     assert result["scorer"] == scorer, result["gate"]["verdict"]
