@@ -31,8 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, TextClause, bindparam, func, select, text, update
 
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger.schema import inbound_events
@@ -48,6 +47,8 @@ INBOX_LOCK = "inbound_events"
 """Taken shared to store an event (an insert that cannot conflict with other holders)."""
 MAX_DEDUPE_KEY = 200
 PENDING_BATCH = 200
+STORE_MANY_ROWS = 100
+"""Events stored by one INSERT at most (:func:`store_events`)."""
 
 
 class EventSource(StrEnum):
@@ -105,6 +106,15 @@ _CLAIM = (
     .where(inbound_events.c.event_id == bindparam("claimed"), inbound_events.c.status == EventStatus.RECEIVED.value)
     .values(status=EventStatus.RECEIVED.value)
 )
+_CLAIM_MANY = (
+    update(inbound_events)
+    .where(
+        inbound_events.c.event_id.in_(bindparam("claimed", expanding=True)),
+        inbound_events.c.status == EventStatus.RECEIVED.value,
+    )
+    .values(status=EventStatus.RECEIVED.value)
+    .returning(inbound_events.c.event_id)
+)
 _MARK_VALUES: dict[str, Any] = {"status": bindparam("new_status"), "detail": bindparam("new_detail")}
 _MARK = (
     update(inbound_events)
@@ -116,6 +126,7 @@ _MARK_NOW = (
     .where(inbound_events.c.event_id == bindparam("marked"))
     .values(**_MARK_VALUES, processed_at=func.now())
 )
+_STORE_MANY: dict[int, TextClause] = {}
 _STATUS = select(inbound_events.c.status).where(inbound_events.c.event_id == bindparam("asked"))
 
 
@@ -135,6 +146,46 @@ def store_event(connection: Connection, source: EventSource, dedupe_key: str, bo
     return int(found) if found is not None else None
 
 
+def _store_many(count: int) -> TextClause:
+    """The INSERT of ``count`` events in one statement (made once for each count)."""
+    statement = _STORE_MANY.get(count)
+    if statement is None:
+        rows = ", ".join(f"(:source_{i}, :dedupe_key_{i}, :received_at, :body_{i}, :status)" for i in range(count))
+        statement = text(
+            f"INSERT INTO inbound_events (source, dedupe_key, received_at, body, status) VALUES {rows} "
+            "ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING event_id, source, dedupe_key"
+        ).bindparams(bindparam("received_at", type_=inbound_events.c.received_at.type))
+        _STORE_MANY[count] = statement
+    return statement
+
+
+def store_events(
+    connection: Connection, events: Sequence[tuple[EventSource, str, str]], now: datetime
+) -> list[int | None]:
+    """:func:`store_event` for each ``(source, dedupe_key, body)``, a few statements for them all.
+
+    The ids in order; None for an event stored already, or given earlier in ``events``.
+    """
+    for _, dedupe_key, _ in events:
+        check_dedupe_key(dedupe_key)
+    if connection.dialect.name not in ("postgresql", "sqlite"):  # the ledger lives in SQLite or PostgreSQL
+        raise ValueError(f"the inbox does not support the {connection.dialect.name} dialect")
+    keys = [(EventSource(source).value, dedupe_key) for source, dedupe_key, _ in events]
+    first: dict[tuple[str, str], int] = {}
+    for index, key in enumerate(keys):
+        first.setdefault(key, index)
+    new = [(key, events[index][2]) for key, index in first.items()]
+    stored: dict[tuple[str, str], int] = {}
+    for start in range(0, len(new), STORE_MANY_ROWS):
+        chunk = new[start : start + STORE_MANY_ROWS]
+        values: dict[str, object] = {"received_at": now, "status": EventStatus.RECEIVED.value}
+        for i, ((source, dedupe_key), body) in enumerate(chunk):
+            values |= {f"source_{i}": source, f"dedupe_key_{i}": dedupe_key, f"body_{i}": body}
+        for event_id, source, dedupe_key in connection.execute(_store_many(len(chunk)), values):
+            stored[(str(source), str(dedupe_key))] = int(event_id)
+    return [stored.get(key) if first[key] == index else None for index, key in enumerate(keys)]
+
+
 def mark(
     connection: Connection,
     event_id: int,
@@ -144,12 +195,16 @@ def mark(
     now: datetime | None = None,
 ) -> None:
     """Set an event's status and why (masked: no address or number survives, at most 300 characters)."""
-    shown = redact(detail) if detail else None
-    values = {"marked": event_id, "new_status": EventStatus(status).value, "new_detail": shown}
+    values = _mark_values(event_id, status, detail)
     if now is None:
         connection.execute(_MARK_NOW, values)
     else:
         connection.execute(_MARK, values | {"marked_at": now})
+
+
+def _mark_values(event_id: int, status: EventStatus, detail: str) -> dict[str, object]:
+    shown = redact(detail) if detail else None
+    return {"marked": event_id, "new_status": EventStatus(status).value, "new_detail": shown}
 
 
 def _claim(connection: Connection, event_id: int) -> bool:
@@ -219,36 +274,39 @@ def process_event(ledger: Ledger, event: InboundEvent, handler: Handler, now: da
 
 
 def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]], now: datetime) -> list[Processed]:
-    """:func:`process_event` for each of ``events``, in one transaction with a savepoint per event (one commit).
+    """:func:`process_event` for each of ``events``, all in one transaction: one claim, one commit.
 
-    Each handler's effects and its event's mark still commit together or not at all: a handler that
-    breaks is rolled back to its savepoint and the event marked ``failed``; an event whose savepoint
-    met a database error (a deadlock with another process, say) is rolled back, and tried alone by
-    :func:`process_event` after the commit — as is every event when the transaction does not commit.
+    The events still received are claimed together; each claimed one is handled and marked, and the
+    handlers' effects and the marks commit together or not at all. Should anything go wrong — a
+    handler that breaks, a database error (a deadlock with another process, say) — nothing of the
+    batch is kept, and each event is processed alone by :func:`process_event`, which then marks a
+    broken one ``failed`` and leaves one meeting a database error ``received``.
     """
     if len(events) <= 1:
         return [process_event(ledger, event, handler, now) for event, handler in events]
-    database_errors = (SQLAlchemyError, ledger.engine.dialect.loaded_dbapi.Error)
-    done: list[Processed | None] = [None] * len(events)
     try:
         with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
-            for index, (event, handler) in enumerate(events):
-                try:
-                    with connection.begin_nested():
-                        done[index] = _handle(connection, event, handler, now)
-                except database_errors:
+            ids = [event.event_id for event, _ in events]
+            claimed = {int(i) for i in connection.execute(_CLAIM_MANY, {"claimed": ids}).scalars()}
+            done: dict[int, Processed] = {}
+            marks: list[dict[str, object]] = []
+            for event, handler in events:
+                if event.event_id in done:  # the same event twice in a batch is handled once
                     continue
-                except Exception as error:
-                    detail = _failure(event, error)
-                    _mark_failed(connection, event, detail, now)
-                    done[index] = Processed(EventStatus.FAILED, detail)
-    except LedgerWriteError as error:
-        log.warning("%s inbound events not processed together, each is tried alone: %s", len(events), error)
-        done = [None] * len(events)
-    return [
-        found if found is not None else process_event(ledger, event, handler, now)
-        for found, (event, handler) in zip(done, events, strict=True)
-    ]
+                if event.event_id not in claimed:
+                    done[event.event_id] = Processed(_current_status(connection, event.event_id))
+                    continue
+                outcome = handler(connection, event, now)
+                marks.append(_mark_values(event.event_id, outcome.status, outcome.detail) | {"marked_at": now})
+                done[event.event_id] = Processed(outcome.status, redact(outcome.detail), outcome.reply)
+            if marks:
+                connection.execute(_MARK, marks)
+        return [done[event.event_id] for event, _ in events]
+    except Exception as error:
+        log.warning(
+            "%s inbound events not processed together (%s), each is tried alone", len(events), type(error).__name__
+        )
+    return [process_event(ledger, event, handler, now) for event, handler in events]
 
 
 def _current_status(connection: Connection, event_id: int) -> EventStatus:

@@ -2,9 +2,9 @@
 
 One writer thread per app does the writing. The requests waiting when it is free are taken together
 (at most ``MAX_BATCH_REQUESTS``, about ``MAX_BATCH_BYTES`` of bodies): their events are stored in one
-transaction and committed before anything is answered; those new are then processed in one more
-transaction, a savepoint each (:func:`reminder_pipeline.listening.inbox.process_events`), and each
-request is answered with what became of its own event. Nothing is acknowledged before its commit,
+transaction and committed before anything is answered; those new are then processed together in one
+more (:func:`reminder_pipeline.listening.inbox.process_events`: each alone should anything go wrong),
+and each request is answered with what became of its own event. Nothing is acknowledged before its commit,
 each event is still claimed before it is handled, and a crash in between leaves events ``received``
 for :func:`~reminder_pipeline.listening.inbox.process_pending` — the guarantees of one request at a
 time, with two commits per batch instead of two per request (and no writers queueing in SQLite's
@@ -35,9 +35,9 @@ from reminder_pipeline.listening.inbox import (
     InboundEvent,
     check_dedupe_key,
     process_events,
-    store_event,
+    store_events,
 )
-from reminder_pipeline.web.refusal import Refusal
+from reminder_pipeline.web.refusal import Refusal, malformed
 from reminder_pipeline.web.settings import WebSettings
 
 log = logging.getLogger("reminder_pipeline.web")
@@ -112,8 +112,11 @@ class Intake:
     async def take(self, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
         """Store the event (committed), then process it; ``context`` (already masked) goes to the log line.
 
-        :class:`Refusal` 503 when the event could not be stored (the sender retries).
+        :class:`Refusal` 503 when the event could not be stored (the sender retries); 400 for a NUL
+        character, which no provider sends and PostgreSQL cannot store in text.
         """
+        if "\x00" in dedupe_key or "\x00" in body:
+            raise malformed("the request holds a NUL character")
         loop = asyncio.get_running_loop()
         request = _Request(source, dedupe_key, body, context, loop, loop.create_future())
         self._start()
@@ -170,7 +173,7 @@ class Intake:
             valid.append(request)
         try:
             with self.ledger.begin_write(INBOX_LOCK, shared=True) as connection:
-                stored = [store_event(connection, r.source, r.dedupe_key, r.body, now) for r in valid]
+                stored = store_events(connection, [(r.source, r.dedupe_key, r.body) for r in valid], now)
         except LedgerWriteError as error:
             for request in valid:
                 log.error("%s event not stored: %s", request.source, error)

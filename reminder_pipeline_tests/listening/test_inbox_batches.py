@@ -1,5 +1,6 @@
-"""Events processed together (``process_events``): one commit, yet each event as if alone — a handler that
-breaks or meets a database error undoes its own event only, and nothing is applied twice."""
+"""Events processed together (``process_events``): one claim and one commit; should anything go wrong,
+nothing of the batch is kept and each event is processed alone — a handler that breaks fails its own
+event only, one meeting a database error is left ``received``, and nothing is applied twice."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from reminder_pipeline.listening.inbox import (
     InboundEvent,
     process_events,
     store_event,
+    store_events,
 )
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
@@ -82,16 +84,17 @@ def test_a_handler_that_breaks_undoes_its_own_event_only(ledger: Ledger) -> None
     assert {"effect-of-body 0", "effect-of-body 2", "effect-of-body 3"} <= set(statuses)
 
 
-def test_an_event_meeting_a_database_error_is_tried_alone_and_left_received(ledger: Ledger) -> None:
+def test_an_event_meeting_a_database_error_is_left_received_and_the_others_processed_alone(ledger: Ledger) -> None:
     events = _stored(ledger, 3)
-    handler = Effects(database_error="body 0")
+    handler = Effects(database_error="body 1")
     results = process_events(ledger, [(e, handler) for e in events], NOW)
-    assert [r.status for r in results] == [EventStatus.RECEIVED, EventStatus.PROCESSED, EventStatus.PROCESSED]
+    assert [r.status for r in results] == [EventStatus.PROCESSED, EventStatus.RECEIVED, EventStatus.PROCESSED]
     statuses = _statuses(ledger)
-    assert statuses["P-0"] == EventStatus.RECEIVED, "left for process_pending"
-    assert "effect-of-body 0" not in statuses
-    assert handler.calls[events[0].event_id] == 2, "in the batch, then alone"
-    assert handler.calls[events[1].event_id] == handler.calls[events[2].event_id] == 1
+    assert statuses["P-1"] == EventStatus.RECEIVED, "left for process_pending"
+    assert "effect-of-body 1" not in statuses
+    assert {"effect-of-body 0", "effect-of-body 2"} <= set(statuses)
+    first, failing, last = (e.event_id for e in events)
+    assert handler.calls == Counter({first: 2, failing: 2, last: 1}), "the batch undone, then each alone"
 
 
 def test_events_already_processed_are_not_handled_again(ledger: Ledger) -> None:
@@ -102,3 +105,23 @@ def test_events_already_processed_are_not_handled_again(ledger: Ledger) -> None:
     results = process_events(ledger, [(e, again) for e in [events[0], events[1], events[1], events[2]]], NOW)
     assert [r.status for r in results] == [EventStatus.PROCESSED] * 4
     assert again.calls == Counter({events[1].event_id: 1, events[2].event_id: 1})
+
+
+def test_events_stored_together_are_each_stored_once_with_their_ids_in_order(ledger: Ledger) -> None:
+    with ledger.begin_write(INBOX_LOCK, shared=True) as connection:
+        before = store_event(connection, EventSource.PAYMENT, "P-0", "first", NOW)
+    given = [(EventSource.PAYMENT, f"P-{i}", f"body {i}") for i in range(150)]
+    given += [(EventSource.STRIPE, "P-3", "another source"), (EventSource.PAYMENT, "P-7", "again in the batch")]
+    with ledger.begin_write(INBOX_LOCK, shared=True) as connection:
+        ids = store_events(connection, given, NOW)
+    assert ids[0] is None, "stored before"
+    assert ids[-1] is None, "given earlier in the same batch"
+    new = [i for i in ids if i is not None]
+    assert len(new) == len(set(new)) == 150
+    with ledger.begin() as connection:
+        rows = connection.execute(select(inbound_events.c.event_id, inbound_events.c.source, inbound_events.c.body))
+        stored = {int(event_id): (str(source), str(body)) for event_id, source, body in rows}
+    assert stored[int(before or 0)] == ("payment", "first")
+    assert [stored[i] for i in new] == [("payment", f"body {i}") for i in range(1, 150)] + [
+        ("stripe", "another source")
+    ]
