@@ -3,7 +3,9 @@
 For each message: a body that is not a payment is dead-lettered without touching the ledger; a
 payment is stored in the inbox (``source=broker``, keyed by ``payment_id``) and applied
 (:func:`apply_payment`: recorded, its customer's pending reminders cancelled), and its inbox row
-marked, all in the one transaction. The same ``payment_id`` again with the same values is a no-op;
+marked, all in the one transaction — set-wise for the batch (:func:`store_events`,
+:func:`apply_payments`, :func:`mark_many`: a few statements, not a few per message), with the
+outcomes of settling the messages one by one in order. The same ``payment_id`` again with the same values is a no-op;
 with other values it is dead-lettered, as is a payment the ledger refuses. The caller publishes the
 dead letters *before* the commit (``before_commit``) and acknowledges only after it, so a crash at
 any point either redelivers the batch (and the inbox makes that a no-op) or has done everything.
@@ -22,8 +24,9 @@ from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger.schema import inbound_events
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.listening.broker_messages import MalformedMessage, decode_body, parse_payment
-from reminder_pipeline.listening.inbox import EventSource, EventStatus, mark, store_event
-from reminder_pipeline.listening.payments import PaymentEvent, PaymentOutcome, apply_payment
+from reminder_pipeline.listening.inbox import EventSource, EventStatus
+from reminder_pipeline.listening.inbox_batch import mark_many, store_events
+from reminder_pipeline.listening.payments import PaymentEvent, PaymentOutcome, apply_payments
 
 MAX_DETAIL = 300
 """``inbound_events.detail``'s width."""
@@ -85,25 +88,51 @@ def _same_payment(a: PaymentEvent, b: PaymentEvent) -> bool:
     return (a.invoice_id, a.amount, a.currency, a.paid_at) == (b.invoice_id, b.amount, b.currency, b.paid_at)
 
 
-def _apply(connection: Connection, text: str, event: PaymentEvent, now: datetime) -> Settlement:
-    event_id = store_event(connection, EventSource.BROKER, event.payment_id, text, now)
-    if event_id is None:
-        earlier = _stored_payment(connection, event.payment_id)
-        if earlier is not None and _same_payment(earlier, event):
-            return Settlement(MessageOutcome.REDELIVERED, payment_id=event.payment_id)
-        return Settlement(
-            MessageOutcome.CONFLICT, "payment_id already received with other values", payment_id=event.payment_id
-        )
-    result = apply_payment(connection, event, now)
-    settlement = _settlement(result.outcome, result.detail, event.payment_id, result.cancelled)
-    status = {
-        MessageOutcome.RECORDED: EventStatus.PROCESSED,
-        MessageOutcome.ALREADY_RECORDED: EventStatus.IGNORED,
-        MessageOutcome.UNMATCHED: EventStatus.UNMATCHED,
-    }.get(settlement.outcome, EventStatus.FAILED)
-    detail = settlement.reason or (f"{result.cancelled} pending reminders cancelled" if result.cancelled else "")
-    mark(connection, event_id, status, detail[:MAX_DETAIL], now=now)
-    return settlement
+_INBOX_STATUS = {
+    MessageOutcome.RECORDED: EventStatus.PROCESSED,
+    MessageOutcome.ALREADY_RECORDED: EventStatus.IGNORED,
+    MessageOutcome.UNMATCHED: EventStatus.UNMATCHED,
+}
+
+
+def _apply_all(
+    connection: Connection, read: Sequence[tuple[str, PaymentEvent] | Settlement], now: datetime
+) -> list[Settlement]:
+    """The settlement of each message read, as applying them one by one in order would give.
+
+    Storing in the inbox reads no payment and applying a payment reads no inbox row, so the batch's
+    payments are stored together first, then the newly stored ones applied together, then marked.
+    """
+    settlements: list[Settlement | None] = [r if isinstance(r, Settlement) else None for r in read]
+    payments = [(index, r[0], r[1]) for index, r in enumerate(read) if not isinstance(r, Settlement)]
+    ids = store_events(connection, EventSource.BROKER, [(event.payment_id, text) for _, text, event in payments], now)
+    fresh: list[tuple[int, int, PaymentEvent]] = []
+    for (index, _, event), event_id in zip(payments, ids, strict=True):
+        if event_id is None:
+            settlements[index] = _repeat(connection, event)
+        else:
+            fresh.append((index, event_id, event))
+    results = apply_payments(connection, [event for _, _, event in fresh], now)
+    marks: list[tuple[int, EventStatus, str]] = []
+    for (index, event_id, event), result in zip(fresh, results, strict=True):
+        settlement = _settlement(result.outcome, result.detail, event.payment_id, result.cancelled)
+        settlements[index] = settlement
+        detail = settlement.reason or (f"{result.cancelled} pending reminders cancelled" if result.cancelled else "")
+        marks.append((event_id, _INBOX_STATUS.get(settlement.outcome, EventStatus.FAILED), detail[:MAX_DETAIL]))
+    mark_many(connection, marks, now)
+    done = [s for s in settlements if s is not None]
+    assert len(done) == len(read), "every message read is settled"
+    return done
+
+
+def _repeat(connection: Connection, event: PaymentEvent) -> Settlement:
+    """A ``payment_id`` the inbox has already: a redelivery of the same payment, or a conflicting one."""
+    earlier = _stored_payment(connection, event.payment_id)
+    if earlier is not None and _same_payment(earlier, event):
+        return Settlement(MessageOutcome.REDELIVERED, payment_id=event.payment_id)
+    return Settlement(
+        MessageOutcome.CONFLICT, "payment_id already received with other values", payment_id=event.payment_id
+    )
 
 
 def _settlement(outcome: PaymentOutcome, detail: str, payment_id: str, cancelled: int) -> Settlement:
@@ -138,6 +167,6 @@ def settle_batch(
     """
     read = [read_message(body) for body in bodies]
     with ledger.begin_write(OUTBOX_LOCK, shared=True) as connection:
-        settlements = [r if isinstance(r, Settlement) else _apply(connection, r[0], r[1], now) for r in read]
+        settlements = _apply_all(connection, read, now)
         before_commit(settlements)
     return settlements
