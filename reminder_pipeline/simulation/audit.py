@@ -15,8 +15,9 @@ message the sandbox accepted is matched to its ledger row by its reminder key, a
 - ``over_cap``: messages beyond the first on a customer's local day, or beyond the weekly cap in any
   seven local days, counting only messages the provider did not report undelivered (promise 4);
 - ``stale_after_catch_up``: on the first business day after an outage, a message whose step was
-  superseded by a later step of its ladder already due, a second message to a customer, or any message
-  planned for a missed day (promise 5);
+  superseded by a later step of its ladder already due, a second message to a customer (one the provider
+  reported undelivered aside: its fallback is the same reminder), or any message planned for a missed day
+  (promise 5);
 - ``lost_rows`` (promise 6): see :mod:`reminder_pipeline.simulation.audit_lost`.
 """
 
@@ -160,7 +161,8 @@ def _stale(sent: pl.DataFrame, tables: Tables, policy: Policy, calendar: Calenda
             continue
         late = (row["business_date"] - row["due_date"]).days
         superseded += any(s.offset_days <= late for s in ladder.steps[row["step_index"] + 1 :])
-    burst = today.height - today["customer_id"].n_unique() if today.height else 0
+    reached = today.filter(~pl.col("status").is_in(REACHED_NOBODY))
+    burst = reached.height - reached["customer_id"].n_unique() if reached.height else 0
     return {"superseded": superseded, "burst": burst, "missed_days": missed}
 
 

@@ -2,13 +2,14 @@
 
 A row is lost when:
 
-- a customer with an invoice open all day on a business day (issued the day before or earlier, not
-  paid in full by the day's end) has no decision that day — every business day is planned, the
-  missed ones by the catch-up's backfill;
+- a customer with an invoice open all day on a business day (issued, and known to the ledger, the day
+  before or earlier; not paid in full by the day's end) has no decision that day — every business day
+  is planned, the missed ones by the catch-up's backfill;
 - a day's decision to send has no reminder in the outbox;
 - a reminder ends nowhere: still planned, written or waiting to retry after its window closed and a
   later plan ran (which expires such rows), still sending or of unknown outcome after its window
-  closed and a later delivery run reconciled, or cancelled, expired or unresolved without a reason;
+  closed and a later delivery run reconciled, or cancelled, expired or unresolved without a reason
+  (its status reason or last error);
 - the ledger holds a provider's id for a reminder the provider's log does not have;
 - a drop file's rows are not all counted by ingestion as accepted or quarantined (each quarantined row
   with its record);
@@ -35,6 +36,8 @@ KEPT_WITH_A_REASON = ("unmatched", "failed", "processed", "ignored")
 
 
 def _undecided(tables: Tables, calendar: Calendar) -> int:
+    """Customers owing all day on a business day (an invoice the ledger knew the day before, not paid in full by
+    the day's end) without a decision that day."""
     days = calendar.business_days
     decided = tables.decisions.select("business_date", "customer_id").unique()
     missing = 0
@@ -45,7 +48,7 @@ def _undecided(tables: Tables, calendar: Calendar) -> int:
             .agg(pl.col("amount_minor").sum().alias("paid"))
         )
         open_all_day = (
-            tables.invoices.filter(pl.col("issue_date") < day)
+            tables.invoices.filter((pl.col("issue_date") < day) & (pl.col("known_on") < day))
             .join(paid, on="invoice_id", how="left")
             .filter(pl.col("paid").fill_null(0) < pl.col("amount_minor"))
             .select("customer_id")
@@ -68,7 +71,8 @@ def _unplanned(tables: Tables) -> int:
 def _unsettled(tables: Tables, calendar: Calendar) -> int:
     rows = tables.outbox.filter(pl.col("channel").is_in(["email", "sms"]))
     last_plan, last_delivery = calendar.last_plan_at, calendar.last_delivery_at
-    lost = rows.filter(pl.col("status").is_in(NEED_A_REASON) & (pl.col("status_reason").fill_null("") == "")).height
+    reason = pl.coalesce(pl.col("status_reason"), pl.col("last_error")).fill_null("")
+    lost = rows.filter(pl.col("status").is_in(NEED_A_REASON) & (reason == "")).height
     if last_plan is not None:
         lost += rows.filter(pl.col("status").is_in(WAITING) & (pl.col("window_end") < last_plan)).height
     if last_delivery is not None:

@@ -132,7 +132,9 @@ def read_tables(ledger: Ledger, messages: list[dict[str, Any]]) -> Tables:
                 ["customer_id", "time_zone", "country", "phone", "email_opt_out_at", "sms_opt_out_at"],
             ),
             invoices=_read(
-                connection, invoices, ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor"]
+                connection,
+                invoices,
+                ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "known_on"],
             ),
             payments=_read(connection, payments, ["payment_id", "invoice_id", "amount_minor", "paid_date", "source"]),
             payment_events=_read(

@@ -101,11 +101,11 @@ class SimClock:
 
     def __init__(self, start: datetime) -> None:
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[datetime], None]] = []
+        self._listeners: list[Callable[[datetime], object]] = []
         self._anchor = start
         self._set_at = monotonic.monotonic()
 
-    def listen(self, listener: Callable[[datetime], None]) -> None:
+    def listen(self, listener: Callable[[datetime], object]) -> None:
         self._listeners.append(listener)
         listener(self())
 

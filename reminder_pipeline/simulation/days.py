@@ -19,11 +19,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from reminder_pipeline.ledger.schema import outbox
-from reminder_pipeline.providers.sandbox import RunningSandbox
 from reminder_pipeline.simulation.accounts import Accounts, Reached
 from reminder_pipeline.simulation.clock import DELIVERY_TIMES, Moment, SimClock, Step, day_moments, is_business_day
 from reminder_pipeline.simulation.faults import FaultSchedule
 from reminder_pipeline.simulation.pipeline import Pipeline, kill_delivery_process, terminate_connections_later
+from reminder_pipeline.simulation.sandbox_process import Journal, SandboxProcess
 from reminder_pipeline.simulation.webhooks import PaymentPoster, ReplySender
 
 WEBHOOK_WAIT_SECONDS = 120.0
@@ -43,14 +43,13 @@ class Faults:
 class DayLoop:
     pipeline: Pipeline
     accounts: Accounts
-    sandbox: RunningSandbox
+    sandbox: SandboxProcess
+    journal: Journal
     poster: PaymentPoster
     replies: ReplySender
     clock: SimClock
     faults: Faults
     say: Callable[[str], None]
-    seen: int = 0
-    """Messages of the sandbox's log already read."""
     last_plan_at: datetime | None = None
     last_delivery_at: datetime | None = None
     today: dict[str, int] = field(default_factory=dict)
@@ -128,7 +127,7 @@ class DayLoop:
                     None,
                     self.clock(),
                     self.faults.kill_environment,
-                    lambda: len(self.sandbox.state.store),
+                    self.journal.accepted,
                 )
             self.books.faults["kill_delivery_killed_mid_batch" if killed else "kill_delivery_finished_first"] += 1
             providers = tuple(p for p in providers if p.channel.value != KILLED_CHANNEL)
@@ -153,8 +152,7 @@ class DayLoop:
 
     def _read_messages(self) -> None:
         """The messages accepted since the last look reach their customers (those delivered)."""
-        records = self.sandbox.state.store.all()[self.seen :]
-        self.seen += len(records)
+        records = self.journal.read_new()
         self.today["sent"] += len(records)
         if not records:
             return

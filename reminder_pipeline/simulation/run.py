@@ -26,7 +26,7 @@ from reminder_pipeline.ingestion.sources import DropFolder
 from reminder_pipeline.ledger.schema import customers
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline.providers.base import ProviderLimits
-from reminder_pipeline.providers.sandbox import FaultSpec, SandboxConfig, running_sandbox
+from reminder_pipeline.providers.sandbox import FaultSpec
 from reminder_pipeline.providers.sendgrid import SendGridProvider
 from reminder_pipeline.providers.settings import (
     DEMO_CREDENTIALS,
@@ -48,6 +48,7 @@ from reminder_pipeline.simulation.days import DayLoop, Faults
 from reminder_pipeline.simulation.faults import CLIENT_TIMEOUT_SECONDS, FaultPlan, schedule_faults
 from reminder_pipeline.simulation.feed import write_feed
 from reminder_pipeline.simulation.pipeline import Pipeline, Services
+from reminder_pipeline.simulation.sandbox_process import Journal, sandbox_process
 from reminder_pipeline.simulation.webhooks import PaymentPoster, ReplySender, running_web_app
 from reminder_pipeline.simulation.world import World, build_world
 
@@ -145,15 +146,13 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
     books, dice = Bookkeeping(), Dice(options.seed)
     clock = SimClock(datetime.combine(world.history_day, DAILY_RUN_TIME, tzinfo=UTC))
     timings["setup"] = time.monotonic() - started
-    sandbox_config = SandboxConfig(
-        port=0,
-        credentials=DEMO_CREDENTIALS,
-        faults=options.faults.sandbox_spec(options.seed),
-        log_path=workdir / "sandbox.jsonl",
-    )
+    sandbox_faults = options.faults.sandbox_spec(options.seed)
     try:
-        with running_sandbox(sandbox_config) as sandbox, running_web_app(ledger.url, policy, clock, sandbox) as web:
-            clock.listen(sandbox.state.clock.set)
+        with (
+            sandbox_process(sandbox_faults, workdir / "sandbox.jsonl", workdir / "sandbox.log") as sandbox,
+            running_web_app(ledger.url, policy, clock, sandbox) as web,
+        ):
+            clock.listen(sandbox.control.set_clock)
             services = Services(
                 ledger, policy, templates, LinkSigner(link_secret), DropFolder(workdir / "drop", {}),
                 _providers(sandbox.url, web.url),
@@ -170,8 +169,9 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
             )  # fmt: skip
             environment = sandbox_environment(sandbox.url, public_url=web.url) | {LINK_SECRET_ENV: link_secret}
             restart_url = ledger.url if ledger.dialect == "postgresql" else None
+            replies = ReplySender(sandbox, _contacts(world))
             loop = DayLoop(
-                pipeline, accounts, sandbox, poster, ReplySender(sandbox, _contacts(world)), clock,
+                pipeline, accounts, sandbox, Journal(sandbox.journal_path), poster, replies, clock,
                 Faults(schedule, environment, restart_url), say,
             )  # fmt: skip
             days_started = time.monotonic()

@@ -28,11 +28,12 @@ import uvicorn
 
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.listening.handlers import handlers_for
-from reminder_pipeline.providers.sandbox import RunningSandbox, SandboxControlError
+from reminder_pipeline.providers.sandbox import SandboxControlError
 from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
 from reminder_pipeline.simulation.accounts import Payment, Reply
 from reminder_pipeline.simulation.behaviour import Dice
 from reminder_pipeline.simulation.clock import SimClock
+from reminder_pipeline.simulation.sandbox_process import SandboxProcess
 from reminder_pipeline.web import create_app
 from reminder_pipeline.web.settings import WebSettings
 from reminder_pipeline.web.signatures import PAYMENT_SIGNATURE_HEADER, signature_header
@@ -48,7 +49,7 @@ class WebApp:
 
 
 @contextmanager
-def running_web_app(ledger_url: str, policy: Policy, clock: SimClock, sandbox: RunningSandbox) -> Iterator[WebApp]:
+def running_web_app(ledger_url: str, policy: Policy, clock: SimClock, sandbox: SandboxProcess) -> Iterator[WebApp]:
     """``create_app`` on uvicorn on a free loopback port, on the simulated clock, wired to the sandbox."""
     payment_secret, inbound_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     settings = WebSettings(
@@ -179,7 +180,7 @@ class PaymentPoster:
 class ReplySender:
     """Customers' replies, injected into the sandbox as the providers' inbound webhooks post them."""
 
-    def __init__(self, sandbox: RunningSandbox, contacts: dict[str, tuple[str | None, str | None]]) -> None:
+    def __init__(self, sandbox: SandboxProcess, contacts: dict[str, tuple[str | None, str | None]]) -> None:
         self.sandbox = sandbox
         self.contacts = contacts
         """Per customer: (phone, email) as the world knows them."""
