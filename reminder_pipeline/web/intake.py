@@ -171,6 +171,8 @@ class Intake:
                 request.fail(error)
                 continue
             valid.append(request)
+        if not valid:
+            return
         try:
             with self.ledger.begin_write(INBOX_LOCK, shared=True) as connection:
                 stored = store_events(connection, [(r.source, r.dedupe_key, r.body) for r in valid], now)
