@@ -150,7 +150,7 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
     try:
         with (
             sandbox_process(sandbox_faults, workdir / "sandbox.jsonl", workdir / "sandbox.log") as sandbox,
-            running_web_app(ledger.url, policy, clock, sandbox) as web,
+            running_web_app(ledger.url, clock, sandbox, workdir) as web,
         ):
             clock.listen(sandbox.control.set_clock)
             services = Services(

@@ -1,4 +1,4 @@
-"""The web app of ``reminders serve`` in a thread, and the customers' side of its webhooks.
+"""The web app of ``reminders serve`` in its own process, and the customers' side of its webhooks.
 
 Payments come in as the payment processor posts them: the payment webhook's JSON, signed with the
 shared secret at the simulated time. A processor retries until it is acknowledged, so a payment is never
@@ -12,10 +12,11 @@ the app as Twilio and SendGrid do (STOP included).
 from __future__ import annotations
 
 import json
+import os
 import secrets
-import socket
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,18 +25,27 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from reminder_pipeline.core.policy.config import Policy
-from reminder_pipeline.listening.handlers import handlers_for
 from reminder_pipeline.providers.sandbox import SandboxControlError
-from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
+from reminder_pipeline.providers.settings import (
+    DEMO_CREDENTIALS,
+    PUBLIC_URL_ENV,
+    SANDBOX_FROM_EMAIL,
+    SANDBOX_FROM_NUMBER,
+    TWILIO_AUTH_TOKEN_ENV,
+)
 from reminder_pipeline.simulation.accounts import Payment, Reply
 from reminder_pipeline.simulation.behaviour import Dice
 from reminder_pipeline.simulation.clock import SimClock
-from reminder_pipeline.simulation.sandbox_process import SandboxProcess
-from reminder_pipeline.web import create_app
-from reminder_pipeline.web.settings import WebSettings
+from reminder_pipeline.simulation.sandbox_process import STOP_SECONDS, SandboxProcess
+from reminder_pipeline.simulation.web_process import READY, ClockFile
+from reminder_pipeline.web.settings import (
+    INBOUND_PARSE_PASSWORD_ENV,
+    INBOUND_PARSE_USER_ENV,
+    PAYMENT_WEBHOOK_SECRET_ENV,
+    SENDGRID_WEBHOOK_PUBLIC_KEY_ENV,
+    STRIPE_WEBHOOK_SECRET_ENV,
+)
 from reminder_pipeline.web.signatures import PAYMENT_SIGNATURE_HEADER, signature_header
 
 POSTERS = 8
@@ -48,33 +58,42 @@ class WebApp:
     payment_secret: str = field(repr=False)
 
 
+def _environment(sandbox: SandboxProcess, secrets_: dict[str, str]) -> dict[str, str]:
+    """The app's settings as ``reminders serve`` reads them: the sandbox's credentials and key, new secrets."""
+    environment = {k: v for k, v in os.environ.items() if k != PUBLIC_URL_ENV}
+    return environment | {
+        TWILIO_AUTH_TOKEN_ENV: DEMO_CREDENTIALS.twilio_auth_token,
+        SENDGRID_WEBHOOK_PUBLIC_KEY_ENV: sandbox.control.webhook_public_key(),
+        **secrets_,
+    }
+
+
 @contextmanager
-def running_web_app(ledger_url: str, policy: Policy, clock: SimClock, sandbox: SandboxProcess) -> Iterator[WebApp]:
-    """``create_app`` on uvicorn on a free loopback port, on the simulated clock, wired to the sandbox."""
+def running_web_app(ledger_url: str, clock: SimClock, sandbox: SandboxProcess, workdir: Path) -> Iterator[WebApp]:
+    """The web app in its own process on the simulated clock, wired to the sandbox, until the block ends."""
     payment_secret, inbound_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    settings = WebSettings(
-        twilio_auth_token=DEMO_CREDENTIALS.twilio_auth_token,
-        sendgrid_public_key=sandbox.control.webhook_public_key(),
-        payment_secret=payment_secret,
-        stripe_secret=secrets.token_urlsafe(24),
-        inbound_parse_user=INBOUND_USER,
-        inbound_parse_password=inbound_password,
-        clock=clock,
+    clock_file = ClockFile(workdir / "clock.json")
+    clock.listen(clock_file.write)
+    environment = _environment(
+        sandbox,
+        {
+            PAYMENT_WEBHOOK_SECRET_ENV: payment_secret,
+            STRIPE_WEBHOOK_SECRET_ENV: secrets.token_urlsafe(24),
+            INBOUND_PARSE_USER_ENV: INBOUND_USER,
+            INBOUND_PARSE_PASSWORD_ENV: inbound_password,
+        },
     )
-    app = create_app(ledger_url, settings=settings, handlers=handlers_for(policy))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="simulation-web", daemon=True)
-    thread.start()
+    command = [sys.executable, "-m", "reminder_pipeline.simulation.web_process", "--db", ledger_url]
+    command += ["--clock-file", str(clock_file.path)]
+    with (workdir / "web.log").open("ab") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=environment, text=True)  # noqa: S603
     try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("the web app did not start")
-            time.sleep(0.02)
-        url = f"http://127.0.0.1:{port}"
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if not first.startswith(READY):
+            raise RuntimeError(f"the web app did not start (see {workdir / 'web.log'}): {first.strip()!r}")
+        url = first.removeprefix(READY).strip()
+        port = url.rsplit(":", 1)[1]
         sandbox.control.set_webhook_urls(
             sendgrid_events_url=f"{url}/webhooks/sendgrid/events",
             twilio_inbound_url=f"{url}/webhooks/twilio/inbound",
@@ -82,9 +101,14 @@ def running_web_app(ledger_url: str, policy: Policy, clock: SimClock, sandbox: S
         )
         yield WebApp(url, payment_secret)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @dataclass
