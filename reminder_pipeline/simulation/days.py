@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.ledger.schema import outbox
 from reminder_pipeline.simulation.accounts import Accounts, Reached
 from reminder_pipeline.simulation.clock import DELIVERY_TIMES, Moment, SimClock, Step, day_moments, is_business_day
@@ -29,6 +30,8 @@ from reminder_pipeline.simulation.webhooks import PaymentPoster, ReplySender
 WEBHOOK_WAIT_SECONDS = 120.0
 RESTART_DELAY_SECONDS = 0.2
 KILLED_CHANNEL = "email"
+KILL_WHEN_DUE = 20
+"""A run is killed only when this many emails are due: enough that the kill lands mid-batch."""
 
 
 @dataclass
@@ -50,6 +53,7 @@ class DayLoop:
     clock: SimClock
     faults: Faults
     say: Callable[[str], None]
+    kills_done: int = 0
     last_plan_at: datetime | None = None
     last_delivery_at: datetime | None = None
     today: dict[str, int] = field(default_factory=dict)
@@ -119,7 +123,8 @@ class DayLoop:
     def _deliver(self, moment: Moment) -> None:
         schedule = self.faults.schedule
         providers = self.pipeline.s.providers
-        if moment.step is Step.DELIVERY and moment.at == DELIVERY_TIMES[1] and moment.day in schedule.kill_days:
+        if self._kill_now(moment):
+            self.kills_done += 1
             with self.books.timed("killed_delivery"):
                 killed = kill_delivery_process(
                     KILLED_CHANNEL,
@@ -145,6 +150,26 @@ class DayLoop:
         self._wait_for_webhooks()
         with self.books.timed("customers_reached"):
             self._read_messages()
+
+    def _kill_now(self, moment: Moment) -> bool:
+        """Whether this delivery run is one to kill: from each kill day on, the first with emails due enough
+        for a batch to be cut short (a small world's run may have none)."""
+        due_kills = sum(1 for day in self.faults.schedule.kill_days if day <= moment.day)
+        if moment.step is not Step.DELIVERY or self.kills_done >= due_kills:
+            return False
+        now = moment.instant
+        with self.pipeline.s.ledger.begin() as connection:
+            due = connection.execute(
+                select(func.count())
+                .select_from(outbox)
+                .where(
+                    outbox.c.channel == KILLED_CHANNEL,
+                    outbox.c.status.in_([OutboxStatus.RENDERED, OutboxStatus.RETRY]),
+                    outbox.c.window_start <= now,
+                    outbox.c.window_end > now,
+                )
+            ).scalar_one()
+        return int(due) >= KILL_WHEN_DUE
 
     def _wait_for_webhooks(self) -> None:
         with self.books.timed("webhooks_awaited"):

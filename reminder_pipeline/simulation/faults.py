@@ -7,8 +7,9 @@ SPEC is ``heavy`` or a comma list of ``name=value`` (names after ``heavy`` overr
 - ``webhook_loss_rate``, ``webhook_duplicate_rate``: a provider callback or event is never sent, or sent
   twice (the sandbox); a payment webhook's first delivery is lost (the processor retries it at the next
   moment customers act) or it is delivered twice;
-- ``kill_delivery=K``: K delivery runs are ``reminders deliver`` processes SIGKILLed mid-batch; the next
-  run reconciles what they left;
+- ``kill_delivery=K``: K delivery runs are ``reminders deliver`` processes SIGKILLed mid-batch (from
+  each of K business days on, the first email run with 20 emails due); the next run reconciles what they
+  left;
 - ``db_restart=K``: K times the simulation's PostgreSQL database loses every connection mid-run (its
   backends terminated; nothing else on the server is touched); on SQLite there is nothing to restart;
 - ``outage_days=K``: K days without any run, then the documented catch-up: a backfill of the missed
@@ -117,8 +118,9 @@ def _count(name: str, raw: str) -> int:
 
 @dataclass(frozen=True)
 class FaultSchedule:
-    """When the faults strike: the outage's days, and the business days whose 13:00 email run is a
-    process killed mid-batch, or during whose 06:30 run the database loses its connections."""
+    """When the faults strike: the outage's days, the business days from which the next email run with
+    enough emails due is a process killed mid-batch, and those during whose 06:30 run the database loses
+    its connections."""
 
     outage: tuple[date, ...]
     kill_days: tuple[date, ...]
