@@ -30,7 +30,7 @@ from reminder_pipeline.simulation.webhooks import PaymentPoster, ReplySender
 WEBHOOK_WAIT_SECONDS = 120.0
 RESTART_DELAY_SECONDS = 0.2
 KILLED_CHANNEL = "email"
-KILL_WHEN_DUE = 20
+KILL_WHEN_DUE = 8
 """A run is killed only when this many emails are due: enough that the kill lands mid-batch."""
 
 

@@ -8,7 +8,7 @@ SPEC is ``heavy`` or a comma list of ``name=value`` (names after ``heavy`` overr
   twice (the sandbox); a payment webhook's first delivery is lost (the processor retries it at the next
   moment customers act) or it is delivered twice;
 - ``kill_delivery=K``: K delivery runs are ``reminders deliver`` processes SIGKILLed mid-batch (from
-  each of K business days on, the first email run with 20 emails due); the next run reconciles what they
+  each of K business days on, the first email run with 8 emails due); the next run reconciles what they
   left;
 - ``db_restart=K``: K times the simulation's PostgreSQL database loses every connection mid-run (its
   backends terminated; nothing else on the server is touched); on SQLite there is nothing to restart;

@@ -14,7 +14,7 @@ import pytest
 
 from reminder_pipeline import settings
 
-FAULTY = ("--days", "16", "--customers", "400", "--faults", "heavy", "--seed", "3")
+FAULTY = ("--days", "16", "--customers", "600", "--faults", "heavy", "--seed", "3")
 """Heavy faults (on SQLite: every one but the database restart) with a 3-day outage and two killed runs."""
 
 
