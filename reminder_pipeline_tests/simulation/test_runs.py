@@ -63,9 +63,10 @@ def test_on_postgresql_lost_connections_and_a_killed_run_break_no_promise(tmp_pa
 
 def _refused(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "reminder_pipeline.cli", "simulate", *SMALL, *args, "--json"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
     assert completed.returncode == 2, completed.stderr
-    assert completed.stderr.startswith("error: ") and completed.stderr.count("\n") == 1, completed.stderr
+    assert completed.stderr.startswith("error: "), completed.stderr
+    assert completed.stderr.count("\n") == 1, completed.stderr
     assert json.loads(completed.stdout)["error"] == completed.stderr.removeprefix("error: ").strip()
     return completed
 
@@ -81,9 +82,9 @@ def test_a_ledger_that_holds_data_is_refused(tmp_path: Path, sqlite_url: str) ->
 
     upgrade_ledger(sqlite_url)
     customers = write_csv(tmp_path / "customers.csv", "customer_id,email\nC1,c1@example.com")
-    ingested = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "reminder_pipeline.cli", "ingest", "--file", str(customers), "--entity", "customers"]
-        + ["--db", sqlite_url],
+    command = [sys.executable, "-m", "reminder_pipeline.cli", "ingest", "--file", str(customers)]
+    ingested = subprocess.run(
+        [*command, "--entity", "customers", "--db", sqlite_url],
         capture_output=True,
         check=False,
     )
