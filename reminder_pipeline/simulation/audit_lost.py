@@ -87,14 +87,16 @@ def _phantom_sends(tables: Tables) -> int:
 
 
 def _drop_rows(tables: Tables, drop: Path) -> int:
-    batches = tables.batches.group_by("source").agg(
+    """Rows of each drop file (``<day>/<entity>.csv``, wherever the folder is now) not all accounted for."""
+    in_drop = pl.col("source").str.split("/").list.slice(-2, 2).list.join("/")
+    batches = tables.batches.group_by(in_drop.alias("file")).agg(
         pl.col("source_key").first(), pl.col("rows_in").sum(), pl.col("accepted").sum(), pl.col("quarantined").sum()
     )
     records = tables.quarantined.group_by("source_key", "entity").len("records")
     lost = 0
     for path in sorted(drop.rglob("*.csv")):
         rows = pl.read_csv(path, infer_schema=False).height
-        batch = batches.filter(pl.col("source") == str(path))
+        batch = batches.filter(pl.col("file") == path.relative_to(drop).as_posix())
         if batch.is_empty():
             lost += rows
             continue
