@@ -67,6 +67,8 @@ bench: setup
 	$(RUN) python -m benchmarks.daily_run --customers 200000
 	$(RUN) python -m benchmarks.render --messages 1000000
 	$(RUN) python -m benchmarks.delivery --messages 20000
+	$(RUN) python -m benchmarks.payments --payments 20000 --latency-payments 5000 --rate 500
+	$(RUN) python -m benchmarks.webhooks
 
 clean:
 	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache
