@@ -40,7 +40,9 @@ def audit(ledger: Ledger, expected: Expected, stored_requests: int) -> dict[str,
         )
         provider_events = int(connection.execute(select(func.count()).select_from(delivery_events)).scalar_one())
         recorded = int(connection.execute(select(func.count()).select_from(payments)).scalar_one())
-        finals = dict(connection.execute(select(outbox.c.dedupe_key, outbox.c.status)).all())
+        finals: dict[str, str] = {
+            str(key): str(status) for key, status in connection.execute(select(outbox.c.dedupe_key, outbox.c.status))
+        }
     problems: list[str] = []
     stored = sum(by_status.values())
     if stored != stored_requests:

@@ -67,8 +67,8 @@ class Signer:
             body = urlencode(form).encode()
             extra = {"X-Twilio-Signature": signature}
             return _headers(self.host, target, "application/x-www-form-urlencoded", body, extra)
-        body = json.dumps(request["json"], separators=(",", ":")) + ("\r\n" if kind == "sendgrid_events" else "")
-        encoded = body.encode()
+        text = json.dumps(request["json"], separators=(",", ":")) + ("\r\n" if kind == "sendgrid_events" else "")
+        encoded = text.encode()
         if kind == "sendgrid_events":
             signed = self.sendgrid_key.sign(now.encode() + encoded, ec.ECDSA(hashes.SHA256()))
             extra = {

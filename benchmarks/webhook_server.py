@@ -38,7 +38,7 @@ def run(profile_path: str, arguments: list[str]) -> None:
         reminders.main(arguments, standalone_mode=False)
     finally:
         main_profile.disable()
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
         with _lock:
             for profile in _profiles:
                 profile.disable()
