@@ -32,6 +32,36 @@ def _kind_lines(backend: str, name: str, phase: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _baseline_lines(result: dict[str, Any]) -> list[str]:
+    """The web and inbox path alone, and what the handlers add to it (CPU per event of the same kind)."""
+    rows = [
+        (backend, name, phase, figures["phases"].get(name))
+        for backend, figures in result["backends"].items()
+        if "without_handlers" in figures
+        for name, phase in figures["without_handlers"]["phases"].items()
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "The web and inbox path alone — the same requests to `reminders serve` whose handlers mark each event "
+        "processed and do nothing else (HTTP, signature checks, storing, claiming, marking, answering):",
+        "",
+        "| ledger | phase | requests/s | events/s | p50 ms | p99 ms | CPU ms/event | with handlers: CPU ms/event "
+        "| of which handlers |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for backend, name, phase, full in rows:
+        alone = phase["app_cpu_ms_per_event"]
+        total = full["app_cpu_ms_per_event"] if full else None
+        share = f"{total - alone:.3f}" if total is not None else ""
+        lines.append(
+            f"| {backend} | {name} | {phase['requests_per_second']:,} | {phase['events_per_second']:,} "
+            f"| {phase['latency']['p50_ms']} | {phase['latency']['p99_ms']} | {alone} | {total or ''} | {share} |"
+        )
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     options = result["options"]
     target = result["target_events_per_second"]
@@ -68,6 +98,7 @@ def markdown(result: dict[str, Any]) -> str:
     for backend, figures in result["backends"].items():
         for name, phase in figures["phases"].items():
             lines += _kind_lines(backend, name, phase)
+    lines += _baseline_lines(result)
     lines += ["", "Audit of the ledger afterwards (every phase together):", ""]
     for backend, figures in result["backends"].items():
         checked = figures["audit"]

@@ -21,6 +21,10 @@ and for everything else on the machine (it is shared). Afterwards the ledger is 
 stored event processed exactly once (distinct provider events and payments recorded once each),
 none left ``received`` or ``failed``, every message in its true final status.
 
+Then, on another new ledger, the same kinds of requests go to ``reminders serve`` with handlers that
+do nothing but mark their event processed (:mod:`benchmarks.webhook_server`): the web and inbox
+path alone, so that the CPU per event splits into that path and the processing handlers.
+
 Results go to benchmarks/results/webhooks.{json,md}.
 """
 
@@ -51,7 +55,7 @@ from benchmarks.webhook_audit import audit, db_backend_pids, events_left_receive
 from benchmarks.webhook_plan import Expected, plan, together
 from benchmarks.webhook_report import markdown
 from benchmarks.webhook_secrets import BenchSecrets
-from benchmarks.webhook_seed import Seeded, seed
+from benchmarks.webhook_seed import Seeded, seed, synthetic
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 
 HERE = Path(__file__).resolve().parent
@@ -97,11 +101,12 @@ def _clean_environment() -> dict[str, str]:
 
 
 @contextmanager
-def served(db_url: str, secrets: BenchSecrets, work: Path, profile: Path | None) -> Iterator[Server]:
-    """``reminders serve`` on a free port until the block ends (a graceful stop: SIGTERM)."""
+def served(db_url: str, secrets: BenchSecrets, work: Path, special: list[str]) -> Iterator[Server]:
+    """``reminders serve`` on a free port until the block ends (a graceful stop: SIGTERM); ``special``:
+    options of :mod:`benchmarks.webhook_server` (profiled, no handlers)."""
     port = _free_port()
     arguments = ["serve", "--port", str(port), "--db", db_url]
-    runner = ["-m", "benchmarks.webhook_server", str(profile)] if profile else ["-m", "reminder_pipeline.cli"]
+    runner = ["-m", "benchmarks.webhook_server", *special] if special else ["-m", "reminder_pipeline.cli"]
     environment = _clean_environment() | secrets.server_environment(PUBLIC_URL)
     environment["REMINDERS_HOME"] = str(work / "home")
     with (work / "serve.log").open("ab") as log:
@@ -218,22 +223,23 @@ def _phase_requests(seeded: Seeded, options: Options, phase: int) -> dict[str, t
     return plans
 
 
-def measure(db_url: str, work: Path, options: Options) -> dict[str, Any]:
+def measure(db_url: str, work: Path, options: Options, *, handlers: bool = True) -> dict[str, Any]:
+    """The phases on a new ledger; without ``handlers``, the web and inbox path alone (nothing looked up)."""
     upgrade_ledger(db_url)
     secrets = BenchSecrets()
     with Ledger(db_url) as ledger:
-        seeded = seed(ledger, options.customers, work)
+        seeded = seed(ledger, options.customers, work) if handlers else synthetic(options.customers)
         plans = _phase_requests(seeded, options, phase=2026)
+        chosen = options.phases if handlers else tuple(p for p in options.phases if p != "mixed")
         phases: dict[str, Any] = {}
         profile = work / "serve.prof" if options.profile else None
-        with served(db_url, secrets, work, profile) as server:
-            for name, (requests, _) in plans.items():
-                if name not in options.phases:
-                    continue
-                phases[name] = run_phase(ledger, server, requests, secrets, options, work)
+        special = (["--profile", str(profile)] if profile else []) + ([] if handlers else ["--no-handlers"])
+        with served(db_url, secrets, work, special) as server:
+            for name in chosen:
+                phases[name] = run_phase(ledger, server, plans[name][0], secrets, options, work)
                 print(name, json.dumps({k: v for k, v in phases[name].items() if k != "kinds"}), flush=True)
         stored = sum(p["requests"] - p["duplicate_requests"] - p["refused_requests"] for p in phases.values())
-        expected = together([plans[name][1] for name in phases])
+        expected = together([plans[name][1] for name in phases]) if handlers else Expected({}, 0, 0)
         checked = audit(ledger, expected, stored)
     if profile is not None:
         print(f"profile of the app: {profile}", flush=True)
@@ -246,20 +252,30 @@ def _postgres_database() -> tuple[str, str]:
     return name, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
 
-def run(backends: list[str], options: Options, keep: Path | None) -> dict[str, Any]:
+@contextmanager
+def ledger_url(backend: str, work: Path, name: str) -> Iterator[str]:
+    """A new ledger's URL: a SQLite file in ``work``, or a PostgreSQL database dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{work}/{name}.sqlite"
+        return
+    database, url = _postgres_database()
+    try:
+        yield url
+    finally:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database], check=False)
+
+
+def run(backends: list[str], options: Options, keep: Path | None, baseline: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="bench_webhooks_") as temporary:
             work = keep / backend if keep else Path(temporary)
             work.mkdir(parents=True, exist_ok=True)
-            if backend == "sqlite":
-                results[backend] = measure(f"sqlite:///{work}/ledger.sqlite", work, options)
-                continue
-            name, url = _postgres_database()
-            try:
+            with ledger_url(backend, work, "ledger") as url:
                 results[backend] = measure(url, work, options)
-            finally:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name], check=False)
+            if baseline:
+                with ledger_url(backend, work, "baseline") as url:
+                    results[backend]["without_handlers"] = measure(url, work, options, handlers=False)
     return results
 
 
@@ -272,6 +288,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="Connections the providers keep open.")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--phases", default=",".join(PHASES), help="Which phases to run (all by default).")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="Skip the run with handlers that do nothing (the web path alone)."
+    )
     parser.add_argument("--profile", action="store_true", help="Run the app under cProfile (slower: not a figure).")
     parser.add_argument("--keep", type=Path, help="Keep the ledger, logs and profile in this folder.")
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -285,9 +304,9 @@ def main() -> None:
         args.profile,
         tuple(p for p in args.phases.split(",") if p in PHASES),
     )
-    backends = run(args.backends.split(","), options, args.keep)
+    backends = run(args.backends.split(","), options, args.keep, baseline=not args.no_baseline)
     result = {
-        "command": "python -m benchmarks.webhooks " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python -m benchmarks.webhooks", *sys.argv[1:]]),
         "options": options.__dict__,
         "target_events_per_second": TARGET_EVENTS_PER_SECOND,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
