@@ -148,6 +148,7 @@ class DayLoop:
             restart.join()
         self.last_delivery_at = moment.instant
         self._wait_for_webhooks()
+        self.pipeline.settle()
         with self.books.timed("customers_reached"):
             self._read_messages()
 

@@ -156,11 +156,11 @@ class Pipeline:
             for report in pool.map(run, chosen):
                 self.books.add_delivery(report.summary())
 
-    def status(self) -> None:
-        """delivery_status and its daily lookup: stored events processed, late ones settled, fallbacks
-        written, and messages without a final status after hours looked up at their provider."""
-        ledger, policy = self.s.ledger, self.s.policy
-        now = self.clock()
+    def settle(self) -> None:
+        """delivery_status, as its sensor starts it when events arrive: stored events processed, those that
+        came while their row was still being sent settled, the fallbacks they planned written. After every
+        delivery run, so that a fallback never waits on which came first, the event or the row's answer."""
+        ledger, policy, now = self.s.ledger, self.s.policy, self.clock()
 
         def settle() -> None:
             process_pending(ledger, now, {**default_handlers(), **handlers_for(policy)})
@@ -172,12 +172,17 @@ class Pipeline:
                 self._render(day, now)
 
         self.retried("status", settle)
+
+    def status(self) -> None:
+        """delivery_status and its daily lookup: events settled, then messages without a final status after
+        hours looked up at their provider, and what they found settled too."""
+        self.settle()
         for provider in self.s.providers:
-            report = self.retried(
-                "lookup", partial(look_up_unconfirmed, ledger, policy, provider, now, after=LOOKUP_AFTER)
+            lookup = partial(
+                look_up_unconfirmed, self.s.ledger, self.s.policy, provider, self.clock(), after=LOOKUP_AFTER
             )
-            self.books.add_lookup(report.summary())
-        self.retried("status", settle)
+            self.books.add_lookup(self.retried("lookup", lookup).summary())
+        self.settle()
 
 
 def kill_delivery_process(
