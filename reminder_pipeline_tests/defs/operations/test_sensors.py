@@ -87,14 +87,14 @@ def test_a_failed_run_emails_the_operator_through_sendgrid(sandbox, monkeypatch:
         resource = SendGridResource(
             api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=sandbox.url
         )
-        context = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name="run_failure_alert",
             dagster_instance=instance,
             dagster_run=result.dagster_run,
             dagster_event=failure,
             resources={"sendgrid": resource},
-        ).for_run_failure()
-        run_failure_alert(context)
+        ) as context:
+            run_failure_alert(context.for_run_failure())
     (alert,) = sandbox.control.messages()
     assert alert["to"] == "ops@example.com"
     assert alert["subject"] == "[reminders] run of fragile failed"

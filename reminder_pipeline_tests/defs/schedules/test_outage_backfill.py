@@ -149,10 +149,10 @@ def test_a_three_day_outage_then_the_catch_up_sends_only_the_highest_step_now_du
 
         # three days without any run; then today's tick
         tick_at = datetime.combine(today, clock.now.time(), tzinfo=clock.now.tzinfo)
-        context = dg.build_schedule_context(
+        with dg.build_schedule_context(
             instance=instance, scheduled_execution_time=tick_at, resources={"policy": resources["policy"]}
-        )
-        request = daily_run_schedule(context)
+        ) as context:
+            request = daily_run_schedule(context)
         assert isinstance(request, dg.RunRequest)
         first_missed = (today - timedelta(days=3)).isoformat()
         assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (first_missed, today.isoformat())
