@@ -3,7 +3,9 @@
 Customers are ingested from CSV and their day planned and rendered through the same services the
 assets call; the rendered rows are then recorded as the provider accepted them (``sent`` with the
 provider's id), as a delivery run leaves them, without calling a provider. Half the customers are
-reached by SMS (New York), half by email (Berlin).
+reached by SMS (New York), half by email (Berlin). On PostgreSQL the tables are then analyzed, as
+autovacuum would soon do in production (it is off on this machine's server): without statistics the
+planner cancels a payment's pending rows by scanning the whole status index (3 ms instead of 0.04).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.canonical import Entity
@@ -132,6 +134,9 @@ def seed(ledger: Ledger, customers: int, work: Path) -> Seeded:
     plan_and_record_day(ledger, policy, DAY, MORNING, run_id="bench-webhooks", business_tz="UTC")
     render_day(ledger, policy, load_templates(), LinkSigner("benchmark-webhooks-secret" * 2), DAY, MORNING)
     sms, email = _mark_sent(ledger)
+    if ledger.dialect == "postgresql":
+        with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
     invoices = [f"INV-{i}" for i in people["customer_id"].to_list()]
     return Seeded(sms, email, invoices, clock.perf_counter() - started)
 
