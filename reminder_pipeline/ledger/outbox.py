@@ -134,12 +134,13 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
         (unsent & (replaced | stopped | nothing_owed)) | ((pl.col("status") == OutboxStatus.TASK_OPEN) & nothing_owed)
     )
     on = day.isoformat()
-    return stale.select(
+    # rechunked first: polars 2.1 panicked formatting this filtered join's chunks in an outage backfill
+    return stale.rechunk().select(
         "outbox_id",
         pl.lit(OutboxStatus.CANCELLED.value).alias("status"),
         pl.when(~pl.col("_decided"))
         .then(pl.lit(f"replanned on {on}: nothing is open any more"))
-        .otherwise(pl.format("replanned on {}: {}", pl.lit(on), pl.col("reason").fill_null("another reminder")))
+        .otherwise(pl.concat_str(pl.lit(f"replanned on {on}: "), pl.col("reason").fill_null("another reminder")))
         .str.slice(0, 200)
         .alias("status_reason"),
     )
