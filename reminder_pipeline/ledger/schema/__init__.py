@@ -17,11 +17,13 @@ from reminder_pipeline.ledger.schema.billing import (
     promises_to_pay,
     quarantine,
 )
+from reminder_pipeline.ledger.schema.collections import collector_actions, reminder_pauses, users
 from reminder_pipeline.ledger.schema.listening import delivery_events, inbound_events, replies, tasks
 from reminder_pipeline.ledger.schema.reminders import delivery_attempts, outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.schema.risk import customer_segments, invoice_predictions, model_versions, risk_scores
 
 __all__ = [
+    "collector_actions",
     "customer_segments",
     "customers",
     "delivery_attempts",
@@ -39,8 +41,10 @@ __all__ = [
     "quarantine",
     "reminder_decisions",
     "reminder_messages",
+    "reminder_pauses",
     "replies",
     "risk_scores",
     "tasks",
     "text_limits",
+    "users",
 ]
