@@ -262,9 +262,10 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         .join(_promises(inputs, episodes, policy.contact.promise_grace_days), on="customer_id", how="left")
         .with_columns(
             assign_ladder(policy.assignments).alias("ladder"),
-            # a broken promise moves the episode one step on, once: unless it was reminded since
+            # a broken promise moves an overdue episode one step on, once: unless it was reminded since
             (
-                pl.col("promise_broken_on").is_not_null()
+                (pl.col("days_past_due") > 0)
+                & pl.col("promise_broken_on").is_not_null()
                 & (pl.col("reached_on").is_null() | (pl.col("reached_on") < pl.col("promise_broken_on")))
                 & pl.col("episode_id").is_not_null()
             ).alias("escalated"),

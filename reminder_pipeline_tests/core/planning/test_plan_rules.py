@@ -274,3 +274,13 @@ def test_a_customer_whose_credit_covers_what_is_owed_is_not_chased() -> None:
     assert other_currency["decision"] == "send"
     partly = only(decide(owed, credits=[{"customer_id": "C1", "currency": "EUR", "credit_minor": 2_500}]))
     assert (partly["decision"], partly["amount_minor"]) == ("send", 10_000)
+
+
+def test_a_broken_promise_does_not_escalate_an_invoice_that_is_not_yet_due() -> None:
+    """A promise made while the customer's only open invoice was still current, then broken: nothing is late
+    yet, so no step moves forward (a courtesy note 19 days early, 'escalated after a broken promise', was sent)."""
+    promise = {"customer_id": "C1", "promised_date": DAY - timedelta(days=5), "made_on": DAY - timedelta(days=10)}
+    row = only(decide([an_invoice("NEW", -19)], promises=[{**promise, "status": "pending"}]))
+    assert (row["decision"], row["reason"], row["escalated"]) == ("skip", "no_step_due", False)
+    due = only(decide([an_invoice("NEW", 2)], promises=[{**promise, "status": "pending"}]))
+    assert (due["decision"], due["escalated"]) == ("send", True), "once overdue, the broken promise counts"
