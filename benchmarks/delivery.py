@@ -5,8 +5,9 @@ request, as a provider across a network would answer. An outbox of rendered emai
 through the same services the assets call (ingest, plan, render); then one delivery worker drains it
 through the official SendGrid SDK: claims with the last look, concurrent sends within the provider's
 limits, outcomes recorded as they come. Measured: messages per second from the first claim to the
-last recorded outcome, and that the sandbox received every reminder exactly once. Results go to
-benchmarks/results/delivery.{json,md}.
+last recorded outcome, that the sandbox received every reminder exactly once, and the CPU the worker,
+the sandbox and the database backends used per message (which other work on a shared machine does not
+inflate). Results go to benchmarks/results/delivery.{json,md}.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from sqlalchemy import text
 
+from benchmarks.cpu_usage import CpuWindow
 from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.mapping import Mapping
@@ -101,26 +104,44 @@ def make_outbox(ledger: Ledger, count: int, work: Path) -> None:
     render_day(ledger, policy, load_templates(), LinkSigner("benchmark-secret-" * 2), DAY, morning)
 
 
-def measure(url: str, sandbox: str, count: int, work: Path) -> dict[str, Any]:
+def _database_pids(ledger: Ledger) -> list[int]:
+    """The PostgreSQL backends serving this ledger's database, the worker's own included (SQLite: none)."""
+    if ledger.dialect != "postgresql":
+        return []
+    with ledger.begin() as connection:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return [int(pid) for (pid,) in connection.execute(query)]
+
+
+def measure(url: str, sandbox: tuple[int, str], count: int, work: Path) -> dict[str, Any]:
+    sandbox_pid, sandbox_url = sandbox
     upgrade_ledger(url)
     with Ledger(url) as ledger:
         started = time.perf_counter()
         make_outbox(ledger, count, work)
         prepared = time.perf_counter() - started
         provider = SendGridProvider(
-            DEMO_CREDENTIALS.sendgrid_api_key, SANDBOX_FROM_EMAIL, base_url=sandbox, limits=LIMITS
+            DEMO_CREDENTIALS.sendgrid_api_key, SANDBOX_FROM_EMAIL, base_url=sandbox_url, limits=LIMITS
         )
-        before = len(SandboxControl(sandbox).messages())
+        before = len(SandboxControl(sandbox_url).messages())
+        window, load_before = CpuWindow(), os.getloadavg()[0]
+        window.start([os.getpid(), sandbox_pid, *_database_pids(ledger)])
         started = time.perf_counter()
         report = deliver(ledger, provider, lambda: SEND_AT, DeliveryOptions(batch_size=1000))
         seconds = time.perf_counter() - started
-    received = Counter(m["reminder_key"] for m in SandboxControl(sandbox).messages()[before:])
+        cpu = window.stop({"worker": [os.getpid()], "sandbox": [sandbox_pid], "database": _database_pids(ledger)})
+    received = Counter(m["reminder_key"] for m in SandboxControl(sandbox_url).messages()[before:])
+    ours = cpu["worker"] + cpu["sandbox"] + cpu["database"]
     return {
         "messages": report.sent,
         "seconds": round(seconds, 2),
         "per_second": round(report.sent / seconds, 1),
         "received_once": len(received) == report.sent == count and set(received.values()) == {1},
         "outbox_setup_seconds": round(prepared, 1),
+        "cpu_seconds": cpu,
+        "cpu_ms_per_message": round(1000 * ours / max(report.sent, 1), 3),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -133,7 +154,8 @@ def _postgres_database() -> tuple[str, str]:
 def run(count: int, backends: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
-        process, sandbox = start_sandbox(Path(work) / "sandbox.jsonl")
+        process, sandbox_url = start_sandbox(Path(work) / "sandbox.jsonl")
+        sandbox = (process.pid, sandbox_url)
         try:
             for backend in backends:
                 if backend == "sqlite":
@@ -156,16 +178,24 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"{result['messages']} email reminders drained by one worker through the official SendGrid SDK; the sandbox in",
         f"its own process answers every request after {LATENCY_MS} ms. Target: {TARGET_PER_SECOND:.0f} messages/s.",
-        f"Machine: {result['machine']}. Measured {result['measured_at']}.",
+        f"Machine: {result['machine']}. Measured {result['measured_at']}. Command: `python -m benchmarks.delivery"
+        f" --messages {result['messages']}`.",
+        "*CPU ms/message*: the worker, the sandbox and the database backends together; *others*: CPU seconds the",
+        "rest of the machine used meanwhile (other work sharing the two cores); *load*: 1-minute load average",
+        "before and after.",
         "",
-        "| ledger | messages | seconds | messages/s | each received once | target met |",
-        "|---|---:|---:|---:|---|---|",
+        "| ledger | messages | seconds | messages/s | each received once | CPU worker s | CPU sandbox s "
+        "| CPU db s | CPU ms/message | CPU others s | load | target met |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for backend, figures in result["backends"].items():
         met = "yes" if figures["per_second"] >= TARGET_PER_SECOND else "no"
+        cpu = figures["cpu_seconds"]
         lines.append(
             f"| {backend} | {figures['messages']} | {figures['seconds']} | {figures['per_second']} | "
-            f"{'yes' if figures['received_once'] else 'NO'} | {met} |"
+            f"{'yes' if figures['received_once'] else 'NO'} | {cpu['worker']} | {cpu['sandbox']} | "
+            f"{cpu['database']} | {figures['cpu_ms_per_message']} | {cpu['others']} | "
+            f"{figures['load_average_before']} → {figures['load_average_after']} | {met} |"
         )
     return "\n".join(lines) + "\n"
 
