@@ -15,6 +15,7 @@ import polars as pl
 
 from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
+from reminder_pipeline.core.planning.pauses import apply_pauses
 from reminder_pipeline.core.planning.plan import plan_day
 from reminder_pipeline.core.planning.reasons import Decision
 from reminder_pipeline.core.policy.config import Policy
@@ -27,6 +28,7 @@ from reminder_pipeline.core.rendering.triage import triage
 from reminder_pipeline.ledger import receivables
 from reminder_pipeline.ledger.messages import messages_to_render, write_messages
 from reminder_pipeline.ledger.outbox import OutboxWrite, expire_unsent, record_decisions, set_statuses, write_plan
+from reminder_pipeline.ledger.pauses import paused_on
 from reminder_pipeline.ledger.planning import contacts, open_disputes, plan_inputs
 from reminder_pipeline.ledger.receivables import invoice_lines
 from reminder_pipeline.ledger.store import Ledger
@@ -62,12 +64,13 @@ class DayPlan:
 def plan_and_record_day(
     ledger: Ledger, policy: Policy, day: date, now: datetime, *, run_id: str, business_tz: str
 ) -> DayPlan:
-    """Expire what was never sent in time, decide every customer with open invoices, audit every decision,
-    and put the reminders in the outbox at most once each (cancelling those no longer wanted)."""
+    """Expire what was never sent in time, decide every customer with open invoices (a customer a collector
+    paused is skipped), audit every decision, and put the reminders in the outbox at most once each
+    (cancelling those no longer wanted)."""
     with ledger.begin_write(OUTBOX_LOCK) as connection:
         expired = expire_unsent(connection, now)
         inputs = plan_inputs(connection, day, now, business_tz=business_tz, horizon_days=contact_horizon(policy))
-        plan = plan_day(inputs, policy)
+        plan = apply_pauses(plan_day(inputs, policy), paused_on(connection, day))
         record_decisions(connection, plan.decisions, run_id=run_id, policy_version=policy.version)
         written = write_plan(connection, plan, day, policy_version=policy.version)
     return DayPlan(day, plan.decisions, written, expired)

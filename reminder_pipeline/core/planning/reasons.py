@@ -16,6 +16,7 @@ class SkipReason(StrEnum):
     DISPUTED = "disputed"
     COVERED_BY_CREDIT = "covered_by_credit"
     PROMISE_PENDING = "promise_to_pay_pending"
+    PAUSED = "paused_by_collector"
     NO_STEP_DUE = "no_step_due"
     QUIET_DAY = "quiet_day"
     OPTED_OUT = "opted_out"
@@ -33,6 +34,7 @@ STOP_REASONS = frozenset(
         SkipReason.DISPUTED,
         SkipReason.COVERED_BY_CREDIT,
         SkipReason.PROMISE_PENDING,
+        SkipReason.PAUSED,
         SkipReason.OPTED_OUT,
         SkipReason.NO_VALID_CONTACT,
     }
@@ -45,6 +47,7 @@ DESCRIPTIONS: dict[str, str] = {
     SkipReason.COVERED_BY_CREDIT: "the customer's credit (money paid beyond earlier invoices) covers what is owed: "
     "apply or refund it rather than chase",
     SkipReason.PROMISE_PENDING: "a promise to pay is pending (until its date plus grace)",
+    SkipReason.PAUSED: "a collector paused the customer's reminders",
     SkipReason.NO_STEP_DUE: "no ladder step is due that has not been sent already",
     SkipReason.QUIET_DAY: "not a business day in the customer's country (weekend or public holiday)",
     SkipReason.OPTED_OUT: "opted out of every channel the step may use",

@@ -1,0 +1,209 @@
+"""Collector actions on a customer, each written to the ledger with its audit row in one transaction.
+
+What each one writes — and so what the next plan (``plan_and_record_day``) does:
+
+- **pause** until a date: a ``reminder_pauses`` row; the plan skips the customer (``paused``) up to
+  that date included, and the customer's reminders no provider has yet are cancelled now;
+- **resume**: ends the customer's pauses today; the next plan decides as usual;
+- **dispute**: a ``disputes`` row on an invoice (or on every open one): the plan never chases it;
+- **promise to pay** by a date: a pending ``promises_to_pay`` row; the plan waits until the date plus
+  the policy's grace, then escalates if it is broken; pending reminders are cancelled now;
+- **call** and its outcome: the audit row alone (a promise made on the call is recorded as a promise).
+
+Every action takes the outbox lock, so it never interleaves with a plan being written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, insert, select, update
+
+from reminder_pipeline.collections.users import User
+from reminder_pipeline.core.outbox import OUTBOX_LOCK
+from reminder_pipeline.ledger import listening as queries
+from reminder_pipeline.ledger.schema import collector_actions, customers, invoices, reminder_pauses
+from reminder_pipeline.ledger.store import Ledger
+
+MAX_NOTE = 2000
+MAX_PAUSE_DAYS = 366
+MAX_PROMISE_DAYS = 180
+SOURCE_PREFIX = "dashboard:"
+
+
+class ActionKind(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    DISPUTE = "dispute"
+    PROMISE = "promise"
+    CALL = "call"
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    PROMISED = "promised_to_pay"
+    DISPUTED = "disputed"
+    REFUSED = "refused"
+
+
+class ActionProblem(ValueError):
+    """An action that cannot be taken as asked (the message says what to change)."""
+
+
+class NotAllowed(PermissionError):
+    """The user's role may not act."""
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    customer_id: str
+    until: date | None = None
+    invoice_id: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    outcome: CallOutcome | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    action_id: int
+    kind: ActionKind
+    detail: str
+
+
+def _future(day: date, until: date | None, limit: int, what: str) -> date:
+    if until is None:
+        raise ActionProblem(f"{what} needs a date")
+    if until < day or until > day + timedelta(days=limit):
+        raise ActionProblem(f"{what}: choose a date from today to {limit} days ahead")
+    return until
+
+
+def _open_invoices(connection: Connection, action: Action) -> list[str]:
+    owed = queries.open_invoices_of(connection, action.customer_id)
+    if action.invoice_id is None:
+        if not owed:
+            raise ActionProblem("the customer has no open invoice")
+        return owed
+    if action.invoice_id not in owed:
+        raise ActionProblem("that invoice is not an open invoice of this customer")
+    return [action.invoice_id]
+
+
+def _apply(connection: Connection, action: Action, user: User, day: date, action_id: int) -> tuple[str, str | None]:
+    """Write what ``action`` does; returns its detail in words and the id of the row it wrote."""
+    source = f"{SOURCE_PREFIX}{user.username}"[:500]
+    key = f"{SOURCE_PREFIX}{action_id}"
+    customer = action.customer_id
+    if action.kind is ActionKind.PAUSE:
+        until = _future(day, action.until, MAX_PAUSE_DAYS, "a pause")
+        row = connection.execute(
+            insert(reminder_pauses).values(
+                customer_id=customer, paused_on=day, until_date=until, reason=action.note, created_by=user.username
+            )
+        )
+        cancelled = queries.cancel_pending(connection, customer, f"paused by {user.username} until {until}")
+        return f"reminders paused until {until.isoformat()}; {cancelled} pending cancelled", str(
+            row.inserted_primary_key[0]
+        )
+    if action.kind is ActionKind.RESUME:
+        ended = connection.execute(
+            update(reminder_pauses)
+            .where(reminder_pauses.c.customer_id == customer, reminder_pauses.c.ended_on.is_(None))
+            .where(reminder_pauses.c.until_date >= day)
+            .values(ended_on=day, ended_by=user.username)
+        ).rowcount
+        return f"reminders resumed ({ended} pause(s) ended)", None
+    if action.kind is ActionKind.DISPUTE:
+        disputed = _open_invoices(connection, action)
+        for invoice_id in disputed:
+            queries.open_dispute(
+                connection,
+                {
+                    "dispute_id": f"{key}:{invoice_id}"[:100],
+                    "invoice_id": invoice_id,
+                    "opened_on": day,
+                    "reason": action.note or f"recorded by {user.username} on the dashboard",
+                    "source": source,
+                },
+            )
+        cancelled = queries.cancel_pending(connection, customer, "a dispute recorded by a collector")
+        return f"{len(disputed)} invoice(s) disputed; {cancelled} pending cancelled", key
+    if action.kind is ActionKind.PROMISE:
+        promised = _future(day, action.until, MAX_PROMISE_DAYS, "a promise to pay")
+        if action.invoice_id is not None:
+            _open_invoices(connection, action)
+        queries.record_promise(
+            connection,
+            {
+                "promise_id": key,
+                "customer_id": customer,
+                "invoice_id": action.invoice_id,
+                "promised_date": promised,
+                "amount_minor": action.amount_minor,
+                "currency": action.currency,
+                "made_on": day,
+                "status": "pending",
+                "source": source,
+            },
+        )
+        cancelled = queries.cancel_pending(connection, customer, f"a promise to pay by {promised}")
+        return f"promise to pay by {promised.isoformat()}; {cancelled} pending cancelled", key
+    if action.outcome is None:
+        raise ActionProblem("a call needs its outcome")
+    return f"call logged: {action.outcome.value.replace('_', ' ')}", None
+
+
+def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day: date) -> Recorded:
+    """Take ``action`` for ``user`` on business day ``day``: its effect and its audit row, or nothing."""
+    if not user.role.can_act:
+        raise NotAllowed(f"the {user.role.value} role may not act on customers")
+    note = (action.note or "").strip()[:MAX_NOTE] or None
+    with ledger.begin_write(OUTBOX_LOCK) as connection:
+        query = select(customers.c.customer_id).where(customers.c.customer_id == action.customer_id)
+        exists = connection.execute(query)
+        if exists.first() is None:
+            raise ActionProblem("no such customer")
+        queries.lock_customer(connection, action.customer_id)
+        row = connection.execute(
+            insert(collector_actions).values(
+                customer_id=action.customer_id,
+                kind=action.kind.value,
+                actor=user.username,
+                acted_at=now,
+                business_date=day,
+                until_date=action.until,
+                invoice_id=action.invoice_id,
+                amount_minor=action.amount_minor,
+                currency=action.currency,
+                outcome=action.outcome.value if action.outcome else None,
+                note=note,
+            )
+        )
+        action_id = int(row.inserted_primary_key[0])
+        detail, record_id = _apply(connection, action, user, day, action_id)
+        connection.execute(
+            update(collector_actions)
+            .where(collector_actions.c.action_id == action_id)
+            .values(record_id=record_id, note=_with_detail(note, detail))
+        )
+    return Recorded(action_id, action.kind, detail)
+
+
+def _with_detail(note: str | None, detail: str) -> str:
+    return f"{detail} — {note}" if note else detail
+
+
+def customer_currency(connection: Connection, customer_id: str) -> str | None:
+    """The currency of the customer's oldest invoice (for a promise's amount)."""
+    query = (
+        select(invoices.c.currency).where(invoices.c.customer_id == customer_id).order_by(invoices.c.due_date).limit(1)
+    )
+    return connection.execute(query).scalar_one_or_none()
