@@ -20,16 +20,19 @@ from reminder_pipeline.defs import (
     risk,
     schedules,
 )
+from reminder_pipeline.defs.common.catalog import with_catalog
 
-defs = dg.Definitions.merge(
-    common.defs,
-    ingestion.defs,
-    risk.defs,
-    reminders.defs,
-    delivery.defs,
-    listening.defs,
-    operations.defs,
-    daily_run.defs,
-    schedules.defs,
-    dg.Definitions(executor=dg.in_process_executor),
+defs = with_catalog(
+    dg.Definitions.merge(
+        common.defs,
+        ingestion.defs,
+        risk.defs,
+        reminders.defs,
+        delivery.defs,
+        listening.defs,
+        operations.defs,
+        daily_run.defs,
+        schedules.defs,
+        dg.Definitions(executor=dg.in_process_executor),
+    )
 )

@@ -52,7 +52,14 @@ def delivery_requests(instance: dg.DagsterInstance, due: dict[str, int]) -> dg.S
     return dg.SensorResult(run_requests=requests)
 
 
-@dg.sensor(job=deliveries, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=deliveries,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends reminders as their windows open: every minute, a delivery run per provider (email through "
+    "SendGrid, SMS through Twilio) with rows due now, never a second one while one is going. Stop it to pause "
+    "all sending at once; nothing due is lost, it goes out when the sensor runs again.",
+)
 def delivery_sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
     """A delivery run per provider with rows due now (window open, next try due, an outcome to reconcile)."""
     with ledger.open().begin() as connection:

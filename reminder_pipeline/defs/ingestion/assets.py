@@ -199,7 +199,9 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             CONSERVED,
             asset=asset,
             blocking=True,
-            description="Rows in = accepted + quarantined for every batch, re-read from the ledger.",
+            description="Rows in = accepted + quarantined for every batch of the run, re-read from the ledger: no "
+            "row of the feed was lost. What to do: this should never fail; if it does, a write was cut off or a bug "
+            "lost rows. Keep the run's logs, re-run the partition (ingestion is idempotent) and report it.",
         ),
         dg.AssetCheckSpec(
             RATE,
@@ -207,7 +209,9 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             blocking=True,
             description=f"On every business day of the run at most {MAX_QUARANTINE_RATE_ENV} (default 5 %) of the "
             f"rows were quarantined, or fewer than {MIN_QUARANTINED_ENV} (default 10): more means that day's feed "
-            "is broken.",
+            "is broken, and scores and reminders wait for it. What to do: open `worst_days` and the asset's "
+            "`quarantine_reasons`, run `reminders quarantine --reason <reason>` for the rows, fix the export (or the "
+            "mapping) and drop the day's files again; the drop-folder sensor re-runs the day.",
         ),
     ]
 

@@ -18,7 +18,9 @@ MAX_UNREACHABLE_SHARE = 0.2
     asset=payments,
     blocking=True,
     description="Every payment agrees with its invoice: same customer, same currency, and a reported "
-    "settlement only under its invoice's settlement id.",
+    "settlement only under its invoice's settlement id. Blocks scores and reminders, which would ask for the "
+    "wrong balance. What to do: the metadata counts each kind of disagreement; correct the payments feed (or "
+    "the invoice) in the billing system and re-run the day.",
 )
 @retry_when_transient
 def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
@@ -29,7 +31,9 @@ def payments_agree_with_their_invoices(ledger: LedgerResource) -> dg.AssetCheckR
 
 @dg.asset_check(
     asset=payments,
-    description="Payments do not exceed their invoice (an overpayment is a credit to refund or apply).",
+    description="Payments do not exceed their invoice; an overpayment leaves the customer a credit (a "
+    "warning, never blocking: that customer is not chased in the credit's currency). What to do: refund the "
+    "excess or apply it to another invoice in the billing system; `excess_by_currency` says how much.",
 )
 @retry_when_transient
 def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
@@ -53,7 +57,9 @@ def no_overpaid_invoices(ledger: LedgerResource) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=customers,
     description=f"At most {MAX_UNREACHABLE_SHARE:.0%} of customers have no usable channel "
-    "(no valid contact, or opted out / no SMS consent).",
+    "(no valid contact, or opted out / no SMS consent): those get no reminder, only a collector's call. What "
+    "to do: a sudden rise means the customer export lost its email or phone columns (check the mapping); "
+    "otherwise collect addresses and consent from the customers without one.",
 )
 @retry_when_transient
 def customers_reachable(ledger: LedgerResource) -> dg.AssetCheckResult:

@@ -35,7 +35,8 @@ daily_lookups = dg.ScheduleDefinition(
     job=status_lookups,
     cron_schedule="30 4 * * *",
     execution_timezone=settings.business_timezone(),
-    description="Every day at 04:30 business time, before the day's sends.",
+    description="Every day at 04:30 business time, before the day's sends: asks SendGrid and Twilio about the "
+    "messages whose final status never arrived (a lost webhook), so the day's plan knows what was delivered.",
 )
 
 
@@ -73,7 +74,14 @@ def status_request(instance: dg.DagsterInstance, found: Waiting, cursor: int) ->
     return dg.SensorResult(run_requests=[request], cursor=str(found.latest_event))
 
 
-@dg.sensor(job=status_refresh, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=status_refresh,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Keeps delivery status current: refreshes delivery_status when the providers reported deliveries, "
+    "bounces or failures since the last look (or stored events still wait), which also writes the fallback "
+    "message of a bounced reminder.",
+)
 def delivery_events_sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
     """Refresh ``delivery_status`` when provider events arrived since the last look (the cursor: the last
     ``delivery_events`` id seen), or stored events, late rows or fallbacks are waiting."""

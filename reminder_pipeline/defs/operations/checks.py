@@ -26,7 +26,16 @@ def quiet_provider(last_sent: datetime | None, last_event: datetime | None, now:
 
 
 def _check(provider: str, asset: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(asset), name=f"{provider}_events_fresh", blocking=False)
+    @dg.asset_check(
+        asset=dg.AssetKey(asset),
+        name=f"{provider}_events_fresh",
+        blocking=False,
+        description=f"{provider} told us something (a delivery status, a bounce) about the messages it got more "
+        f"than {SILENCE_HOURS_ENV} hours ago (default {DEFAULT_SILENCE_HOURS:g}); silence means its webhooks no "
+        "longer reach us and delivery status goes stale. What to do: check that `reminders serve` is up at "
+        "REMINDERS_PUBLIC_URL and that the provider's webhook settings point there; the daily status lookup "
+        "fills the gap meanwhile.",
+    )
     def events_fresh(ledger: LedgerResource) -> dg.AssetCheckResult:
         with ledger.open().begin() as connection:
             last_sent, last_event = provider_silence(connection, provider)

@@ -34,7 +34,13 @@ def business_today(now: datetime) -> str:
     return now.astimezone(ZoneInfo(settings.business_timezone())).date().isoformat()
 
 
-@dg.sensor(job=replan_today, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=replan_today,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-plans today after payments arrive live (webhook, Stripe, RabbitMQ): whoever paid is no longer "
+    "chased, whoever paid in part gets the reminder for what is still owed.",
+)
 def replan_after_payments(context: dg.SensorEvaluationContext, ledger: LedgerResource) -> dg.SensorResult:
     """Payments that arrived live (webhook, Stripe, RabbitMQ) already cancelled their customers' pending
     sends; this re-plans today so that whoever still owes something gets the right reminder."""
@@ -62,7 +68,12 @@ def failure_message(job: str, run_id: str, error: str) -> tuple[str, str]:
     return subject, text
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30)
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description=f"Emails the operator (${OPERATOR_EMAIL_ENV}) through SendGrid when any run fails, with the error "
+    "and where to look; without the variable it only logs a warning.",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext, sendgrid: SendGridResource) -> None:
     """An email to ``$REMINDERS_OPERATOR_EMAIL`` through the same SendGrid resource when a run fails."""
     operator = os.environ.get(OPERATOR_EMAIL_ENV, "").strip()

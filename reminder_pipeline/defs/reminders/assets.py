@@ -22,6 +22,21 @@ from reminder_pipeline.reminders.service import plan_and_record_day, render_day
 
 GROUP = "reminders"
 DAILY = daily_asset_options(GROUP)
+WHAT_TO_DO = {
+    "no_unrendered_placeholder": "a template names a value the message does not have, or has a syntax slip: fix it "
+    "in REMINDERS_TEMPLATES (`reminders preview` shows it), then re-materialize rendered_messages for the day.",
+    "sms_at_most_two_segments": "shorten the step's SMS wording (`reminders preview --channel sms` counts the "
+    "parts), then re-materialize rendered_messages for the day.",
+    "email_has_unsubscribe_link": "restore the unsubscribe link in the email layout of REMINDERS_TEMPLATES, then "
+    "re-materialize rendered_messages for the day.",
+    "amount_matches_ledger": "a payment or credit changed the balance after the plan: run the replan_today job, so "
+    "that the message asks for what is owed now.",
+    "no_opted_out_channel": "the customer opted out or withdrew consent after the plan: run the replan_today job; "
+    "the plan then picks another channel or skips.",
+    "send_window_in_quiet_hours": "check the policy's contact hours and the customer's time zone and country in "
+    "the billing data, then run the replan_today job.",
+}
+"""Per blocking check of the messages: how to get the held messages out."""
 
 
 @dg.asset(deps=[dg.AssetKey("customer_segments")], kinds={"polars"}, **DAILY)
@@ -46,7 +61,13 @@ def reminder_plan(
     deps=[reminder_plan],
     kinds={"jinja"},
     check_specs=[
-        dg.AssetCheckSpec(name, asset="rendered_messages", blocking=True, description=description)
+        dg.AssetCheckSpec(
+            name,
+            asset="rendered_messages",
+            blocking=True,
+            description=f"{description[0].upper()}{description[1:]}. A message that fails is held and never "
+            f"sent. What to do: {WHAT_TO_DO[name]} The check's `outbox_ids` name the messages.",
+        )
         for name, description in CHECKS.items()
     ],
     **DAILY,

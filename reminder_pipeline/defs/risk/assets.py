@@ -80,7 +80,10 @@ def _today() -> date:
             asset="risk_model",
             blocking=True,
             description="The new model is not worse than the one in use nor than the rule score on the same "
-            "validation invoices; otherwise it is stored as rejected and the previous version stays in use.",
+            "validation invoices; otherwise it is stored as rejected and the previous version (or the rule score) "
+            "stays in use, so scores never get worse. What to do: nothing is urgent; compare `validation_metrics` "
+            "and the calibration plot, and retrain when more history has landed. A warning means too little "
+            "history to train yet.",
         )
     ],
 )
@@ -120,7 +123,8 @@ def risk_model(
             asset="risk_scores",
             description=f"Population stability of the score and key features of the day's open invoices against "
             f"the open invoices the model scored on its training day stays below {RETRAIN_PSI}; above, the "
-            "population has drifted: retrain the model.",
+            "population has drifted and the model is judging customers unlike those it learned from. What to do: "
+            "materialize risk_model (the train_risk_model job) now instead of waiting for Monday.",
         )
     ],
     **DAILY,
