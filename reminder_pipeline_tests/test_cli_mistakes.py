@@ -61,6 +61,7 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
         ("preview",): {"--locale": "de_DE", "--step": "reminder"},
         ("quarantine",): {"--db": ledger},
         ("simulate",): {"--days": "2", "--customers": "20", "--workdir": str(folder / "simulation")},
+        ("users", "add"): {"--db": ledger, "--username": "cora", "--role": "collector"},
     }
 
 
@@ -92,6 +93,7 @@ BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
         ("--faults", "kill_delivery=-1"),
         ("--faults", "outage_days=5"),
     ],
+    ("users", "add"): [("--role", "boss"), ("--username", "no spaces")],
 }
 """A bad value per option that can take one, and the value the message must quote (or the option it must name)."""
 

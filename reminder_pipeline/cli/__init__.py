@@ -1,6 +1,18 @@
 """The ``reminders`` command line: one module per group of commands, all on :func:`main`."""
 
-from reminder_pipeline.cli import delivery, demo, ledger, listen, messages, replies, risk, sandbox, serve, simulate
+from reminder_pipeline.cli import (
+    delivery,
+    demo,
+    ledger,
+    listen,
+    messages,
+    replies,
+    risk,
+    sandbox,
+    serve,
+    simulate,
+    users,
+)
 from reminder_pipeline.cli.base import EXIT_UNUSABLE, USER_MISTAKES, UserMistake, main
 
 __all__ = [
@@ -18,4 +30,5 @@ __all__ = [
     "sandbox",
     "serve",
     "simulate",
+    "users",
 ]

@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, CursorResult, insert, select, update
 
 from reminder_pipeline.collections.users import User
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
@@ -110,9 +111,7 @@ def _apply(connection: Connection, action: Action, user: User, day: date, action
             )
         )
         cancelled = queries.cancel_pending(connection, customer, f"paused by {user.username} until {until}")
-        return f"reminders paused until {until.isoformat()}; {cancelled} pending cancelled", str(
-            row.inserted_primary_key[0]
-        )
+        return f"reminders paused until {until.isoformat()}; {cancelled} pending cancelled", str(_new_id(row))
     if action.kind is ActionKind.RESUME:
         ended = connection.execute(
             update(reminder_pauses)
@@ -187,7 +186,7 @@ def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day
                 note=note,
             )
         )
-        action_id = int(row.inserted_primary_key[0])
+        action_id = _new_id(row)
         detail, record_id = _apply(connection, action, user, day, action_id)
         connection.execute(
             update(collector_actions)
@@ -207,3 +206,9 @@ def customer_currency(connection: Connection, customer_id: str) -> str | None:
         select(invoices.c.currency).where(invoices.c.customer_id == customer_id).order_by(invoices.c.due_date).limit(1)
     )
     return connection.execute(query).scalar_one_or_none()
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, CursorResult, insert, select, update
 
 from reminder_pipeline.ledger.schema import users
 from reminder_pipeline.ledger.store import Ledger
@@ -60,7 +61,7 @@ def add_user(ledger: Ledger, username: str, password: str, role: Role) -> User:
         if taken is not None:
             raise UserProblem(f"a user named {username!r} exists already: choose another name")
         row = connection.execute(insert(users).values(username=username, password_hash=hashed, role=role.value))
-        user_id = int(row.inserted_primary_key[0])
+        user_id = _new_id(row)
     return User(user_id, username, role)
 
 
@@ -98,3 +99,9 @@ def active_user(connection: Connection, user_id: int) -> User | None:
         )
     ).one_or_none()
     return None if row is None else User(int(row.user_id), str(row.username), Role(row.role))
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

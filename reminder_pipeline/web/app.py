@@ -1,4 +1,5 @@
-"""The Starlette app of ``reminders serve``: the signed webhooks and ``GET /healthz``.
+"""The Starlette app of ``reminders serve``: the signed webhooks, ``GET /healthz`` and the collections
+dashboard (``web/dashboard``, behind a login).
 
 Every webhook needs no login but a valid signature (promise 9); a refusal is 4xx and writes nothing;
 an authentic request is stored before it is acknowledged and processed right after.
@@ -19,6 +20,8 @@ from starlette.routing import Route
 from reminder_pipeline import settings as product_settings
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.listening.inbox import Handlers, default_handlers
+from reminder_pipeline.web.dashboard import dashboard_routes, make_dashboard
+from reminder_pipeline.web.dashboard.settings import DashboardSettings
 from reminder_pipeline.web.intake import Intake
 from reminder_pipeline.web.payment_handlers import PAYMENT_HANDLERS
 from reminder_pipeline.web.payment_routes import PAYMENT_ROUTES
@@ -41,6 +44,7 @@ def create_app(
     *,
     settings: WebSettings | None = None,
     handlers: Handlers | None = None,
+    dashboard: DashboardSettings | None = None,
 ) -> Starlette:
     """The app on the ledger at ``ledger_url`` (default: ``$REMINDERS_DB_URL`` or the embedded file).
 
@@ -57,19 +61,27 @@ def create_app(
         log.warning("%s is not set: the webhooks that need it answer 503", variable)
 
     intake = Intake(ledger, chosen, web_settings)
+    board = make_dashboard(
+        ledger,
+        dashboard or DashboardSettings.from_environment(public_url=web_settings.public_url),
+        web_settings.clock,
+        product_settings.business_timezone(),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await run_in_threadpool(board.stop)
             await run_in_threadpool(intake.close)
             ledger.dispose()
 
     app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *PROVIDER_ROUTES, *PAYMENT_ROUTES],
+        routes=[Route("/healthz", healthz, methods=["GET"]), *PROVIDER_ROUTES, *PAYMENT_ROUTES, *dashboard_routes()],
         lifespan=lifespan,
     )
+    app.state.dashboard = board
     app.state.intake = intake
     app.state.sendgrid_verifier = verifier
     app.state.ledger = ledger

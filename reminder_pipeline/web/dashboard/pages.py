@@ -1,0 +1,191 @@
+"""The dashboard's pages: overview, customer table, worklist and a customer's page (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from babel.numbers import get_currency_precision
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from reminder_pipeline.collections.actions import CallOutcome
+from reminder_pipeline.dashboard.accounts import QUEUE_LABELS, Queue
+from reminder_pipeline.dashboard.customer import customer_record
+from reminder_pipeline.dashboard.figures import AGING_BUCKETS
+from reminder_pipeline.dashboard.table import Filters, page_of
+from reminder_pipeline.dashboard.table import worklist as queue_rows
+from reminder_pipeline.web.dashboard.auth import Session
+from reminder_pipeline.web.dashboard.formatting import Formatter, negotiate
+
+AGING_LABELS = {
+    "current": "not yet due",
+    "1-30": "1–30 days",
+    "31-60": "31–60 days",
+    "61-90": "61–90 days",
+    "90+": "over 90 days",
+}
+COLUMNS = [
+    ("p_late", "Risk"),
+    ("owed", "Owed"),
+    ("oldest_due", "Oldest due"),
+    ("days_past_due", "Days past due"),
+    ("expected_loss", "Expected loss"),
+]
+SORT_LABELS = {**dict(COLUMNS), "next_date": "next step", "last_contact": "last contact", "customer": "customer"}
+
+
+def _dashboard(request: Request) -> Any:
+    return request.app.state.dashboard
+
+
+def render(request: Request, session: Session, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    dashboard = _dashboard(request)
+    locale = negotiate(request.headers.get("accept-language"))
+    state = dashboard.snapshot.state
+    context = {
+        "lang": locale.split("_")[0],
+        "fmt": Formatter(locale),
+        "user": session.user,
+        "csrf": session.csrf,
+        "version": state.version,
+        "day": state.sources.day,
+        **values,
+    }
+    html = dashboard.templates.get_template(template).render(context)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _digits(frame: pl.DataFrame) -> dict[str, int]:
+    return {str(c): get_currency_precision(str(c)) for c in frame["currency"].unique().drop_nulls().to_list()}
+
+
+def _chart_data(figures: Any) -> dict[str, dict[str, Any]]:
+    charts = {}
+    for c in figures.currencies:
+        digits = get_currency_precision(c.currency)
+        charts[c.currency] = {
+            "aging": {
+                "type": "bar",
+                "label": c.currency,
+                "labels": [AGING_LABELS[b] for b in AGING_BUCKETS],
+                "values": [c.aging_minor[b] / 10**digits for b in AGING_BUCKETS],
+            },
+            "dso": {
+                "type": "line",
+                "label": "DSO",
+                "labels": [t.isoformat() for t, _ in c.dso_trend],
+                "values": [None if v is None else round(v, 1) for _, v in c.dso_trend],
+            },
+        }
+    return charts
+
+
+async def overview(request: Request, session: Session) -> Response:
+    figures = _dashboard(request).snapshot.state.figures
+    return render(
+        request,
+        session,
+        "overview.html",
+        title="Overview",
+        nav="overview",
+        figures=figures,
+        charts=_chart_data(figures),
+        aging_buckets=AGING_BUCKETS,
+        aging_labels=AGING_LABELS,
+    )
+
+
+def _options(frame: pl.DataFrame) -> dict[str, list[str]]:
+    def values(column: str) -> list[str]:
+        return sorted(str(v) for v in frame[column].unique().drop_nulls().to_list())
+
+    return {"bands": values("risk_band"), "segments": values("segment"), "channels": values("channel")}
+
+
+def _plain(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+async def customers(request: Request, session: Session) -> Response:
+    frame = _dashboard(request).snapshot.state.accounts
+    filters = Filters.from_query(request.query_params)
+    page = page_of(frame, filters, _digits(frame))
+    values: dict[str, Any] = {
+        "title": "Customers",
+        "nav": "customers",
+        "filters": filters,
+        "page": page,
+        "rows": page.rows.to_dicts(),
+        "columns": COLUMNS,
+        "sort_labels": SORT_LABELS,
+        "options": _options(frame),
+        "queues": [(q.value, QUEUE_LABELS[q]) for q in Queue],
+        "plain": _plain,
+    }
+    partial = "hx-request" in request.headers and request.headers.get("hx-target") == "table-area"
+    return render(request, session, "_table.html" if partial else "customers.html", **values)
+
+
+async def worklist(request: Request, session: Session) -> Response:
+    frame = _dashboard(request).snapshot.state.accounts
+    queues = []
+    for queue in (Queue.READY, Queue.WAITING, Queue.AT_RISK):
+        rows, total = queue_rows(frame, queue)
+        queues.append((queue.value, QUEUE_LABELS[queue], rows.to_dicts(), total))
+    return render(request, session, "worklist.html", title="Worklist", nav="worklist", queues=queues)
+
+
+async def customer(
+    request: Request, session: Session, message: str | None = None, error: str | None = None
+) -> Response:
+    dashboard = _dashboard(request)
+    customer_id = request.path_params["customer_id"]
+
+    def read() -> Any:
+        with dashboard.ledger.begin() as connection:
+            return customer_record(connection, customer_id)
+
+    record = await run_in_threadpool(read)
+    if record is None:
+        return render(
+            request,
+            session,
+            "error.html",
+            404,
+            title="No such customer",
+            message="The ledger has no customer with that id.",
+        )
+    frame = dashboard.snapshot.state.accounts
+    found = frame.filter(pl.col("customer_id") == customer_id)
+    account = found.to_dicts()[0] if found.height else None
+    deliveries: dict[int, list[dict[str, Any]]] = {}
+    for event in record.deliveries:
+        deliveries.setdefault(event["outbox_id"], []).append(event)
+    open_invoices = [i["invoice_id"] for i in record.invoices if i["amount_minor"] > i["paid_minor"]]
+    queue = Queue(account["queue"]) if account else None
+    return render(
+        request,
+        session,
+        "customer.html",
+        status=400 if error else 200,
+        title=record.customer.get("name") or customer_id,
+        nav="customers",
+        record=record,
+        account=account,
+        deliveries=deliveries,
+        open_invoices=open_invoices,
+        queue_label=QUEUE_LABELS[queue] if queue else "owes nothing",
+        can_act=session.user.role.can_act,
+        outcomes=list(CallOutcome),
+        message=message,
+        error=error,
+    )
+
+
+async def customer_page(request: Request, session: Session) -> Response:
+    saved = request.query_params.get("saved")
+    return await customer(request, session, message="Saved, and written to the audit." if saved else None)

@@ -1,0 +1,45 @@
+"""What the dashboard needs, from the environment: the session-signing secret, cookie flags, refresh pace."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+SESSION_SECRET_ENV = "REMINDERS_SESSION_SECRET"  # noqa: S105 (a variable name)
+COOKIE_SECURE_ENV = "REMINDERS_COOKIE_SECURE"
+REFRESH_ENV = "REMINDERS_DASHBOARD_REFRESH_SECONDS"
+log = logging.getLogger("reminder_pipeline.web.dashboard")
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    """Signs session cookies; made at random when not set (sessions then end when the server restarts)."""
+    cookie_secure: bool = True
+    """Send cookies over HTTPS only; off for a plain-HTTP loopback (the demo, tests)."""
+    session_hours: float = 12.0
+    poll_seconds: float = 1.0
+    """How often the ledger's inbox, delivery events, replies and actions are looked at (by primary key)."""
+    full_seconds: float = 300.0
+    """How often everything is reloaded."""
+    stream_seconds: float = 25.0
+    """How long one server-sent-event response lasts before the browser reconnects."""
+    promise_grace_days: int = 3
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, public_url: str | None = None
+    ) -> DashboardSettings:
+        env = os.environ if environ is None else environ
+        secret = env.get(SESSION_SECRET_ENV, "").strip()
+        if not secret:
+            log.warning("%s is not set: sessions end when the server restarts", SESSION_SECRET_ENV)
+        flag = env.get(COOKIE_SECURE_ENV, "").strip().lower()
+        secure = flag in {"1", "true", "yes"} if flag else bool(public_url and public_url.startswith("https://"))
+        refresh = float(env.get(REFRESH_ENV) or 300)
+        if secret:
+            return cls(session_secret=secret, cookie_secure=secure, full_seconds=refresh)
+        return cls(cookie_secure=secure, full_seconds=refresh)
