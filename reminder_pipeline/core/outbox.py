@@ -96,6 +96,10 @@ OUTBOX_LOCK = "outbox"
 """The ledger write lock planning, rendering and delivery take before they change outbox rows."""
 COLLECTOR_CHANNEL = "collector"
 """The channel of a hand-off row: a collector's task, not a message."""
+STATEMENT_LADDER = "statement"
+"""The ladder of a statement of account's row: a billing cycle's message, not a dunning step. Its ``step``
+is :data:`STATEMENT_STEP`, or the ladder step it stands in for (a courtesy note folded into it)."""
+STATEMENT_STEP = "statement"
 
 
 def can_move(current: OutboxStatus, new: OutboxStatus) -> bool:
@@ -125,3 +129,18 @@ def reminder_keys(customer_id: pl.Expr, episode_id: pl.Expr, step: pl.Expr, chan
             pieces.append(pl.lit("|"))
         pieces += [part.str.len_chars().cast(pl.String), pl.lit(":"), part]
     return pl.concat_str(pieces)
+
+
+def statement_key(customer_id: str, cycle_date: str) -> str:
+    """The statement of account's identity: one per customer per billing cycle date, whatever its channel.
+
+    Three parts where a reminder's key has four, each with its length first, so it never spells one."""
+    return "|".join(f"{len(part)}:{part}" for part in (STATEMENT_LADDER, customer_id, cycle_date))
+
+
+def statement_keys(customer_id: pl.Expr, cycle_date: str) -> pl.Expr:
+    """:func:`statement_key` over a column of customers, for one cycle date."""
+    head = f"{len(STATEMENT_LADDER)}:{STATEMENT_LADDER}|"
+    tail = f"|{len(cycle_date)}:{cycle_date}"
+    length = customer_id.str.len_chars().cast(pl.String)
+    return pl.concat_str([pl.lit(head), length, pl.lit(":"), customer_id, pl.lit(tail)])

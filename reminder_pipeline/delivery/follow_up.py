@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNELS, reachable
-from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, OUTBOX_LOCK, OutboxStatus, reminder_key
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, OUTBOX_LOCK, STATEMENT_LADDER, OutboxStatus, reminder_key
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, schema_of
 from reminder_pipeline.ledger.planning import contacts
@@ -52,9 +52,10 @@ def _channels(policy: Policy, ladder: str, step: str) -> list[str]:
 
 def plan_follow_ups(connection: Connection, policy: Policy, outbox_ids: pl.Series) -> list[dict[str, object]]:
     """In the caller's transaction (under ``OUTBOX_LOCK``): the rows that follow these ``failed`` rows, inserted
-    — a ``planned`` fallback on the step's next channel (to be rendered) or an open collector task."""
+    — a ``planned`` fallback on the step's next channel (to be rendered) or an open collector task. A statement
+    of account refused has none: it is no ladder step, and the next cycle's statement comes anyway."""
     failed = fetch_by_keys(connection, outbox, "outbox_id", outbox_ids, PLAN_COLUMNS).filter(
-        pl.col("status") == OutboxStatus.FAILED
+        pl.col("status") == OutboxStatus.FAILED, pl.col("ladder") != STATEMENT_LADDER
     )
     if failed.is_empty():
         return []

@@ -8,7 +8,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 
 from reminder_pipeline.core.changes import Merge
-from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, RENDERABLE
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, RENDERABLE, STATEMENT_LADDER
 from reminder_pipeline.ledger.bulk import fetch, json_array, schema_of, upsert
 from reminder_pipeline.ledger.schema import outbox, reminder_messages
 
@@ -34,10 +34,12 @@ RENDER_SCHEMA = schema_of(
 )
 
 
-def messages_to_render(connection: Connection, day: date) -> pl.DataFrame:
-    """The day's unsent message rows (planned, rendered or held), with their invoice ids as a list."""
+def messages_to_render(connection: Connection, day: date, *, statements: bool = False) -> pl.DataFrame:
+    """The day's unsent reminder rows (planned, rendered or held), with their invoice ids as a list; statements
+    of account (``ladder`` ``statement``) with ``statements=True`` instead: the statement run writes those."""
+    kind = outbox.c.ladder == STATEMENT_LADDER if statements else outbox.c.ladder != STATEMENT_LADDER
     query = select(*[outbox.c[c] for c in RENDER_SCHEMA]).where(
-        outbox.c.business_date == day, outbox.c.status.in_(RENDERABLE), outbox.c.channel != COLLECTOR_CHANNEL
+        outbox.c.business_date == day, outbox.c.status.in_(RENDERABLE), outbox.c.channel != COLLECTOR_CHANNEL, kind
     )
     return fetch(connection, query, RENDER_SCHEMA).with_columns(
         pl.col("invoice_ids").str.json_decode(pl.List(pl.String))

@@ -14,7 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
-from reminder_pipeline.core.outbox import NOT_CONTACTS, NOT_HANDED_OVER, RENDERABLE, REVIVABLE, OutboxStatus
+from reminder_pipeline.core.outbox import (
+    NOT_CONTACTS,
+    NOT_HANDED_OVER,
+    RENDERABLE,
+    REVIVABLE,
+    STATEMENT_LADDER,
+    OutboxStatus,
+)
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan
 from reminder_pipeline.core.planning.reasons import STOP_REASONS, SkipReason
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, json_array, schema_of, stage, update_from
@@ -53,7 +60,7 @@ def outbox_for_planning(
     counts = and_(
         outbox.c.status.not_in(NOT_CONTACTS),
         ~and_(unsent, outbox.c.window_end <= _utc(now)),
-        ~and_(unsent, outbox.c.business_date == day),
+        ~and_(unsent, outbox.c.business_date == day, outbox.c.ladder != STATEMENT_LADDER),
     )
     types = schema_of(outbox, list(OUTBOX_SCHEMA))
     columns = [outbox.c[c] for c in types]
@@ -115,9 +122,10 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
     """``outbox_id, status, status_reason`` of rows the new decisions no longer want.
 
     Unsent rows: the day's own that were not planned again, and any of a customer told to stop or
-    with nothing open any more. Open collector tasks of a customer who has paid everything.
+    with nothing open any more. Open collector tasks of a customer who has paid everything. A statement
+    of account is no ladder step: only nothing owed any more cancels it here (the last look does the rest).
     """
-    columns = schema_of(outbox, ["outbox_id", "customer_id", "dedupe_key", "business_date", "status"])
+    columns = schema_of(outbox, ["outbox_id", "customer_id", "dedupe_key", "business_date", "status", "ladder"])
     query = select(*[outbox.c[c] for c in columns]).where(
         outbox.c.status.in_([*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN]), outbox.c.business_date <= day
     )
@@ -130,8 +138,10 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
     nothing_owed = ~pl.col("_decided") | (pl.col("reason") == SkipReason.PAID.value)
     replaced = (pl.col("business_date") == day) & ~pl.col("dedupe_key").is_in(plan.outbox["dedupe_key"].implode())
     stopped = pl.col("reason").is_in(list(STOP_REASONS)).fill_null(False)
+    ladder_step = pl.col("ladder") != STATEMENT_LADDER
     stale = frame.filter(
-        (unsent & (replaced | stopped | nothing_owed)) | ((pl.col("status") == OutboxStatus.TASK_OPEN) & nothing_owed)
+        (unsent & ((ladder_step & (replaced | stopped)) | nothing_owed))
+        | ((pl.col("status") == OutboxStatus.TASK_OPEN) & nothing_owed)
     )
     on = day.isoformat()
     # rechunked first: polars 2.1 panicked formatting this filtered join's chunks in an outage backfill

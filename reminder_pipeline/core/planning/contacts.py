@@ -7,20 +7,20 @@ from datetime import date, datetime
 
 import polars as pl
 
-from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, NOT_CONTACTS, NOT_HANDED_OVER
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, NOT_CONTACTS, NOT_HANDED_OVER, STATEMENT_LADDER
 
 
 def counted_contacts(outbox: pl.DataFrame, day: date, now: datetime) -> pl.DataFrame:
     """Outbox rows that count as a contact for ``day``'s decisions.
 
     Whatever reached or may still reach someone, on any day, except the day's own unsent plans,
-    so that replanning a day decides the same again.
+    so that replanning a day decides the same again. A statement of account is not the plan's own: it
+    counts from the moment the statement run writes it, on its cycle day too.
     """
     unsent = pl.col("status").is_in(NOT_HANDED_OVER)
+    own_plan = (pl.col("business_date") == day) & (pl.col("ladder") != STATEMENT_LADDER)
     return outbox.filter(
-        ~pl.col("status").is_in(NOT_CONTACTS)
-        & ~(unsent & (pl.col("window_end") <= now))
-        & ~(unsent & (pl.col("business_date") == day))
+        ~pl.col("status").is_in(NOT_CONTACTS) & ~(unsent & (pl.col("window_end") <= now)) & ~(unsent & own_plan)
     )
 
 

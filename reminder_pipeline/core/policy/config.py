@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES, NO_CHANNEL
+from reminder_pipeline.core.outbox import STATEMENT_LADDER
 from reminder_pipeline.core.receivables import aging_labels
 from reminder_pipeline.core.validation.contacts import countries
 from reminder_pipeline.core.yaml_config import located_problems, parse_yaml_model
@@ -315,10 +316,27 @@ class Links(_Strict):
         return value
 
 
+class StatementSms(StrEnum):
+    """What a customer reachable only by SMS gets on their billing cycle day."""
+
+    SUMMARY = "summary"
+    """A short summary: the balance open, what is overdue, the payment link."""
+    NONE = "none"
+    """No statement at all."""
+
+
+class StatementRules(_Strict):
+    """The statement of account sent on each customer's billing cycle day: by email (a table of the open
+    invoices), else by SMS as ``sms`` says."""
+
+    sms: StatementSms = StatementSms.NONE
+
+
 class Policy(_Strict):
     version: str
     segmentation: Segmentation
     contact: ContactRules = Field(default_factory=ContactRules)
+    statements: StatementRules = Field(default_factory=StatementRules)
     ladders: dict[str, Ladder]
     assignments: list[Assignment]
     sender: Sender
@@ -334,6 +352,10 @@ def _reference_problems(policy: Policy) -> list[Problem]:
         "channel": {*CHANNEL_NAMES, NO_CHANNEL},
     }
     problems = [problem for name, ladder in policy.ladders.items() for problem in _ladder_problems(name, ladder)]
+    if STATEMENT_LADDER in policy.ladders:
+        problems.append(
+            (("ladders", STATEMENT_LADDER), f"'{STATEMENT_LADDER}' names the statements of account: rename the ladder")
+        )
     for index, assignment in enumerate(policy.assignments):
         if assignment.ladder not in policy.ladders:
             problems.append(

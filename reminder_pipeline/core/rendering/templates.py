@@ -139,6 +139,10 @@ class Templates:
             raise TemplateProblem(f"{origin}: no language has every template ({', '.join(required)})")
         self._skeleton = cache(self._render_skeleton)
 
+    def has(self, name: str) -> bool:
+        """Whether the set holds the template ``name`` (``en/statement_sms.txt.j2``)."""
+        return name in self._sources
+
     def content(self, language: str, tone: str, step: str) -> str:
         """The macros of a step's message: its own template if there is one, else its tone's."""
         step_template = f"{language}/steps/{step}.j2"

@@ -1,24 +1,22 @@
-"""Billing cycles: which customers' cycle falls on a date, and their statement of account that day.
+"""The statement archive: a cycle day's statements of account as lines, one per open invoice.
 
-A customer's ``billing_cycle_day`` (1-31) is the day of the month their invoices are issued; in a
-shorter month a cycle day past its end falls on the month's last day (31 → 30 April, 28/29
-February). The cycle closing on a date holds the invoices issued since the previous cycle date.
-
-A statement lists every invoice open on the cycle date with its balance, whether it is overdue,
-and, for the cycle's new invoices not yet due, whether their pre-due courtesy reminder has gone
-out, is waiting in the outbox, or is not planned yet (the daily plan sends it when the ladder's
-courtesy step comes due).
+The cycle closing on a date holds the invoices issued since the previous cycle date
+(:mod:`reminder_pipeline.core.statements.cycles`). A line is an invoice open on the cycle date with
+its balance, whether it is overdue, and, for the cycle's new invoices not yet due, whether their
+pre-due courtesy reminder has gone out, is waiting in the outbox (as a note of its own, or folded
+into the statement sent that day), or is not planned yet (the daily plan sends it when the
+ladder's courtesy step comes due).
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 import polars as pl
 
 from reminder_pipeline.core.outbox import OutboxStatus
+from reminder_pipeline.core.statements.cycles import previous_cycle_date
 
 S = OutboxStatus
 REACHED = (S.SENDING, S.SENT, S.DELIVERED, S.UNKNOWN, S.UNRESOLVED)
@@ -52,23 +50,6 @@ LINE_SCHEMA: dict[str, pl.DataType] = {
     "days_to_due": pl.Int64(),
     "courtesy": pl.String(),
 }
-
-
-def cycle_date(cycle_day: int, year: int, month: int) -> date:
-    """The date ``cycle_day`` falls on in a month: the month's last day when the month is shorter."""
-    return date(year, month, min(cycle_day, calendar.monthrange(year, month)[1]))
-
-
-def cycle_days_on(day: date) -> list[int]:
-    """The cycle days that fall on ``day``: its own, and on a month's last day every larger one."""
-    last = calendar.monthrange(day.year, day.month)[1]
-    return list(range(day.day, 32)) if day.day == last else [day.day]
-
-
-def previous_cycle_date(cycle_day: int, day: date) -> date:
-    """The cycle date in the month before ``day``'s."""
-    before = day.replace(day=1) - timedelta(days=1)
-    return cycle_date(cycle_day, before.year, before.month)
 
 
 def courtesy_of_invoices(outbox: pl.DataFrame) -> pl.DataFrame:

@@ -1,31 +1,36 @@
 """The statement run: on each billing cycle day, the statement of account of that cycle's customers.
 
 ``billing_cycle_statements`` (daily) selects the customers whose ``billing_cycle_day`` falls on the
-date and writes their statements — every open invoice with its balance, what is overdue, the
-cycle's new invoices and where each one's pre-due courtesy reminder stands — to
-``$REMINDERS_HOME/statements/<date>.parquet`` for the finance team, with totals per currency in the
-metadata. The courtesy reminders themselves are planned, written and sent by the daily run and
-delivery, under the same caps and windows as every other message. Sending the statement itself
-as a message is not built yet (OPERATIONS.md says what it needs).
+date and, for each one with something owed, puts one statement of account in the outbox (keyed on
+customer and cycle date: a re-run or a backfill never makes a second) and writes it — by email a
+table of the open invoices with the totals by currency, to a customer reachable only by SMS a short
+summary when the policy allows it. Delivery sends it like any reminder: in the customer's send
+window, within the rules of contact, after a last look at the ledger. A courtesy note the day's plan
+wrote for the same customer is folded into the statement (``core.statements.plan``). The lines of
+every statement are also archived in ``$REMINDERS_HOME/statements/<date>.parquet`` for the finance
+team, with totals per currency in the metadata.
 """
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from reminder_pipeline import settings
+from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.common.partitions import business_days, days_in_run
+from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE, retry_when_transient
+from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.schedules.catch_up import LOOKBACK_DAYS, days_tried, first_missed, run_request_for
-from reminder_pipeline.defs.schedules.cycles import LINE_SCHEMA, statement_lines, statement_totals
-from reminder_pipeline.defs.schedules.statement_queries import count_cycle_customers, courtesy_rows, cycle_customers
+from reminder_pipeline.defs.schedules.cycles import LINE_SCHEMA, statement_lines
+from reminder_pipeline.defs.schedules.statement_metadata import statements_metadata
 from reminder_pipeline.defs.schedules.timing import business_date, daily_cron, statements_at
 from reminder_pipeline.ledger import receivables
+from reminder_pipeline.ledger.statements import count_cycle_customers, courtesy_rows, cycle_customers
+from reminder_pipeline.statements.service import statements_day
 
 GROUP = "statements"
 
@@ -53,17 +58,25 @@ class StatementStore(dg.ConfigurableResource):
     partitions_def=business_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
-    kinds={"polars", "parquet"},
+    kinds={"polars", "parquet", "jinja"},
 )
 @retry_when_transient
 def billing_cycle_statements(
-    context: dg.AssetExecutionContext, ledger: LedgerResource, statement_store: StatementStore
+    context: dg.AssetExecutionContext,
+    config: ClockConfig,
+    ledger: LedgerResource,
+    statement_store: StatementStore,
+    policy: PolicyResource,
+    templates: TemplatesResource,
+    links: LinkSignerResource,
 ) -> dg.MaterializeResult:
-    """The statement of account of every customer whose billing cycle falls on the day: open invoices,
-    balances, overdue amounts, the cycle's new invoices and where their courtesy reminders stand."""
-    store, last = ledger.open(), pl.DataFrame(schema=LINE_SCHEMA)
-    per_day: list[dict[str, Any]] = []
+    """The statement of account of every customer whose billing cycle falls on the day, in the outbox and
+    written, at most once per customer and cycle; its lines archived as Parquet."""
+    store, rules, words, signer = ledger.open(), policy.load(), templates.load(), links.signer()
+    last, days, per_day = pl.DataFrame(schema=LINE_SCHEMA), [], []
     for day in days_in_run(context):
+        now = run_instant(config, day)
+        days.append(statements_day(store, rules, words, signer, day, now, business_tz=settings.business_timezone()))
         with store.begin() as connection:
             cycle = cycle_customers(connection, day)
             open_now = receivables.open_invoices(connection, day)
@@ -79,30 +92,17 @@ def billing_cycle_statements(
                 "new_invoices": int(last["new_in_cycle"].sum()),
             }
         )
-    context.log.info(f"statements for {per_day[-1]['day']}: {per_day[-1]['with_open_invoices']} customers")
-    totals = statement_totals(last)
-    shown = (
-        with_money(with_money(totals, "overdue_minor", "overdue"), "balance_minor", "balance")
-        if totals.height
-        else totals
-    )
-    metadata: dict[str, Any] = {
-        "cycle_customers": per_day[-1]["cycle_customers"],
-        "customers_with_open_invoices": per_day[-1]["with_open_invoices"],
-        "open_invoices": per_day[-1]["open_invoices"],
-        "new_invoices": per_day[-1]["new_invoices"],
-        "by_currency": table(shown),
-        "per_day": table(pl.DataFrame(per_day).tail(31)),
-        "path": dg.MetadataValue.path(str(path)),
-    }
-    return dg.MaterializeResult(metadata=metadata)
+    sent = days[-1].summary()
+    context.log.info(f"statements for {sent['day']}: {sent['planned']} planned, {sent['rendered']} written")
+    return dg.MaterializeResult(metadata=statements_metadata(last, per_day, days, path))
 
 
 STATEMENTS = billing_cycle_statements.key
 billing_cycle_statements_job = dg.define_asset_job(
     "statement_run",
     selection=dg.AssetSelection.assets(billing_cycle_statements),
-    description="The statements of account of the customers whose billing cycle falls on the day.",
+    description="The statements of account of the customers whose billing cycle falls on the day: one "
+    "message each (email, or an SMS summary), sent by the delivery runs.",
     tags=NO_RUN_RETRY_ON_STEP_FAILURE,
 )
 
@@ -124,7 +124,8 @@ def _untried_since(first: date | None, day: date, tried: set[date]) -> list[date
     execution_timezone=_ZONE,
     description=f"Every day at {_AT:%H:%M} {_ZONE}, an hour after the daily run: for the customers whose "
     "billing_cycle_day falls on the date (a cycle day past a short month's end falls on its last day), their "
-    "statement of account with the cycle's new invoices and their courtesy reminders. Skips days on no one's "
+    "statement of account as one message each (email, or an SMS summary), with a courtesy note due that day "
+    "folded in; the delivery runs send them in each customer's window. Skips days on no one's "
     f"cycle. After an outage the first tick also runs the cycle days nobody ran (up to {LOOKBACK_DAYS} days back).",
 )
 def billing_cycle_statements_schedule(

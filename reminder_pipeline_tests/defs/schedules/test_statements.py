@@ -11,14 +11,9 @@ import pytest
 
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.canonical import Entity
+from reminder_pipeline.core.statements.cycles import cycle_date, cycle_days_on, previous_cycle_date
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.schedules.cycles import (
-    Courtesy,
-    courtesy_of_invoices,
-    cycle_date,
-    cycle_days_on,
-    previous_cycle_date,
-)
+from reminder_pipeline.defs.schedules.cycles import Courtesy, courtesy_of_invoices
 from reminder_pipeline.defs.schedules.statements import (
     StatementStore,
     billing_cycle_statements,
@@ -26,7 +21,7 @@ from reminder_pipeline.defs.schedules.statements import (
 )
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.reminders.service import plan_and_record_day
-from reminder_pipeline_tests.defs.runs import asset_metadata
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
 from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv
 
 CYCLE = date(2026, 4, 30)  # the last day of April: cycle days 30 and 31 fall on it
@@ -86,7 +81,7 @@ def test_the_statements_of_a_cycle_day(ledger: Ledger, tmp_path: Path) -> None:
     store = StatementStore(root=str(tmp_path / "statements"))
     result = dg.materialize(
         [billing_cycle_statements],
-        resources={"ledger": LedgerResource(url=ledger.url), "statement_store": store},
+        resources=asset_resources(tmp_path, ledger_url=ledger.url) | {"statement_store": store},
         partition_key=CYCLE.isoformat(),
     )
     assert result.success

@@ -1,0 +1,1 @@
+"""Statements of account: billing cycles, who gets a statement when, and its words."""

@@ -1,0 +1,198 @@
+"""The statement run as Dagster runs it, sending through the provider sandbox: one statement of account per
+cycle customer who owes something, at most once per cycle whatever is run again, none to a customer who
+has paid everything or has no channel left, the day's courtesy note folded in, within the rules of contact."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import polars as pl
+import pytest
+from babel.numbers import format_currency
+from sqlalchemy import select
+
+from reminder_pipeline.config_files import load_policy, load_templates
+from reminder_pipeline.core.canonical import Entity
+from reminder_pipeline.core.outbox import STATEMENT_LADDER, OutboxStatus, statement_key
+from reminder_pipeline.core.rendering.links import LinkSigner
+from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
+from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
+from reminder_pipeline.defs.schedules.statements import StatementStore, billing_cycle_statements
+from reminder_pipeline.ledger.schema import outbox, reminder_messages
+from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
+from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
+from reminder_pipeline.reminders.service import plan_and_record_day, render_day
+from reminder_pipeline_tests.defs.runs import TEST_LINK_SECRET, asset_metadata, asset_resources
+from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv
+
+CYCLE = date(2026, 4, 30)  # a Thursday, the last day of April: cycle days 30 and 31 fall on it
+NEXT_FREE = date(2026, 5, 4)  # the Monday after: C1 was reminded on the cycle day, three days' gap, a weekend
+BERLIN = ZoneInfo("Europe/Berlin")
+CUSTOMERS = "customer_id,name,email,phone,country,time_zone,locale,preferred_channel,sms_consent,email_opt_out,"
+PEOPLE = [
+    "C1,Pat C1,c1@example.com,,DE,Europe/Berlin,de_DE,email,false,false,31",  # overdue: the ladder reminds today
+    "C2,Pat C2,c2@example.com,,DE,Europe/Berlin,en_US,email,false,false,30",  # two currencies
+    "C3,Pat C3,c3@example.com,,DE,Europe/Berlin,de_DE,email,false,false,15",  # another cycle
+    "C4,Pat C4,c4@example.com,,DE,Europe/Berlin,de_DE,email,false,false,31",  # has paid everything
+    "C5,Pat C5,c5@example.com,,DE,Europe/Berlin,fr_FR,email,false,false,31",  # due in three days: courtesy today
+    "C6,Pat C6,c6@example.com,+4915112345606,DE,Europe/Berlin,de_DE,sms,true,true,31",  # email opted out: SMS
+    "C7,Pat C7,c7@example.com,,DE,Europe/Berlin,de_DE,email,false,true,31",  # email opted out, no phone
+]
+INVOICES = [
+    "O1,C1,2026-03-31,2026-04-15,120.00,EUR,",
+    "N1,C1,2026-04-30,2026-05-30,80.00,EUR,",
+    "N2,C2,2026-04-20,2026-05-30,50.00,EUR,",
+    "U2,C2,2026-04-20,2026-05-30,20.00,USD,",
+    "N3,C3,2026-04-15,2026-05-15,10.00,EUR,",
+    "P4,C4,2026-03-31,2026-04-30,10.00,EUR,2026-04-10",
+    "N5,C5,2026-04-30,2026-05-03,30.00,EUR,",
+    "N6,C6,2026-04-20,2026-05-20,45.00,EUR,",
+    "N7,C7,2026-04-20,2026-05-20,15.00,EUR,",
+]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("TWILIO_REGION", raising=False)
+    monkeypatch.delenv("TWILIO_EDGE", raising=False)
+    with running_sandbox(SandboxConfig(port=0, log_path=tmp_path / "sandbox_messages.jsonl")) as running:
+        yield running
+
+
+def _cycle_morning(ledger: Ledger, folder: Path) -> None:
+    """The billing data, then the cycle day's daily run (plan and messages) at 05:00 UTC."""
+    ingest_file(
+        ledger,
+        write_csv(folder / "customers.csv", "\n".join([CUSTOMERS + "billing_cycle_day", *PEOPLE])),
+        Entity.CUSTOMERS,
+    )
+    header = "invoice_id,customer_id,issue_date,due_date,amount,currency,paid_date"
+    ingest_file(ledger, write_csv(folder / "invoices.csv", "\n".join([header, *INVOICES])), Entity.INVOICES)
+    policy, morning = load_policy(), datetime.combine(CYCLE, time(5), tzinfo=UTC)
+    plan_and_record_day(ledger, policy, CYCLE, morning, run_id="statement-test", business_tz="UTC")
+    render_day(ledger, policy, load_templates(), LinkSigner(TEST_LINK_SECRET), CYCLE, morning)
+
+
+def _resources(tmp_path: Path, ledger: Ledger, url: str) -> dict[str, Any]:
+    return asset_resources(tmp_path, ledger_url=ledger.url) | {
+        "statement_store": StatementStore(root=str(tmp_path / "statements")),
+        "sendgrid": SendGridResource(
+            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=url
+        ),
+        "twilio": TwilioResource(
+            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
+            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
+            from_number=SANDBOX_FROM_NUMBER,
+            base_url=url,
+            status_callback_base="http://127.0.0.1:8000",
+        ),
+    }
+
+
+def _statement_run(resources: dict[str, Any]) -> dict[str, Any]:
+    result = dg.materialize(
+        [billing_cycle_statements],
+        resources=resources,
+        partition_key=CYCLE.isoformat(),
+        run_config={"ops": {"billing_cycle_statements": {"config": {"run_at_local_time": "07:00"}}}},
+    )
+    assert result.success
+    return asset_metadata(result, "billing_cycle_statements")
+
+
+def _deliver(resources: dict[str, Any], day: date) -> None:
+    at = datetime.combine(day, time(10), tzinfo=BERLIN).isoformat()
+    config = {"config": {"run_at": at}}
+    result = dg.materialize(
+        [email_deliveries, sms_deliveries],
+        resources=resources,
+        run_config={"ops": {"email_deliveries": config, "sms_deliveries": config}},
+    )
+    assert result.success
+
+
+def _statements(sandbox: Any) -> dict[str, list[dict[str, Any]]]:
+    """The statements the sandbox accepted, per customer."""
+    keys = {statement_key(f"C{n}", CYCLE.isoformat()): f"C{n}" for n in range(1, 8)}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for message in sandbox.control.messages():
+        if message["reminder_key"] in keys:
+            found.setdefault(keys[message["reminder_key"]], []).append(message)
+    return found
+
+
+def _rows(ledger: Ledger) -> pl.DataFrame:
+    with ledger.begin() as connection:
+        rows = connection.execute(
+            select(
+                outbox.c.customer_id, outbox.c.ladder, outbox.c.step, outbox.c.tone, outbox.c.channel,
+                outbox.c.send_on, outbox.c.status, outbox.c.status_reason, reminder_messages.c.amount_minor,
+            ).outerjoin(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id)
+        ).all()  # fmt: skip
+    return pl.DataFrame([r._asdict() for r in rows], infer_schema_length=None)
+
+
+def test_each_cycle_customer_who_owes_gets_one_statement_and_a_rerun_sends_nothing_more(
+    ledger: Ledger, tmp_path: Path, sandbox: Any
+) -> None:
+    _cycle_morning(ledger, tmp_path)
+    resources = _resources(tmp_path, ledger, sandbox.url)
+    first = _statement_run(resources)
+    assert (first["statements_planned"], first["statements_written"], first["courtesy_folded"]) == (4, 4, 1)
+    assert "Pat" not in str(first)
+    assert "example.com" not in str(first)
+    _deliver(resources, CYCLE)
+    on_cycle_day = _statements(sandbox)
+    assert set(on_cycle_day) == {"C2", "C5", "C6"}, "C1 was reminded today; C3 another cycle; C4 paid; C7 no channel"
+    assert all(len(sent) == 1 for sent in on_cycle_day.values())
+
+    two_currencies = on_cycle_day["C2"][0]
+    total = f"{format_currency(50, 'EUR', locale='en_US')} + {format_currency(20, 'USD', locale='en_US')}"
+    assert total in two_currencies["body"]
+    assert total in two_currencies["subject"]
+    assert two_currencies["to"] == "c2@example.com"
+
+    folded = on_cycle_day["C5"][0]
+    assert "N5" in folded["body"]
+    assert "Pour rappel" in folded["body"], "the courtesy note is in the statement, in the customer's language"
+    per_customer = Counter(m["to"] for m in sandbox.control.messages())
+    assert per_customer["c5@example.com"] == 1, "no courtesy note of its own besides the statement"
+
+    summary = on_cycle_day["C6"][0]
+    assert summary["channel"] == "sms"
+    assert format_currency(45, "EUR", locale="de_DE").replace("\xa0", " ") in summary["body"]
+    assert "STOP" in summary["body"]
+
+    rows = _rows(ledger)
+    courtesy = rows.filter((pl.col("customer_id") == "C5") & (pl.col("ladder") != STATEMENT_LADDER))
+    assert courtesy["status"].to_list() == [OutboxStatus.CANCELLED.value]
+    assert courtesy["status_reason"].item().startswith("folded into the statement")
+    later = rows.filter((pl.col("customer_id") == "C1") & (pl.col("ladder") == STATEMENT_LADDER))
+    assert later["send_on"].to_list() == [NEXT_FREE]
+    assert later["amount_minor"].to_list() == [20_000]
+
+    again = _statement_run(resources)
+    assert (again["statements_planned"], again["statements_written"], again["courtesy_folded"]) == (4, 1, 0)
+    _deliver(resources, CYCLE)
+    assert _statements(sandbox) == on_cycle_day, "a re-run sends nothing more"
+
+    _deliver(resources, NEXT_FREE)
+    _statement_run(resources)
+    _deliver(resources, NEXT_FREE)
+    final = _statements(sandbox)
+    assert set(final) == {"C1", "C2", "C5", "C6"}
+    assert all(len(sent) == 1 for sent in final.values()), "at most once per customer and cycle"
+    deferred = final["C1"][0]["body"]
+    assert format_currency(200, "EUR", locale="de_DE") in deferred
+    assert format_currency(120, "EUR", locale="de_DE") in deferred, "the overdue part, shown by currency"
+    assert "O1" in deferred
+    assert "N1" in deferred
+    statements = _rows(ledger).filter(pl.col("ladder") == STATEMENT_LADDER)
+    assert statements.height == 4
+    assert statements["customer_id"].n_unique() == 4
