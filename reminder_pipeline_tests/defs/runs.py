@@ -72,6 +72,14 @@ def asset_metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
     return {k: v.value for k, v in events[-1].materialization.metadata.items()}
 
 
+def partition_metadata(result: dg.ExecuteInJobResult, asset: str) -> dict[str, dict[str, Any]]:
+    """Partition key → the metadata of ``asset``'s materialization of that partition in the run."""
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
+    return {
+        str(e.materialization.partition): {k: v.value for k, v in e.materialization.metadata.items()} for e in events
+    }
+
+
 def check_outcomes(result: dg.ExecuteInJobResult) -> dict[str, bool]:
     """``asset.check`` → passed, for every check the run evaluated."""
     return {f"{e.asset_key.to_user_string()}.{e.check_name}": e.passed for e in result.get_asset_check_evaluations()}

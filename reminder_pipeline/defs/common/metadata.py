@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -28,10 +29,21 @@ def table(frame: pl.DataFrame) -> dg.TableMetadataValue:
     return dg.MetadataValue.table(records=records, schema=schema)
 
 
+DECIMALS = 4
+"""Floats shown in metadata: a share as 0.1234, a ratio to four places, never 0.12345678901."""
+
+
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float, bool, str)):
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if value is None or isinstance(value, (int, bool, str)):
         return value
     return str(value)
+
+
+def rounded(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat mapping (a JSON value's figures) with every float rounded as in tables."""
+    return {key: _plain(value) if isinstance(value, float) else value for key, value in values.items()}
 
 
 def with_money(frame: pl.DataFrame, minor: str = "balance_minor", label: str = "balance") -> pl.DataFrame:

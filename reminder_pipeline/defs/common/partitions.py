@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,3 +32,16 @@ def days_in_run(
     keys = context.partition_key_range
     first, last = date.fromisoformat(keys.start), date.fromisoformat(keys.end)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def record_each_day(context: dg.AssetExecutionContext, figures: Iterable[tuple[date, Mapping[str, Any]]]) -> None:
+    """Give each partition of a run over several business days (a backfill) its own day's figures.
+
+    Dagster writes a single-run backfill's result metadata on every partition it covers; a partition's
+    own figures, added here, take precedence over it key by key. A one-day run needs none.
+    """
+    keys = context.partition_key_range
+    if keys.start == keys.end:
+        return
+    for day, metadata in figures:
+        context.add_asset_metadata(dict(metadata), partition_key=day.isoformat())

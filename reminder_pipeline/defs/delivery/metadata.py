@@ -9,6 +9,7 @@ import polars as pl
 
 from reminder_pipeline.core.channels import mask_recipient
 from reminder_pipeline.defs.common.metadata import table
+from reminder_pipeline.defs.common.plots import bar_chart
 from reminder_pipeline.delivery.service import DeliveryReport
 
 
@@ -36,7 +37,15 @@ def delivery_metadata(report: DeliveryReport, sent: pl.DataFrame, due_after: int
     metadata: dict[str, Any] = {
         key: summary[key] for key in ("sent", "retried", "unknown", "failed", "fallbacks", "collector_tasks", "batches")
     }
+    outcomes = {
+        "sent": report.sent,
+        "to retry": report.retried,
+        "unknown": report.unknown,
+        "failed": sum(report.failed.values()),
+        "stopped at last look": sum(report.cancelled.values()),
+    }
     metadata |= {
+        "outcomes_chart": bar_chart(list(outcomes), list(outcomes.values()), title="This run's sends", unit="messages"),
         "failed_by_code": table(failed),
         "stopped_at_last_look": table(cancelled),
         "reconciled": dg.MetadataValue.json(dict(report.reconciled)),

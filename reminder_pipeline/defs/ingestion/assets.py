@@ -11,6 +11,7 @@ quarantined with a reason). Two blocking checks run inside each asset:
 """
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,9 +24,11 @@ from reminder_pipeline.core.receivables import aging_summary, outstanding_by_cur
 from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.metadata import table, with_money
-from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
+from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run, record_each_day
+from reminder_pipeline.defs.common.plots import bar_chart
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
+from reminder_pipeline.defs.ingestion.previews import customer_preview
 from reminder_pipeline.defs.ingestion.resources import BillingSourceResource
 from reminder_pipeline.ingestion.report import IngestReport, RunSummary, summarise
 from reminder_pipeline.ingestion.service import ingest_from_source
@@ -183,9 +186,27 @@ def run_ingest(
     return IngestRun(entity, store, days, reports, summary, source.describe())
 
 
-def result(run: IngestRun, extra: dict[str, Any] | None = None) -> dg.MaterializeResult:
+Extra = Callable[[Ledger, date, date], dict[str, Any]]
+"""An entity's own figures for the business days ``first .. last`` of a run."""
+
+
+def _no_extra(_ledger: Ledger, _first: date, _last: date) -> dict[str, Any]:
+    return {}
+
+
+def of_day(run: IngestRun, day: date) -> IngestRun:
+    """The part of a run that one business day's batches make."""
+    reports = [r for r in run.reports if r.business_date == day]
+    return IngestRun(run.entity, run.ledger, [day], reports, summarise(reports), run.source)
+
+
+def result(context: dg.AssetExecutionContext, run: IngestRun, extra: Extra = _no_extra) -> dg.MaterializeResult:
+    """The run's figures and checks; in a backfill each partition also gets its own day's figures."""
+    record_each_day(
+        context, ((day, {**ingest_metadata(of_day(run, day)), **extra(run.ledger, day, day)}) for day in run.days)
+    )
     return dg.MaterializeResult(
-        metadata={**ingest_metadata(run), **(extra or {})},
+        metadata={**ingest_metadata(run), **extra(run.ledger, run.days[0], run.days[-1])},
         check_results=[
             conservation_result(run.ledger, run.entity, run.reports),
             quarantine_rate_result(run.reports),
@@ -216,6 +237,43 @@ def _check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
+def customer_figures(ledger: Ledger, first: date, last: date) -> dict[str, Any]:
+    """How many customers can be reached (the whole ledger), and a few of those learnt on these days, masked."""
+    with ledger.begin() as connection:
+        reach = receivables.customer_reachability(connection)
+        preview = customer_preview(connection, first, last)
+    return {f"ledger_{k}": v for k, v in reach.items()} | {"preview": preview}
+
+
+def invoiced_figures(ledger: Ledger, first: date, last: date) -> dict[str, Any]:
+    with ledger.begin() as connection:
+        issued = receivables.invoiced(connection, first, last)
+    return {"invoiced_by_currency": table(with_money(issued, label="invoiced"))}
+
+
+def receivables_figures(ledger: Ledger, first: date, last: date, edges: list[int]) -> dict[str, Any]:
+    """Money received over ``first .. last``, and what is owed and how late, as of ``last``."""
+    with ledger.begin() as connection:
+        received = receivables.payments_received(connection, first, last)
+        open_now = receivables.open_invoices(connection, last)
+    aging = aging_summary(open_now, last, edges)
+    per_bucket = aging.group_by("aging_bucket").agg(pl.col("invoices").sum()).sort("aging_bucket")
+    shown = aging.with_columns(pl.col("aging_bucket").cast(pl.String)).rename({"aging_bucket": "days_past_due"})
+    return {
+        "received_by_currency": table(with_money(received, label="received")),
+        "receivables_as_of": last.isoformat(),
+        "open_invoices": open_now.height,
+        "outstanding_by_currency": table(with_money(outstanding_by_currency(open_now))),
+        "aging": table(with_money(shown)),
+        "aging_chart": bar_chart(
+            per_bucket["aging_bucket"].cast(pl.String).to_list(),
+            per_bucket["invoices"].to_list(),
+            title=f"Open invoices by days past due, {last}",
+            unit="open invoices",
+        ),
+    }
+
+
 ASSET_OPTIONS: dict[str, Any] = {
     **daily_asset_options(GROUP),
     "kinds": {"polars", "sql"},
@@ -228,10 +286,7 @@ def customers(
     context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
 ) -> dg.MaterializeResult:
     """Customers with contact details, time zone, locale, channel preferences and consent."""
-    run = run_ingest(context, Entity.CUSTOMERS, ledger, billing_source)
-    with run.ledger.begin() as connection:
-        reach = receivables.customer_reachability(connection)
-    return result(run, {f"ledger_{k}": v for k, v in reach.items()})
+    return result(context, run_ingest(context, Entity.CUSTOMERS, ledger, billing_source), customer_figures)
 
 
 @dg.asset(deps=[customers], check_specs=_check_specs("invoices"), **ASSET_OPTIONS)
@@ -240,10 +295,7 @@ def invoices(
     context: dg.AssetExecutionContext, ledger: LedgerResource, billing_source: BillingSourceResource
 ) -> dg.MaterializeResult:
     """Invoices; settlements and dispute flags in invoice-history files update payments and disputes."""
-    run = run_ingest(context, Entity.INVOICES, ledger, billing_source)
-    with run.ledger.begin() as connection:
-        issued = receivables.invoiced(connection, run.days[0], run.days[-1])
-    return result(run, {"invoiced_by_currency": table(with_money(issued, label="invoiced"))})
+    return result(context, run_ingest(context, Entity.INVOICES, ledger, billing_source), invoiced_figures)
 
 
 @dg.asset(deps=[invoices], check_specs=_check_specs("payments"), **ASSET_OPTIONS)
@@ -259,19 +311,5 @@ def payments(
     The last ingestion step, so it reports the receivables as of the run's last day.
     """
     run = run_ingest(context, Entity.PAYMENTS, ledger, billing_source)
-    as_of = run.days[-1]
-    with run.ledger.begin() as connection:
-        received = receivables.payments_received(connection, run.days[0], as_of)
-        open_now = receivables.open_invoices(connection, as_of)
     edges = policy.load().segmentation.aging_edges
-    aging = aging_summary(open_now, as_of, edges).with_columns(pl.col("aging_bucket").cast(pl.String))
-    return result(
-        run,
-        {
-            "received_by_currency": table(with_money(received, label="received")),
-            "receivables_as_of": as_of.isoformat(),
-            "open_invoices": open_now.height,
-            "outstanding_by_currency": table(with_money(outstanding_by_currency(open_now))),
-            "aging": table(with_money(aging)),
-        },
-    )
+    return result(context, run, lambda store, first, last: receivables_figures(store, first, last, edges))

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.defs.common.metadata import table
+from reminder_pipeline.defs.common.plots import bar_chart
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.listening.delivery_events import Applied
 
@@ -56,6 +57,14 @@ def delivery_rates(statuses: pl.DataFrame) -> pl.DataFrame:
     ).sort("channel", "provider")
 
 
+def status_chart(statuses: pl.DataFrame) -> dg.MarkdownMetadataValue:
+    """Messages handed to a provider, by where they stand now (every channel together)."""
+    handed = statuses.filter(pl.col("status").is_in(HANDED_OVER)).group_by("status").agg(pl.col("messages").sum())
+    counts = dict(handed.iter_rows())
+    shown = [status.value for status in HANDED_OVER]
+    return bar_chart(shown, [counts.get(s, 0) for s in shown], title="Deliveries by status", unit="messages")
+
+
 def engagement(events: pl.DataFrame) -> pl.DataFrame:
     """Opens, clicks, spam reports and unsubscribes: events, and the distinct messages they were about."""
     return events.filter(pl.col("event").is_in(ENGAGEMENT)).sort("provider", "event")
@@ -71,6 +80,7 @@ def status_metadata(
     rates = delivery_rates(summary.statuses)
     metadata: dict[str, Any] = {
         "final_status": table(summary.statuses.filter(pl.col("status").is_in(HANDED_OVER))),
+        "by_status_chart": status_chart(summary.statuses),
         "delivery_rate": table(rates),
         "failed_by_code": table(summary.failures),
         "opens_and_clicks": table(engagement(summary.events)),

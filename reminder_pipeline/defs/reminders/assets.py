@@ -13,7 +13,7 @@ from reminder_pipeline import settings
 from reminder_pipeline.core.rendering.checks import CHECKS
 from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
+from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run, record_each_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.reminders.metadata import check_results, failing_by_check, messages_metadata, plan_metadata
@@ -54,6 +54,7 @@ def reminder_plan(
     context.log.info(
         f"reminder plan for {last['day']}: {last['send']} to send, {last['handoff']} hand-offs, {last['skip']} skipped"
     )
+    record_each_day(context, ((d.day, plan_metadata([d], rules.version)) for d in days))
     return dg.MaterializeResult(metadata=plan_metadata(days, rules.version))
 
 
@@ -87,4 +88,5 @@ def rendered_messages(
     failing = failing_by_check(days)
     if held := {name: len(ids) for name, ids in failing.items() if len(ids)}:
         context.log.warning("messages held by failed checks: " + ", ".join(f"{n} {c}" for n, c in held.items()))
+    record_each_day(context, ((d.day, messages_metadata([d])) for d in days))
     return dg.MaterializeResult(metadata=messages_metadata(days), check_results=check_results(failing))

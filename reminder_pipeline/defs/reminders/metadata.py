@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import dagster as dg
@@ -40,6 +41,14 @@ def plan_metadata(days: list[DayPlan], policy_version: str) -> dict[str, Any]:
     }
 
 
+PREVIEW_WIDTH = 88
+"""The UI shows a code block without wrapping: longer lines would be cut off on the right."""
+
+
+def wrapped(text: str, width: int = PREVIEW_WIDTH) -> str:
+    return "\n".join(textwrap.fill(line, width) if line.strip() else "" for line in text.splitlines())
+
+
 def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
     """One message per language and channel, with names, addresses, numbers and link tokens masked."""
     if rendered.is_empty():
@@ -57,7 +66,7 @@ def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
         for url in (row["payment_url"], row["unsubscribe_url"]):
             if url:
                 body = body.replace(url, url.rsplit("/", 1)[0] + "/…")
-        body = mask_text(body, **who)
+        body = wrapped(mask_text(body, **who))
         recipient = pl.select(mask_recipient(pl.lit(row["channel"]), pl.lit(row["recipient"]))).item()
         subject = f"**{mask_text(row['subject'], **who)}**\n\n" if row["subject"] else ""
         blocks.append(f"#### {row['template']} to {recipient}\n\n{subject}```\n{body}\n```")

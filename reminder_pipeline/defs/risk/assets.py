@@ -18,7 +18,8 @@ from pydantic import Field
 from reminder_pipeline import settings
 from reminder_pipeline.core.model.drift import RETRAIN_PSI
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run
+from reminder_pipeline.defs.common.metadata import rounded
+from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run, record_each_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.risk.metadata import (
@@ -54,6 +55,7 @@ def customer_features(
     for day, frame in features_by_day(ledger.open(), days_in_run(context)):
         feature_store.write(FEATURES_NAME, day, frame)
         days.append((day.isoformat(), frame))
+    record_each_day(context, ((date.fromisoformat(d), features_metadata([(d, f)])) for d, f in days))
     return dg.MaterializeResult(metadata=features_metadata(days))
 
 
@@ -147,9 +149,14 @@ def risk_scores(
         check_name=SCORE_DRIFT,
         passed=worst < RETRAIN_PSI,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"worst_psi": worst, "psi": dg.MetadataValue.json(last.drift), "scorer": last.scored.scorer},
+        metadata={
+            "worst_psi": round(worst, 4),
+            "psi": dg.MetadataValue.json(rounded(last.drift)),
+            "scorer": last.scored.scorer,
+        },
     )
-    return dg.MaterializeResult(metadata=scores_metadata(days), check_results=[drift])
+    record_each_day(context, ((d.day, scores_metadata([d], segmentation)) for d in days))
+    return dg.MaterializeResult(metadata=scores_metadata(days, segmentation), check_results=[drift])
 
 
 @dg.asset(deps=[risk_scores], kinds={"polars"}, **DAILY)
@@ -163,4 +170,7 @@ def customer_segments(
         segment_and_record_day(store, feature_store.read(FEATURES_NAME, day), day, rules.segmentation, rules.version)
         for day in days_in_run(context)
     ]
+    record_each_day(
+        context, ((d, segments_metadata(s, rules.version)) for d, s in zip(days_in_run(context), segments, strict=True))
+    )
     return dg.MaterializeResult(metadata=segments_metadata(segments[-1], rules.version))

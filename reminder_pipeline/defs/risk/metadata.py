@@ -8,10 +8,13 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
+from reminder_pipeline.core.policy.config import Segmentation
 from reminder_pipeline.core.segments import segment_summary
-from reminder_pipeline.defs.common.metadata import table, with_money
-from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot
+from reminder_pipeline.defs.common.metadata import rounded, table, with_money
+from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot, risk_histogram
 from reminder_pipeline.risk.service import DayRisk, Training
+
+TOP_AT_RISK = 10
 
 
 def features_metadata(days: list[tuple[str, pl.DataFrame]]) -> dict[str, Any]:
@@ -60,11 +63,27 @@ def training_metadata(training: Training) -> dict[str, Any]:
     }
 
 
-def scores_metadata(days: list[DayRisk]) -> dict[str, Any]:
+def _most_at_risk(customers: pl.DataFrame) -> dg.TableMetadataValue:
+    """The customers most likely to pay late, with their reasons in words (ids only, no personal data)."""
+    top = customers.sort("p_late", "customer_id", descending=[True, False]).head(TOP_AT_RISK)
+    return table(
+        top.select(
+            "customer_id",
+            "risk_band",
+            pl.col("p_late").round(2),
+            pl.col("expected_days_late").round(1),
+            pl.col("reasons").list.join("; "),
+        )
+    )
+
+
+def scores_metadata(days: list[DayRisk], segmentation: Segmentation) -> dict[str, Any]:
     last = days[-1]
     customers = last.scored.customers
     bands = customers.group_by("risk_band").agg(pl.len().alias("customers"), pl.col("p_late").mean())
     return {
+        "risk_histogram": risk_histogram(customers["p_late"], segmentation.risk_bands),
+        "most_at_risk": _most_at_risk(customers),
         "scorer": last.scored.scorer,
         "fallback_reason": last.fallback or "none: the model in use scored every day",
         "customers": customers.height,
@@ -78,7 +97,7 @@ def scores_metadata(days: list[DayRisk]) -> dict[str, Any]:
                 ]
             ).tail(31)
         ),
-        "drift_psi": dg.MetadataValue.json(last.drift),
+        "drift_psi": dg.MetadataValue.json(rounded(last.drift)),
     }
 
 

@@ -1,25 +1,14 @@
-"""Small PNG plots embedded in materialization metadata as Markdown."""
+"""The risk domain's plots: calibration, feature importance, the day's P(late) histogram."""
 
 from __future__ import annotations
 
-import base64
-import io
-
-import matplotlib
-
-matplotlib.use("Agg")
+from collections.abc import Mapping
 
 import dagster as dg
 import matplotlib.pyplot as plt
 import polars as pl
 
-
-def _markdown(figure: plt.Figure, title: str) -> dg.MarkdownMetadataValue:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+from reminder_pipeline.defs.common.plots import markdown_png as _markdown
 
 
 def calibration_plot(calibration: pl.DataFrame) -> dg.MarkdownMetadataValue:
@@ -39,3 +28,15 @@ def importance_plot(importance: pl.DataFrame, top: int = 15) -> dg.MarkdownMetad
     axis.barh(shown["feature"].to_list(), shown["gain"].to_list())
     axis.set(xlabel="total gain", title="Feature importance")
     return _markdown(figure, "feature importance")
+
+
+def risk_histogram(p_late: pl.Series, bands: Mapping[str, float]) -> dg.MarkdownMetadataValue:
+    """Customers by P(late) in 5-point bins, with the policy's band bounds as dashed lines."""
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.hist(p_late.to_numpy(), bins=20, range=(0, 1), color="#4f6fad")
+    for name, bound in bands.items():
+        if bound < 1.0:
+            axis.axvline(bound, linestyle="--", color="grey", linewidth=1)
+            axis.text(bound, axis.get_ylim()[1] * 0.95, f" {name} <", fontsize=7, va="top")
+    axis.set(xlabel="P(late)", ylabel="customers", xlim=(0, 1), title="Risk of paying late")
+    return _markdown(figure, "risk histogram")

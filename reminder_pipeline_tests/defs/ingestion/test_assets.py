@@ -23,9 +23,9 @@ from reminder_pipeline_tests.defs.runs import (
     D1,
     D2,
     INVOICE_HEADER,
-    asset_metadata,
     asset_resources,
     check_outcomes,
+    partition_metadata,
     partition_range,
     write_two_day_drop,
 )
@@ -49,20 +49,29 @@ def test_two_business_days_in_one_run(ledger_url: str, tmp_path: Path) -> None:
     with dg.instance_for_test() as instance:
         result = _materialize(ledger_url, write_two_day_drop(tmp_path / "drop"), instance)
     assert result.success
-    customer_meta = asset_metadata(result, "customers")
+    customer_meta = partition_metadata(result, "customers")[D1]
     assert (customer_meta["rows_in"], customer_meta["accepted"], customer_meta["quarantined"]) == (3, 2, 1)
-    invoice_meta = asset_metadata(result, "invoices")
-    assert invoice_meta["business_days"] == 2
-    assert (invoice_meta["rows_in"], invoice_meta["accepted"], invoice_meta["quarantined"]) == (22, 21, 1)
-    reasons = invoice_meta["quarantine_reasons"]
+    assert "***" in customer_meta["preview"].records[0].data["email"], "the preview masks addresses"
+    invoice_meta = partition_metadata(result, "invoices")
+    counts = {
+        day: (m["business_days"], m["rows_in"], m["accepted"], m["quarantined"]) for day, m in invoice_meta.items()
+    }
+    assert counts == {D1: (1, 21, 20, 1), D2: (1, 1, 1, 0)}, "each partition shows its own day, not the run's totals"
+    reasons = invoice_meta[D1]["quarantine_reasons"]
     assert [r.data["reason"] for r in reasons.records] == ["invalid_amount"]  # type: ignore[attr-defined]
-    [invoiced] = invoice_meta["invoiced_by_currency"].records  # type: ignore[attr-defined]
-    assert (invoiced.data["currency"], invoiced.data["invoices"], invoiced.data["invoiced"]) == ("EUR", 21, "€395.00")
-    payment_meta = asset_metadata(result, "payments")
-    assert payment_meta["accepted"] == 2
-    assert payment_meta["open_invoices"] == 20
-    aging = {r.data["aging_bucket"]: r.data["invoices"] for r in payment_meta["aging"].records}  # type: ignore[attr-defined]
+    assert invoice_meta[D2]["quarantine_reasons"].records == []
+    invoiced = {day: m["invoiced_by_currency"].records[0].data for day, m in invoice_meta.items()}
+    assert {day: (i["invoices"], i["invoiced"]) for day, i in invoiced.items()} == {
+        D1: (20, "€390.00"),
+        D2: (1, "€5.00"),
+    }
+    payment_meta = partition_metadata(result, "payments")
+    assert {day: m["accepted"] for day, m in payment_meta.items()} == {D1: 0, D2: 2}
+    assert {day: m["receivables_as_of"] for day, m in payment_meta.items()} == {D1: D1, D2: D2}
+    assert payment_meta[D2]["open_invoices"] == 20
+    aging = {r.data["days_past_due"]: r.data["invoices"] for r in payment_meta[D2]["aging"].records}  # type: ignore[attr-defined]
     assert aging == {"not yet due": 20, "1-7": 0, "8-30": 0, "31-60": 0, "60+": 0}
+    assert "data:image/png;base64," in payment_meta[D2]["aging_chart"]
     checks = check_outcomes(result)
     assert checks["customers.rows_conserved"] is True
     assert checks["invoices.rows_conserved"] is True
