@@ -9,9 +9,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 RUN := $(UV) run --locked
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= $(CURDIR)/data/demo
 
-.PHONY: help setup test lint typecheck validate unit demo ui bench clean
+.PHONY: help setup chromium test lint typecheck validate unit demo ui bench clean
 
 help:
 	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
@@ -38,7 +39,17 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) sync --locked
 	touch $@
 
-setup: .venv/.synced
+# Debian's chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium).
+chromium:
+	@test -x /usr/bin/chromium || { \
+		if command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium (the dashboard's browser tests drive it)"; \
+			$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \
+		else \
+			echo "warning: /usr/bin/chromium is missing and apt-get is not here: the browser tests will fail"; \
+		fi; }
+
+setup: .venv/.synced chromium
 
 lint: setup
 	$(RUN) ruff check .
