@@ -80,6 +80,7 @@ bench: setup
 	$(RUN) python -m benchmarks.delivery --messages 20000
 	$(RUN) python -m benchmarks.payments --payments 20000 --latency-payments 5000 --rate 500
 	$(RUN) python -m benchmarks.webhooks
+	$(RUN) python -m benchmarks.dashboard --customers 100000 --invoices 1000000
 
 clean:
 	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache
