@@ -89,6 +89,14 @@ class ReminderGroup(ReminderCommand, click.Group):
     group_class = type
 
 
+def examples(*lines: str) -> str:
+    """A command's help epilog: examples to copy, kept as written (click rewraps other paragraphs).
+
+    A line starting with ``#`` says what the next one does.
+    """
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
     click.echo(json.dumps(payload, indent=2, default=str) if as_json else text)
 
@@ -122,6 +130,20 @@ def writable_folder(_ctx: click.Context, _param: click.Parameter, value: Path) -
     return value
 
 
-@click.group(cls=ReminderGroup)
+@click.group(
+    cls=ReminderGroup,
+    epilog=examples(
+        "# the whole product on generated data, then its Dagster UI (make ui)",
+        "reminders demo",
+        "# your own invoice history: into a ledger, then how well the risk model would do on it",
+        "reminders ingest --file invoices.csv --mapping mapping.yaml --db sqlite:///data/mine.sqlite",
+        "reminders evaluate --history invoices.csv --mapping mapping.yaml --split-date 2025-01-01",
+        "# a message as a customer would get it",
+        "reminders preview --locale fr_FR --channel sms",
+    )
+    + "\n\nRun 'reminders COMMAND --help' for a command's options and examples.",
+)
 def main() -> None:
-    """Payment reminders: ingest billing data, score risk, plan and send reminders."""
+    """Payment reminders: ingest billing data, score risk, plan and send reminders.
+
+    Every command answers a mistake with one line 'error: <what is wrong and what to do>' and exit code 2."""

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from reminder_pipeline.cli.base import INPUT_FILE, UserMistake, emit, main, open_ledger
+from reminder_pipeline.cli.base import INPUT_FILE, UserMistake, emit, examples, main, open_ledger
+from reminder_pipeline.cli.progress import bars
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.providers.base import Provider, ProviderLimits
@@ -54,7 +55,14 @@ def provider_from_environment(channel: Channel, limits: ProviderLimits, as_json:
     )
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "# what is due now, both channels, with the provider settings of the environment",
+        "reminders deliver --json",
+        "# email only, as if it were 09:00 in Berlin (demos and tests)",
+        "reminders deliver --channel email --at 2026-03-10T09:00:00+01:00",
+    )
+)
 @click.option("--channel", type=click.Choice([*CHANNEL_NAMES, "all"]), default="all", show_default=True)
 @click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")
 @click.option(
@@ -117,9 +125,11 @@ def deliver(
             ledger, policy, lambda day, moment: render_day(ledger, policy, templates, signer, day, moment)
         )
         results: dict[str, Any] = {}
+        track = bars()
         for provider in providers:
             try:
-                report = deliver_channel(ledger, provider, now, options, follow_up=follow_up)
+                with track(f"sending the due {provider.channel.value} reminders through {provider.name}"):
+                    report = deliver_channel(ledger, provider, now, options, follow_up=follow_up)
             except ProviderConfigurationError as error:
                 raise UserMistake(str(error), as_json=as_json) from error
             results[provider.channel.value] = report.summary()

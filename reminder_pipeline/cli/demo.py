@@ -7,10 +7,17 @@ from pathlib import Path
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, main, writable_folder
+from reminder_pipeline.cli.base import UserMistake, examples, main, writable_folder
+from reminder_pipeline.cli.progress import bars
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders demo",
+        "# a smaller, faster demo in another folder",
+        "reminders demo --workdir /tmp/demo --invoices 1500 --days 60",
+    )
+)
 @click.option(
     "--workdir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -29,7 +36,7 @@ def demo(workdir: Path, invoices: int, days: int, seed: int) -> None:
 
     plan = DemoPlan(workdir.resolve(), invoices, days, seed, last_weekday(date.today()))
     try:
-        run(plan, click.echo)
+        run(plan, click.echo, bars())
     except (WorkdirInUse, RuntimeError) as exc:  # not the demo's folder, or a step failed (see its log)
         raise UserMistake(str(exc)) from exc
     for line in summary_lines(plan):

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from reminder_pipeline.cli.base import INPUT_FILE, emit, main, open_ledger
+from reminder_pipeline.cli.base import INPUT_FILE, emit, examples, main, open_ledger
+from reminder_pipeline.cli.progress import bars
 from reminder_pipeline.config_files import load_mapping
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.mapping import Mapping
@@ -16,7 +17,14 @@ from reminder_pipeline.core.validation.reasons import Reason
 from reminder_pipeline.core.yaml_config import ConfigError
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders ingest --file ../shared/data/ibm_ar.csv --mapping reminder_pipeline/mappings/ibm_ar.yaml \\",
+        "    --db sqlite:///data/ibm.sqlite --json",
+        "# a customer list in canonical columns, as of a business day",
+        "reminders ingest --file customers.csv --entity customers --business-date 2026-03-02",
+    )
+)
 @click.option(
     "--file",
     "file_path",
@@ -62,8 +70,10 @@ def ingest(
     mapping = load_mapping(mapping_path) if mapping_path else Mapping(entity=Entity(entity or "invoices"))
     if entity and Entity(entity) is not mapping.entity:
         raise ConfigError(f"--entity {entity} but the mapping is for {mapping.entity.value}")
-    table = read_file(file_path, delimiter=mapping.delimiter, encoding=mapping.encoding)
-    with open_ledger(db_url, upgrade=True) as ledger:
+    track = bars()
+    with track(f"reading {file_path.name}"):
+        table = read_file(file_path, delimiter=mapping.delimiter, encoding=mapping.encoding)
+    with open_ledger(db_url, upgrade=True) as ledger, track(f"validating and ingesting {file_path.name}"):
         day: date | None = business_date.date() if business_date else None
         reports = ingest_table(ledger, table, mapping=mapping, business_date=day)
         display_url = ledger.display_url
@@ -85,12 +95,15 @@ def ingest(
     emit(payload, as_json, "\n".join(lines))
 
 
-@main.group()
+@main.group(epilog=examples("reminders db upgrade --db postgresql+psycopg2://reminders@127.0.0.1/reminders"))
 def db() -> None:
     """The ledger database."""
 
 
-@db.command("upgrade")
+@db.command(
+    "upgrade",
+    epilog=examples("reminders db upgrade", "reminders db upgrade --db postgresql+psycopg2://reminders@db/reminders"),
+)
 @click.option("--db", "db_url", help="Ledger database URL.")
 def db_upgrade(db_url: str | None) -> None:
     """Create or migrate the ledger schema to the latest version."""
@@ -100,7 +113,12 @@ def db_upgrade(db_url: str | None) -> None:
         click.echo(f"{ledger.display_url} is at revision {current_revision(ledger.engine)}")
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders quarantine --db sqlite:///data/ibm.sqlite",
+        "reminders quarantine --reason invalid_date --limit 50 --json",
+    )
+)
 @click.option("--db", "db_url", help="Ledger database URL.")
 @click.option("--reason", type=click.Choice([r.value for r in Reason]), help="Only this reason code.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many rows to list.")

@@ -8,10 +8,15 @@ from types import FrameType
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, emit, main, open_ledger
+from reminder_pipeline.cli.base import UserMistake, emit, examples, main, open_ledger
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders listen",
+        "reminders listen --amqp-url amqp://reminders@rabbitmq:5672/%2F --queue billing.payments --json",
+    )
+)
 @click.option(
     "--amqp-url", help="RabbitMQ URL (default: $REMINDERS_AMQP_URL or amqp://guest:guest@127.0.0.1:5672/%2F)."
 )

@@ -6,12 +6,18 @@ from pathlib import Path
 
 import click
 
-from reminder_pipeline.cli.base import INPUT_FILE, main
+from reminder_pipeline.cli.base import INPUT_FILE, examples, main
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders preview",
+        "reminders preview --locale de_DE --channel sms --ladder high_risk --step final_notice",
+        "reminders preview --templates my_templates/ --html",
+    )
+)
 @click.option("--locale", default="en_GB", show_default=True, help="The customer's locale, e.g. de_DE, fr_CA.")
 @click.option("--channel", type=click.Choice(CHANNEL_NAMES), default=Channel.EMAIL.value, show_default=True)
 @click.option("--ladder", default="standard", show_default=True)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from reminder_pipeline import settings
-from reminder_pipeline.cli.base import main
+from reminder_pipeline.cli.base import examples, main
 
 
-@main.group()
+@main.group(epilog=examples("echo 'I will pay on Friday' | reminders replies classify --today 2026-03-10"))
 def replies() -> None:
     """Customers' replies by SMS and email."""
 
@@ -29,7 +29,13 @@ def _as_json(text: str, today: date) -> dict[str, Any]:
     return line
 
 
-@replies.command("classify")
+@replies.command(
+    "classify",
+    epilog=examples(
+        "echo 'STOP' | reminders replies classify",
+        "reminders replies classify --today 2026-03-10 < replies.txt > intents.jsonl",
+    ),
+)
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),

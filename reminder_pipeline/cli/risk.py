@@ -7,11 +7,17 @@ from typing import Any
 
 import click
 
-from reminder_pipeline.cli.base import INPUT_FILE, UserMistake, emit, main
+from reminder_pipeline.cli.base import INPUT_FILE, UserMistake, emit, examples, main
 from reminder_pipeline.config_files import load_mapping
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders evaluate --history ../shared/data/ibm_ar.csv --mapping reminder_pipeline/mappings/ibm_ar.yaml \\",
+        "    --split-date 2013-07-01 --exclude disputed",
+        "reminders evaluate --history invoices.csv --split-date 2025-01-01 --json",
+    )
+)
 @click.option("--history", "history_path", required=True, type=INPUT_FILE, help="Invoice history.")
 @click.option("--mapping", "mapping_path", type=INPUT_FILE, help="YAML column mapping.")
 @click.option("--split-date", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Train before, test on and after.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reminder_pipeline import settings
-from reminder_pipeline.cli.base import UserMistake, main
+from reminder_pipeline.cli.base import UserMistake, examples, main
 
 DEFAULT_PORT = 8765
 
@@ -35,7 +35,14 @@ def default_log() -> Path:
     return settings.data_dir() / "sandbox" / "messages.jsonl"
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders sandbox --port 8765",
+        "reminders sandbox --port 8765 --faults error_rate=0.05,rate_limit=50/s",
+        "# then, in the shell that sends:",
+        "export REMINDERS_SENDGRID_BASE_URL=http://127.0.0.1:8765 REMINDERS_TWILIO_BASE_URL=http://127.0.0.1:8765",
+    )
+)
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True, help="0: any free port."
 )

@@ -10,12 +10,17 @@ from datetime import UTC, datetime
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, main, open_ledger
+from reminder_pipeline.cli.base import UserMistake, examples, main, open_ledger
 
 DEFAULT_PORT = 8000
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders serve",
+        "reminders serve --port 8000 --host 0.0.0.0 --db postgresql+psycopg2://reminders@db/reminders",
+    )
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")

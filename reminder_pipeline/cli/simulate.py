@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, emit, main, writable_folder
+from reminder_pipeline.cli.base import UserMistake, emit, examples, main, writable_folder
+from reminder_pipeline.cli.progress import bars, interactive
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "reminders simulate --days 30 --customers 1000",
+        "reminders simulate --days 60 --customers 2000 --faults heavy --seeds 3 --json",
+        "reminders simulate --days 30 --customers 500 --faults provider_error_rate=0.05,outage_days=2 --model",
+    )
+)
 @click.option("--days", required=True, type=click.IntRange(1, 3650), help="Simulated days (calendar days).")
 @click.option("--customers", required=True, type=click.IntRange(1, 1_000_000), help="Customers in the world.")
 @click.option(
@@ -77,19 +87,43 @@ def simulate(
         raise UserMistake("--db holds one simulation: with --seeds more than 1, leave --db out", as_json=as_json)
     workdir = workdir.resolve()
     results = []
-    for number in range(seeds):
-        options = SimulationOptions(
-            days=days,
-            customers=customers,
-            faults=plan,
-            seed=seed + number,
-            workdir=workdir if number == 0 else workdir / f"seed-{seed + number}",
-            db_url=ledger_url,
-            train_model=train_model,
-        )
-        try:
-            results.append(run_simulation(options, lambda line: click.echo(line, err=True)))
-        except (WorkdirInUse, LedgerInUse) as error:
-            raise UserMistake(str(error), as_json=as_json) from error
+    with day_lines(days * seeds) as say:
+        for number in range(seeds):
+            options = SimulationOptions(
+                days=days,
+                customers=customers,
+                faults=plan,
+                seed=seed + number,
+                workdir=workdir if number == 0 else workdir / f"seed-{seed + number}",
+                db_url=ledger_url,
+                train_model=train_model,
+            )
+            try:
+                results.append(run_simulation(options, say))
+            except (WorkdirInUse, LedgerInUse) as error:
+                raise UserMistake(str(error), as_json=as_json) from error
     report = combine(results)
     emit(report, as_json, "\n".join(text_lines(report)))
+
+
+DAY_LINE = re.compile(r"^\[[#.]+\] (day \d+/\d+ .*)$")
+"""The simulation's line after each simulated day: ``[###...] day 3/30 2026-03-04 Wed: 12 sent, ...``."""
+
+
+@contextmanager
+def day_lines(total: int) -> Iterator[Callable[[str], None]]:
+    """Where the simulation's lines go: on a terminal, a bar that advances per simulated day with the day's
+    figures beside it (other lines printed above it); elsewhere every line to stderr as it comes."""
+    if not interactive():
+        yield lambda line: click.echo(line, err=True)
+        return
+    with bars()("simulating", total) as advance:
+
+        def say(line: str) -> None:
+            found = DAY_LINE.match(line)
+            if found is None:
+                click.echo(line, err=True)
+            else:
+                advance(1, found.group(1))
+
+        yield say

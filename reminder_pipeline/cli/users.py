@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, main, open_ledger
+from reminder_pipeline.cli.base import UserMistake, examples, main, open_ledger
 from reminder_pipeline.collections.users import USERNAME, Role
 
 
@@ -16,7 +16,12 @@ def _username(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
-@main.group()
+@main.group(
+    epilog=examples(
+        "reminders users add --username cora --role collector",
+        "printf '%s\\n' \"$PASSWORD\" | reminders users add --username ops --role admin --password-stdin",
+    )
+)
 def users() -> None:
     """Dashboard users (served by `reminders serve` at /)."""
 

@@ -26,6 +26,7 @@ from reminder_pipeline import settings
 from reminder_pipeline.defs.reminders.resources import LINK_SECRET_ENV
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
+from reminder_pipeline.progress import Track, untracked
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INGESTION_ASSETS = "customers,invoices,payments"
@@ -187,32 +188,37 @@ def materialize(
         raise RuntimeError(f"materializing {assets} failed (see {plan.workdir / 'materialize.log'}):\n{tail}")
 
 
-def run(plan: DemoPlan, say: Callable[[str], None]) -> None:
-    """Everything built so far, in the order an operator would run it."""
+def run(plan: DemoPlan, say: Callable[[str], None], track: Track = untracked) -> None:
+    """Everything built so far, in the order an operator would run it (``track`` shows each step's progress)."""
     prepare(plan)
-    say(f"generating about {plan.invoices} invoices over {plan.days} days ({plan.start} .. {plan.end})")
-    data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
-    files = write_drop_folder(data, plan.drop)
+    say(f"generating about {plan.invoices:,} invoices over {plan.days} days ({plan.start} .. {plan.end})")
+    with track("generating billing data"):
+        data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
+        files = write_drop_folder(data, plan.drop)
     say(f"wrote {len(files)} daily drop files to {plan.drop}")
-    say("1/5 ingesting customers, invoices and payments of every business day in one backfill run ...")
-    materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
-    say(f"2/5 training the risk model as of {plan.trained_as_of} (it must pass the quality gate) ...")
-    materialize(
-        plan, "risk_model", config={"ops": {"risk_model": {"config": {"as_of": plan.trained_as_of.isoformat()}}}}
-    )
-    say(f"3/5 features, risk scores and segments for {plan.scored_from} .. {plan.end} ...")
-    materialize(plan, RISK_ASSETS, (plan.scored_from, plan.end))
-    say(f"4/5 reminder plans and messages for {plan.scored_from} .. {plan.end}, each day as of {MORNING_RUN} ...")
+    say("step 1 of 5: ingesting customers, invoices and payments of every business day in one backfill run")
+    with track(f"ingesting {plan.days} business days"):
+        materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
+    say(f"step 2 of 5: training the risk model as of {plan.trained_as_of} (it must pass the quality gate)")
+    with track("training the risk model"):
+        config = {"ops": {"risk_model": {"config": {"as_of": plan.trained_as_of.isoformat()}}}}
+        materialize(plan, "risk_model", config=config)
+    say(f"step 3 of 5: features, risk scores and segments for {plan.scored_from} .. {plan.end}")
+    with track("scoring and segmenting"):
+        materialize(plan, RISK_ASSETS, (plan.scored_from, plan.end))
+    say(f"step 4 of 5: reminder plans and messages for {plan.scored_from} .. {plan.end}, each day as of {MORNING_RUN}")
     clock = {"config": {"run_at_local_time": MORNING_RUN}}
-    day = plan.scored_from
-    while day <= plan.end:
-        # one run per day, in order, as the daily schedule would: a day's messages are written before the
-        # next morning's plan expires whatever of them was not sent (the demo sends only its last day's)
-        materialize(
-            plan, REMINDER_ASSETS, (day, day), config={"ops": {"reminder_plan": clock, "rendered_messages": clock}}
-        )
-        day += timedelta(days=1)
-    say(f"5/5 sending {plan.end}'s messages through the provider sandbox ...")
+    with track("planning and writing reminders, day by day", SCORED_DAYS) as advance:
+        day = plan.scored_from
+        while day <= plan.end:
+            # one run per day, in order, as the daily schedule would: a day's messages are written before the
+            # next morning's plan expires whatever of them was not sent (the demo sends only its last day's)
+            config = {"ops": {"reminder_plan": clock, "rendered_messages": clock}}
+            materialize(plan, REMINDER_ASSETS, (day, day), config=config)
+            advance(1)
+            day += timedelta(days=1)
+    say(f"step 5 of 5: sending {plan.end}'s messages through the provider sandbox")
     from reminder_pipeline.demo.delivery import deliver_last_day  # it reads DemoPlan from here
 
-    deliver_last_day(plan, say, materialize)
+    with track("delivery runs through the day"):
+        deliver_last_day(plan, say, materialize)

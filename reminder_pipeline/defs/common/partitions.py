@@ -1,5 +1,8 @@
+"""Business-day partitions and what every daily asset shares."""
+
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -8,6 +11,9 @@ import dagster as dg
 
 from reminder_pipeline import settings
 
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy`", category=dg.BetaWarning)
+"""Single-run backfills are a deliberate choice (one run per range keeps a day's order and the ledger's pool):
+Dagster's warning that the parameter is in beta would be printed once per daily asset by every command."""
 business_days = dg.DailyPartitionsDefinition(
     start_date=settings.partitions_start(),
     timezone=settings.business_timezone(),
