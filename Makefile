@@ -11,12 +11,13 @@ export UV_LINK_MODE := copy
 RUN := $(UV) run --locked
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= $(CURDIR)/data/demo
+PORT ?= 3000
 
 .PHONY: help setup chromium test lint typecheck validate unit demo ui bench clean
 
 help:
 	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
-	@echo "make ui     open the Dagster UI on the demo instance (after make demo)"
+	@echo "make ui     open the Dagster UI on the demo instance (after make demo; PORT=3001 for another port)"
 	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
 	@echo "make bench  run the benchmarks (about 15 minutes) and write benchmarks/results/"
 
@@ -49,7 +50,10 @@ chromium:
 			echo "warning: /usr/bin/chromium is missing and apt-get is not here: the browser tests will fail"; \
 		fi; }
 
+# uv from .tools/ is not on PATH: say how to run the README's commands.
 setup: .venv/.synced chromium
+	@command -v uv >/dev/null 2>&1 || echo "uv is in .tools/bin, not on your PATH: run the README's commands as" \
+		"'.tools/bin/uv run reminders ...', or first: export PATH=\"$(CURDIR)/.tools/bin:\$$PATH\""
 
 lint: setup
 	$(RUN) ruff check .
@@ -71,7 +75,9 @@ demo: setup
 
 ui: setup
 	@test -f $(DEMO_DIR)/demo.env || { echo "run 'make demo' first"; exit 1; }
-	set -a && . $(DEMO_DIR)/demo.env && set +a && $(RUN) dagster dev -m reminder_pipeline.definitions
+	@echo "the Dagster UI of the demo: http://127.0.0.1:$(PORT)"
+	cd $(DEMO_DIR) && set -a && . ./demo.env && set +a && \
+		$(RUN) --project $(CURDIR) dagster dev -m reminder_pipeline.definitions -p $(PORT)
 
 bench: setup
 	$(RUN) python -m benchmarks.ingest --invoices 1000000
