@@ -97,11 +97,19 @@ async def overview(request: Request, session: Session) -> Response:
     )
 
 
-def _options(frame: pl.DataFrame) -> dict[str, list[str]]:
-    def values(column: str) -> list[str]:
-        return sorted(str(v) for v in frame[column].unique().drop_nulls().to_list())
+_OPTIONS: dict[int, dict[str, list[str]]] = {}
 
-    return {"bands": values("risk_band"), "segments": values("segment"), "channels": values("channel")}
+
+def _options(frame: pl.DataFrame, version: int) -> dict[str, list[str]]:
+    """The filters' choices, once per snapshot version."""
+    if version not in _OPTIONS:
+
+        def values(column: str) -> list[str]:
+            return sorted(str(v) for v in frame[column].unique().drop_nulls().to_list())
+
+        _OPTIONS.clear()
+        _OPTIONS[version] = {"bands": values("risk_band"), "segments": values("segment"), "channels": values("channel")}
+    return _OPTIONS[version]
 
 
 def _plain(value: float | None) -> str:
@@ -111,9 +119,11 @@ def _plain(value: float | None) -> str:
 
 
 async def customers(request: Request, session: Session) -> Response:
-    frame = _dashboard(request).snapshot.state.accounts
+    state = _dashboard(request).snapshot.state
+    frame = state.accounts
     filters = Filters.from_query(request.query_params)
     page = page_of(frame, filters, _digits(frame))
+    partial = "hx-request" in request.headers and request.headers.get("hx-target") == "table-area"
     values: dict[str, Any] = {
         "title": "Customers",
         "nav": "customers",
@@ -122,11 +132,10 @@ async def customers(request: Request, session: Session) -> Response:
         "rows": page.rows.to_dicts(),
         "columns": COLUMNS,
         "sort_labels": SORT_LABELS,
-        "options": _options(frame),
+        "options": {} if partial else _options(frame, state.version),
         "queues": [(q.value, QUEUE_LABELS[q]) for q in Queue],
         "plain": _plain,
     }
-    partial = "hx-request" in request.headers and request.headers.get("hx-target") == "table-area"
     return render(request, session, "_table.html" if partial else "customers.html", **values)
 
 
