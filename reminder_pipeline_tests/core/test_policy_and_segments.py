@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.policy.config import StatementSms
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.core.yaml_config import ConfigError
 
@@ -164,6 +165,8 @@ def test_the_shipped_policy_loads() -> None:
             ("{name: medium, below: 5000}", "{name: medium, below: .inf}"),
             "line {line}, field 'segmentation.value_tiers.default.1.below': Input should be a finite number",
         ),
+        (("  sms: summary", "  sms: always"), "line {line}, field 'statements.sms': Input should be 'summary' or"),
+        (("  low_risk:", "  statement:"), "field 'ladders.statement': 'statement' names the statements of account"),
     ],
 )
 def test_a_bad_policy_is_refused_with_a_pointer(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -194,6 +197,14 @@ def test_links_on_loopback_and_other_languages_are_accepted(tmp_path: Path, chan
     path.write_text(Path(load_policy.__globals__["DEFAULT_POLICY"]).read_text().replace(*change, 1))
     policy = load_policy(path)
     assert read in (policy.links.payment_url, policy.contact.default_language)
+
+
+def test_the_statements_sms_rule_defaults_to_none_where_a_policy_is_silent(tmp_path: Path) -> None:
+    text = Path(load_policy.__globals__["DEFAULT_POLICY"]).read_text()
+    assert load_policy().statements.sms == StatementSms.SUMMARY
+    path = tmp_path / "policy.yaml"
+    path.write_text(text.replace("statements:\n  sms: summary\n", "", 1))
+    assert load_policy(path).statements.sms == StatementSms.NONE
 
 
 def test_segments_combine_band_aging_value_and_a_usable_channel() -> None:
