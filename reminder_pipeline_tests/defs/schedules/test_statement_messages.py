@@ -24,7 +24,7 @@ from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
 from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
 from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
-from reminder_pipeline_tests.statements.world import BERLIN, CYCLE, NEXT_FREE, cycle_morning
+from reminder_pipeline_tests.statements.world import BERLIN, CYCLE, NEXT_FREE, cycle_morning, opt_out_and_pay
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def _statement_run(resources: dict[str, Any]) -> dict[str, Any]:
     return asset_metadata(result, "billing_cycle_statements")
 
 
-def _deliver(resources: dict[str, Any], day: date) -> None:
-    at = datetime.combine(day, time(10), tzinfo=BERLIN).isoformat()
+def _deliver(resources: dict[str, Any], day: date, at_local: time = time(10)) -> None:
+    at = datetime.combine(day, at_local, tzinfo=BERLIN).isoformat()
     config = {"config": {"run_at": at}}
     result = dg.materialize(
         [email_deliveries, sms_deliveries],
@@ -100,9 +100,12 @@ def test_each_cycle_customer_who_owes_gets_one_statement_and_a_rerun_sends_nothi
     cycle_morning(ledger, tmp_path)
     resources = _resources(tmp_path, ledger, sandbox.url)
     first = _statement_run(resources)
-    assert (first["statements_planned"], first["statements_written"], first["courtesy_folded"]) == (4, 4, 1)
+    assert (first["statements_planned"], first["statements_written"], first["courtesy_folded"]) == (6, 6, 1)
     assert "Pat" not in str(first)
     assert "example.com" not in str(first)
+    opt_out_and_pay(ledger, tmp_path)
+    _deliver(resources, CYCLE, time(8, 30))
+    assert _statements(sandbox) == {}, "before 09:00 in Berlin, the policy's window"
     _deliver(resources, CYCLE)
     on_cycle_day = _statements(sandbox)
     assert set(on_cycle_day) == {"C2", "C5", "C6"}, "C1 was reminded today; C3 another cycle; C4 paid; C7 no channel"
@@ -126,6 +129,10 @@ def test_each_cycle_customer_who_owes_gets_one_statement_and_a_rerun_sends_nothi
     assert "STOP" in summary["body"]
 
     rows = _rows(ledger)
+    stopped = rows.filter(pl.col("customer_id").is_in(["C8", "C9"])).sort("customer_id")
+    assert stopped["status"].to_list() == [OutboxStatus.CANCELLED.value] * 2, "the last look: opted out, paid"
+    assert "opted out" in stopped["status_reason"][0]
+    assert "paid" in stopped["status_reason"][1]
     courtesy = rows.filter((pl.col("customer_id") == "C5") & (pl.col("ladder") != STATEMENT_LADDER))
     assert courtesy["status"].to_list() == [OutboxStatus.CANCELLED.value]
     assert courtesy["status_reason"].item().startswith("folded into the statement")
@@ -135,6 +142,8 @@ def test_each_cycle_customer_who_owes_gets_one_statement_and_a_rerun_sends_nothi
 
     again = _statement_run(resources)
     assert (again["statements_planned"], again["statements_written"], again["courtesy_folded"]) == (4, 1, 0)
+    skipped = {r.data["reason"]: r.data["customers"] for r in again["skipped"].records}
+    assert skipped == {"opted_out": 2}, "C7 and C8 opted out; C9 owes nothing now"
     _deliver(resources, CYCLE)
     assert _statements(sandbox) == on_cycle_day, "a re-run sends nothing more"
 
@@ -150,5 +159,5 @@ def test_each_cycle_customer_who_owes_gets_one_statement_and_a_rerun_sends_nothi
     assert "O1" in deferred
     assert "N1" in deferred
     statements = _rows(ledger).filter(pl.col("ladder") == STATEMENT_LADDER)
-    assert statements.height == 4
-    assert statements["customer_id"].n_unique() == 4
+    assert statements.height == 6
+    assert statements["customer_id"].n_unique() == 6
