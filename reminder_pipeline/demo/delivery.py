@@ -80,7 +80,7 @@ def _received(plan: DemoPlan, connection: Connection) -> list[str]:
         ]
         text = message["body"] if not message.get("subject") else f"Subject: {message['subject']}\n\n{message['body']}"
         text = mask_text(text, name=who["name"], email=who["email"], phone=who["phone"])
-        lines += [f"    | {line}" for line in text.splitlines()[:12]]
+        lines += [f"    | {line}" for line in text.splitlines()]
     return lines
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import dagster as dg
 import polars as pl
@@ -13,11 +14,11 @@ from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.privacy import mask_text
-from reminder_pipeline.core.receivables import aging_summary, outstanding_by_currency
+from reminder_pipeline.core.receivables import NOT_YET_DUE, aging_summary, outstanding_by_currency
 from reminder_pipeline.core.scoring import relative_exposure
 from reminder_pipeline.core.segments import segment_summary
 from reminder_pipeline.demo.delivery import delivery_lines
-from reminder_pipeline.demo.run import MORNING_RUN, DemoPlan
+from reminder_pipeline.demo.run import MORNING_RUN, PROJECT_ROOT, DemoPlan
 from reminder_pipeline.ledger import receivables
 from reminder_pipeline.ledger.messages import messages_of_day
 from reminder_pipeline.ledger.model_registry import list_versions
@@ -39,6 +40,23 @@ def _materialized(plan: DemoPlan, assets: list[str]) -> list[str]:
             extent = f"{len(partitions):>4} business days" if partitions else "   unpartitioned"
             lines.append(f"  {asset:<18} {extent} materialized ({run})")
     return lines
+
+
+def share(p: float) -> str:
+    """A probability for a reader: whole percents, but never "100%" or "0%" for what is only nearly sure."""
+    if p >= 0.995:
+        return ">99%"
+    if p <= 0.005:
+        return "<1%"
+    return f"{p:.0%}"
+
+
+OUTBOX_LEGEND = {
+    "expired": "its send window closed before it went out (nothing goes out late; planned again next day)",
+    "task_open": "handed to a collector, whose task is still open",
+    "cancelled": "no longer wanted: paid, disputed, opted out or replanned",
+    "held": "failed a message check, never sent",
+}
 
 
 def _risk(plan: DemoPlan, connection: Connection) -> list[str]:
@@ -70,7 +88,7 @@ def _risk(plan: DemoPlan, connection: Connection) -> list[str]:
     for row in riskiest.iter_rows(named=True):
         why = "; ".join(json.loads(row["reasons"])) or "no single reason stands out"
         owed = format_money(row["balance_minor"], row["currency"])
-        lines.append(f"    {row['customer_id']}  P(late) {row['p_late']:.0%}  owes {owed}: {why}")
+        lines.append(f"    {row['customer_id']}  P(late) {share(row['p_late'])}  owes {owed}: {why}")
     return lines
 
 
@@ -84,13 +102,17 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
         f"{outcome.get('handoff', 0)} handed to a collector, {outcome.get('skip', 0)} skipped"
     )
     sent = decisions.filter(pl.col("decision") == "send").group_by("step", "channel").len().sort("len", descending=True)
-    lines.append("  to send, by step and channel: " + ", ".join(f"{s} by {c}: {n}" for s, c, n in sent.iter_rows()))
+    lines.append("  to send, by step and channel:")
+    lines += [f"    {s:<22} by {c:<6} {n:>5}" for s, c, n in sent.iter_rows()]
     skipped = decisions.filter(pl.col("decision") == "skip").group_by("reason").len().sort("len", descending=True)
-    lines.append("  skipped because: " + ", ".join(f"{r}: {n}" for r, n in skipped.iter_rows()))
-    lines.append(
-        "  outbox (every day so far): "
-        + ", ".join(f"{status}: {n}" for status, n in sorted(outbox_by_status(connection).items()))
-    )
+    lines.append("  skipped because:")
+    lines += [f"    {r:<24} {n:>5}" for r, n in skipped.iter_rows()]
+    statuses = outbox_by_status(connection)
+    lines.append("  outbox, every reminder of every day so far, by status:")
+    lines += [
+        f"    {status:<12} {n:>5}" + (f"  ({OUTBOX_LEGEND[status]})" if status in OUTBOX_LEGEND else "")
+        for status, n in sorted(statuses.items())
+    ]
     messages = messages_of_day(connection, day)
     rendered = messages.filter(pl.col("status") == OutboxStatus.RENDERED)
     states = ", ".join(f"{s}: {n}" for s, n in messages.group_by("status").len().sort("status").iter_rows())
@@ -142,13 +164,42 @@ def summary_lines(plan: DemoPlan) -> list[str]:
         .group_by("aging_bucket", maintain_order=True)
         .agg(pl.col("invoices").sum())
     )
-    lines.append("  aging: " + ", ".join(f"{b}: {n}" for b, n in aging.iter_rows()))
+    lines.append(
+        "  open invoices by days past due: "
+        + ", ".join(f"{b}{'' if b == NOT_YET_DUE else ' days'}: {n}" for b, n in aging.iter_rows())
+    )
     lines += risk
     lines += reminders
     lines += deliveries
+    lines += check_lines(plan)
+    uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "bin" / "uv")
     lines += [
         "",
-        "Open the Dagster UI on this instance:  make ui   (then http://127.0.0.1:3000)",
-        f"  or by hand: set -a; . {plan.workdir / 'demo.env'}; set +a; uv run dagster dev",
+        "Open the Dagster UI on this instance:  make ui  (then http://127.0.0.1:3000; or make ui PORT=3001)",
+        f"  or by hand: cd {plan.workdir} && set -a && . ./demo.env && set +a && "
+        f"{uv} run --project {PROJECT_ROOT} dagster dev -m reminder_pipeline.definitions",
     ]
+    return lines
+
+
+def check_lines(plan: DemoPlan) -> list[str]:
+    """Every asset check's latest outcome in the demo's instance: the ones that did not pass, by name and meaning."""
+    from reminder_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    outcomes: dict[str, list[str]] = {"passed": [], "warning": [], "failed": []}
+    with dg.DagsterInstance.from_config(str(plan.dagster_home)) as instance:
+        for key in sorted(graph.asset_check_keys, key=str):
+            record = instance.get_latest_asset_check_evaluation_record(key)
+            evaluation = record.event.asset_check_evaluation if record and record.event else None
+            if evaluation is None:
+                continue
+            kind = "passed" if evaluation.passed else ("warning" if evaluation.severity.value == "WARN" else "failed")
+            meaning = (graph.get_check_spec(key).description or "").split(". ")[0]
+            outcomes[kind].append(f"    {key.asset_key.to_user_string()}.{key.name}: {meaning}")
+    counts = {kind: len(found) for kind, found in outcomes.items()}
+    lines = ["", f"Checks: {counts['passed']} passed, {counts['warning']} warned, {counts['failed']} failed"]
+    for kind in ("failed", "warning"):
+        if outcomes[kind]:
+            lines += [f"  {kind} (the asset's Checks tab says what to do):", *outcomes[kind]]
     return lines

@@ -95,7 +95,12 @@ def test_the_demo_summarises_the_ledger(demo: tuple[Path, str]) -> None:
     assert "Quarantined rows by reason" in output
     assert "invalid_currency" in output
     assert "one decision per customer" in output
-    assert "skipped because: " in output
+    assert "skipped because:\n    " in output, "one reason a line"
+    assert "open invoices by days past due: not yet due: " in output
+    assert re.search(r"^Checks: \d+ passed, \d+ warned, \d+ failed$", output, re.MULTILINE)
+    assert "risk_model.quality_gate" in output, "too little history: the gate's warning is named in the summary"
+    assert "P(late) 100%" not in output
+    assert "make ui PORT=" in output
     assert "messages written for" in output
     assert (workdir / "ledger.sqlite").exists()
     assert "DAGSTER_HOME" in _env_file(workdir / "demo.env")
