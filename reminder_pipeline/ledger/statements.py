@@ -16,6 +16,7 @@ from reminder_pipeline.core.statements.cycles import cycle_days_on
 from reminder_pipeline.core.statements.plan import OUTBOX_COLUMNS, SLOT_DAYS, StatementInputs, StatementPlan
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, json_array, schema_of, stage, update_from
+from reminder_pipeline.ledger.pauses import paused_on
 from reminder_pipeline.ledger.planning import contacts, invoices_for_planning, open_disputes
 
 CYCLE_SCHEMA = schema_of(schema.customers, ["customer_id", "billing_cycle_day"])
@@ -68,6 +69,7 @@ def statement_inputs(connection: Connection, day: date, now: datetime, *, busine
         customers=contacts(connection, ids),
         outbox=around.cast(OUTBOX_COLUMNS),  # type: ignore[arg-type]
         business_tz=business_tz,
+        paused=paused_on(connection, day).select("customer_id"),
     )
 
 

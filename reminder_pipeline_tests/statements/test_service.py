@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import select
 
+from reminder_pipeline.collections.actions import Action, ActionKind, record_action
+from reminder_pipeline.collections.users import Role, User
 from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.outbox import STATEMENT_LADDER, OutboxStatus
 from reminder_pipeline.core.planning.reasons import SkipReason
@@ -69,3 +71,13 @@ def test_the_next_days_plans_count_a_statement_as_a_contact(ledger: Ledger, tmp_
     assert per_day["len"].max() == 1, "never two messages to a customer on one day"
     c1 = live.filter(pl.col("customer_id") == "C1").sort("send_on")
     assert c1.filter(pl.col("ladder") == STATEMENT_LADDER)["send_on"].to_list() == [CYCLE + timedelta(days=4)]
+
+
+def test_a_customer_a_collector_paused_gets_no_statement(ledger: Ledger, tmp_path: Path) -> None:
+    cycle_morning(ledger, tmp_path)
+    seven = datetime.combine(CYCLE, time(7), tzinfo=UTC)
+    collector = User(1, "cora", Role.COLLECTOR)
+    record_action(ledger, Action(ActionKind.PAUSE, "C1", until=CYCLE + timedelta(days=5)), collector, seven, CYCLE)
+    summary = _statements(ledger, seven)
+    assert summary["skipped"] == {"opted_out": 1, "paused_by_collector": 1}
+    assert not _outbox(ledger).filter((pl.col("customer_id") == "C1") & (pl.col("ladder") == STATEMENT_LADDER)).height

@@ -74,9 +74,11 @@ class StatementSkip(StrEnum):
     NO_VALID_CONTACT = "no_valid_contact"
     NO_DAY_ALLOWED = "no_day_allowed"
     CYCLE_DAY_OVER = "cycle_day_over"
+    PAUSED_BY_COLLECTOR = "paused_by_collector"
 
 
 SKIP_DESCRIPTIONS = {
+    StatementSkip.PAUSED_BY_COLLECTOR: "a collector paused contact with this customer",
     StatementSkip.OPTED_OUT: "opted out of every channel a statement may use",
     StatementSkip.NO_VALID_CONTACT: "no valid contact for any channel a statement may use",
     StatementSkip.NO_DAY_ALLOWED: f"no day in the {SLOT_DAYS} from the cycle day is a business day with a send "
@@ -101,6 +103,8 @@ class StatementInputs:
     outbox: pl.DataFrame
     """``OUTBOX_COLUMNS``: the outbox rows of the cycle's customers."""
     business_tz: str = "UTC"
+    paused: pl.DataFrame | None = None
+    """customer_id of the customers a collector paused on ``day`` (no statement either)."""
 
     @property
     def day_ends(self) -> datetime:
@@ -246,6 +250,11 @@ def plan_statements(inputs: StatementInputs, policy: Policy) -> StatementPlan:
         .join(zones_of(people), on="customer_id", how="left")
         .join(_contacts(inputs, keys, folding), on="customer_id", how="left")
     )
+    if inputs.paused is not None and inputs.paused.height:
+        paused = pl.col("customer_id").is_in(inputs.paused["customer_id"].implode())
+        frame = frame.with_columns(
+            pl.when(paused).then(pl.lit(StatementSkip.PAUSED_BY_COLLECTOR.value)).otherwise("reason").alias("reason")
+        )
     if inputs.now >= inputs.day_ends:
         frame = frame.with_columns(pl.lit(StatementSkip.CYCLE_DAY_OVER.value).alias("reason"))
     slots = _slots(frame.filter(pl.col("reason").is_null()), inputs, policy.contact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -192,3 +193,12 @@ def test_a_statement_already_in_the_outbox_does_not_count_against_itself(policy:
                status=OutboxStatus.RENDERED.value)  # fmt: skip
     decided = _decided(plan_statements(_inputs([_customer("C1")], [("I1", "C1", DAY, 100)], [own]), policy))
     assert decided["C1"]["send_on"] == DAY
+
+
+def test_a_customer_a_collector_paused_gets_no_statement_either(policy: Policy) -> None:
+    inputs = _inputs([_customer("C1"), _customer("C2")], [("I1", "C1", DAY, 5_000), ("I2", "C2", DAY, 7_000)])
+    paused = pl.DataFrame({"customer_id": ["C2"]})
+    decided = _decided(plan_statements(dataclasses.replace(inputs, paused=paused), policy))
+    assert decided["C1"]["reason"] is None
+    assert decided["C2"]["reason"] == StatementSkip.PAUSED_BY_COLLECTOR.value
+    assert _decided(plan_statements(inputs, policy))["C2"]["reason"] is None, "not paused: its statement goes"
