@@ -46,6 +46,10 @@ def serve(port: int, host: str, db_url: str | None) -> None:
     except ValueError as error:
         raise UserMistake(str(error)) from error
     done = ", ".join(f"{count} {status}" for status, count in sorted(pending.items())) or "none"
-    click.echo(f"serving webhooks on http://{host}:{port} (events left from before, now processed: {done})", err=True)
+    click.echo(
+        f"serving the dashboard on http://{host}:{port}/ and the webhooks under /webhooks/"
+        f" (events left from before, now processed: {done})",
+        err=True,
+    )
     if not serve_until_stopped(app, host, port):
         raise UserMistake(f"the webhooks could not be served on {host}:{port} (see the log above)")
