@@ -12,7 +12,7 @@ The policy (a step's channels for fallbacks, the sender's name for HELP) is read
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 
@@ -21,10 +21,13 @@ from sqlalchemy import Connection
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.listening import delivery_events, replies
-from reminder_pipeline.listening.delivery_events import Applied, EventProblem
+from reminder_pipeline.listening.batched import BatchedHandler
+from reminder_pipeline.listening.delivery_batch import apply_many
+from reminder_pipeline.listening.delivery_events import Applied, EventProblem, ProviderEvent
 from reminder_pipeline.listening.inbox import EventSource, EventStatus, Handler, HandlerOutcome, InboundEvent
 
 POLICY_ENV = "REMINDERS_POLICY"
+DELIVERY_GROUP = "delivery_events"
 
 
 @cache
@@ -66,6 +69,26 @@ class ProviderHandlers:
             return HandlerOutcome(EventStatus.FAILED, str(problem))
         return _delivery_outcome(delivery_events.apply_events(connection, self.policy, parsed, now), unreadable)
 
+    def delivery_events(
+        self, connection: Connection, events: Sequence[InboundEvent], now: datetime
+    ) -> list[HandlerOutcome]:
+        """Twilio callbacks and SendGrid batches together (:func:`~.delivery_batch.apply_many`)."""
+        parsed: list[list[ProviderEvent]] = []
+        outcomes: list[HandlerOutcome | tuple[int, int]] = []
+        for event in events:
+            try:
+                if event.source == EventSource.TWILIO_STATUS:
+                    found, unreadable = [delivery_events.parse_twilio_status(event.body, event.received_at)], 0
+                else:
+                    found, unreadable = delivery_events.parse_sendgrid_events(event.body, event.received_at)
+            except EventProblem as problem:
+                outcomes.append(HandlerOutcome(EventStatus.FAILED, str(problem)))
+                continue
+            outcomes.append((len(parsed), unreadable))
+            parsed.append(found)
+        applied = apply_many(connection, self.policy, parsed, now)
+        return [o if isinstance(o, HandlerOutcome) else _delivery_outcome(applied[o[0]], o[1]) for o in outcomes]
+
     def twilio_inbound(self, connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
         try:
             reply = replies.parse_twilio_inbound(event.body, event.received_at)
@@ -82,9 +105,9 @@ class ProviderHandlers:
 
     def as_dict(self) -> dict[EventSource, Handler]:
         return {
-            EventSource.TWILIO_STATUS: self.twilio_status,
+            EventSource.TWILIO_STATUS: BatchedHandler(self.twilio_status, self.delivery_events, DELIVERY_GROUP),
             EventSource.TWILIO_INBOUND: self.twilio_inbound,
-            EventSource.SENDGRID_EVENTS: self.sendgrid_events,
+            EventSource.SENDGRID_EVENTS: BatchedHandler(self.sendgrid_events, self.delivery_events, DELIVERY_GROUP),
             EventSource.SENDGRID_INBOUND: self.sendgrid_inbound,
         }
 

@@ -277,10 +277,12 @@ def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]
     """:func:`process_event` for each of ``events``, all in one transaction: one claim, one commit.
 
     The events still received are claimed together; each claimed one is handled and marked, and the
-    handlers' effects and the marks commit together or not at all. Should anything go wrong — a
-    handler that breaks, a database error (a deadlock with another process, say) — nothing of the
-    batch is kept, and each event is processed alone by :func:`process_event`, which then marks a
-    broken one ``failed`` and leaves one meeting a database error ``received``.
+    handlers' effects and the marks commit together or not at all. A run of consecutive events whose
+    handlers share a group (:class:`~reminder_pipeline.listening.batched.BatchedHandler`) is handled
+    in one call, set-based. Should anything go wrong — a handler that breaks, a database error (a
+    deadlock with another process, say) — nothing of the batch is kept, and each event is processed
+    alone by :func:`process_event`, which then marks a broken one ``failed`` and leaves one meeting
+    a database error ``received``.
     """
     if len(events) <= 1:
         return [process_event(ledger, event, handler, now) for event, handler in events]
@@ -289,16 +291,17 @@ def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]
             ids = [event.event_id for event, _ in events]
             claimed = {int(i) for i in connection.execute(_CLAIM_MANY, {"claimed": ids}).scalars()}
             done: dict[int, Processed] = {}
-            marks: list[dict[str, object]] = []
-            for event, handler in events:
-                if event.event_id in done:  # the same event twice in a batch is handled once
-                    continue
-                if event.event_id not in claimed:
+            to_handle: dict[int, tuple[InboundEvent, Handler]] = {}
+            for event, handler in events:  # the same event twice in a batch is handled once
+                if event.event_id not in claimed and event.event_id not in done:
                     done[event.event_id] = Processed(_current_status(connection, event.event_id))
-                    continue
-                outcome = handler(connection, event, now)
-                marks.append(_mark_values(event.event_id, outcome.status, outcome.detail) | {"marked_at": now})
-                done[event.event_id] = Processed(outcome.status, redact(outcome.detail), outcome.reply)
+                elif event.event_id in claimed:
+                    to_handle.setdefault(event.event_id, (event, handler))
+            marks: list[dict[str, object]] = []
+            for run in _runs(list(to_handle.values())):
+                for (event, _), outcome in zip(run, _handle_run(connection, run, now), strict=True):
+                    marks.append(_mark_values(event.event_id, outcome.status, outcome.detail) | {"marked_at": now})
+                    done[event.event_id] = Processed(outcome.status, redact(outcome.detail), outcome.reply)
             if marks:
                 connection.execute(_MARK, marks)
         return [done[event.event_id] for event, _ in events]
@@ -307,6 +310,28 @@ def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]
             "%s inbound events not processed together (%s), each is tried alone", len(events), type(error).__name__
         )
     return [process_event(ledger, event, handler, now) for event, handler in events]
+
+
+def _runs(events: list[tuple[InboundEvent, Handler]]) -> list[list[tuple[InboundEvent, Handler]]]:
+    """Consecutive events whose handlers share a group together; every other event alone."""
+    runs: list[list[tuple[InboundEvent, Handler]]] = []
+    for event, handler in events:
+        group = getattr(handler, "group", None)
+        if runs and group is not None and getattr(runs[-1][0][1], "group", None) == group:
+            runs[-1].append((event, handler))
+        else:
+            runs.append([(event, handler)])
+    return runs
+
+
+def _handle_run(connection: Connection, run: list[tuple[InboundEvent, Handler]], now: datetime) -> list[HandlerOutcome]:
+    if len(run) == 1:
+        event, handler = run[0]
+        return [handler(connection, event, now)]
+    outcomes: list[HandlerOutcome] = run[0][1].many(connection, [event for event, _ in run], now)  # type: ignore[attr-defined]
+    if len(outcomes) != len(run):
+        raise RuntimeError(f"a batched handler answered {len(outcomes)} outcomes for {len(run)} events")
+    return outcomes
 
 
 def _current_status(connection: Connection, event_id: int) -> EventStatus:

@@ -9,6 +9,10 @@ each event is still claimed before it is handled, and a crash in between leaves 
 for :func:`~reminder_pipeline.listening.inbox.process_pending` — the guarantees of one request at a
 time, with two commits per batch instead of two per request (and no writers queueing in SQLite's
 busy handler, which sleeps between tries). A source without a handler leaves its event ``received``.
+
+The requests of a batch are stored grouped by their handler's group (the delivery events, the payments):
+none of them was answered before the others arrived, so no order among them is lost, and each group's
+events then go to its set-based handler in one run (:mod:`reminder_pipeline.listening.batched`).
 """
 
 from __future__ import annotations
@@ -173,6 +177,7 @@ class Intake:
             valid.append(request)
         if not valid:
             return
+        valid.sort(key=lambda r: str(getattr(self.handlers.get(r.source), "group", r.source)))  # stable
         try:
             with self.ledger.begin_write(INBOX_LOCK, shared=True) as connection:
                 stored = store_events(connection, [(r.source, r.dedupe_key, r.body) for r in valid], now)

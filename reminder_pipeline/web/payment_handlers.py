@@ -10,19 +10,28 @@ payment (the ledger's invoice id from ``metadata.invoice_id``, else the Stripe i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from reminder_pipeline.core.money import AmountProblem, parse_major, to_major
+from reminder_pipeline.listening.batched import BatchedHandler
 from reminder_pipeline.listening.inbox import EventSource, EventStatus, Handler, HandlerOutcome, InboundEvent
-from reminder_pipeline.listening.payments import PaymentEvent, PaymentOutcome, PaymentResult, apply_payment
+from reminder_pipeline.listening.payments import (
+    PaymentEvent,
+    PaymentOutcome,
+    PaymentResult,
+    apply_payment,
+    apply_payments,
+)
 
 MAX_PAYMENT_ID = 100
 MAX_INVOICE_ID = 64
 MAX_STRIPE_ID = 200
 STRIPE_PAYMENT_PREFIX = "stripe:"
+PAYMENTS_GROUP = "payments"
 
 
 class PaymentProblem(ValueError):
@@ -87,11 +96,18 @@ def outcome_of(result: PaymentResult) -> HandlerOutcome:
     return HandlerOutcome(EventStatus.FAILED, f"refused: {result.detail}")
 
 
-def handle_payment(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+def payment_of(event: InboundEvent) -> PaymentEvent | HandlerOutcome:
+    """The payment a payment webhook's body reports, or the outcome that says why there is none."""
     try:
-        payment = read_payment(event.body)
+        return read_payment(event.body)
     except PaymentProblem as problem:
         return HandlerOutcome(EventStatus.FAILED, str(problem))
+
+
+def handle_payment(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+    payment = payment_of(event)
+    if isinstance(payment, HandlerOutcome):
+        return payment
     return outcome_of(apply_payment(connection, payment, now))
 
 
@@ -148,7 +164,8 @@ def _refund(payload: dict[str, Any]) -> HandlerOutcome:
     return HandlerOutcome(EventStatus.UNMATCHED, f"charge.refunded ({named}): to reconcile by hand, never applied")
 
 
-def handle_stripe(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+def stripe_payment_of(event: InboundEvent) -> PaymentEvent | HandlerOutcome:
+    """The payment a Stripe event reports (``invoice.paid``), or the outcome of an event that is none."""
     try:
         payload = _object(event.body)
         _, kind = stripe_envelope(event.body)
@@ -158,10 +175,25 @@ def handle_stripe(connection: Connection, event: InboundEvent, now: datetime) ->
         return _refund(payload)
     if kind != "invoice.paid":
         return HandlerOutcome(EventStatus.IGNORED, f"a Stripe {kind[:60]} event: nothing to do")
-    payment = stripe_payment(payload)
+    return stripe_payment(payload)
+
+
+def handle_stripe(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+    payment = stripe_payment_of(event)
     if isinstance(payment, HandlerOutcome):
         return payment
     return outcome_of(apply_payment(connection, payment, now))
 
 
-PAYMENT_HANDLERS: dict[EventSource, Handler] = {EventSource.PAYMENT: handle_payment, EventSource.STRIPE: handle_stripe}
+def handle_payments(connection: Connection, events: Sequence[InboundEvent], now: datetime) -> list[HandlerOutcome]:
+    """Payment webhooks and Stripe events together, in order, through :func:`apply_payments` (set-based)."""
+    found = [stripe_payment_of(e) if e.source == EventSource.STRIPE else payment_of(e) for e in events]
+    payments = [p for p in found if isinstance(p, PaymentEvent)]
+    results = iter(apply_payments(connection, payments, now))
+    return [p if isinstance(p, HandlerOutcome) else outcome_of(next(results)) for p in found]
+
+
+PAYMENT_HANDLERS: dict[EventSource, Handler] = {
+    EventSource.PAYMENT: BatchedHandler(handle_payment, handle_payments, PAYMENTS_GROUP),
+    EventSource.STRIPE: BatchedHandler(handle_stripe, handle_payments, PAYMENTS_GROUP),
+}
