@@ -17,6 +17,7 @@ from reminder_pipeline.dashboard.snapshot import Snapshot
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.web.dashboard.auth import Sessions
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
+from reminder_pipeline.web.dashboard.throttle import LoginThrottle
 
 HERE = Path(__file__).parent
 
@@ -30,6 +31,7 @@ class Dashboard:
     templates: Environment
     clock: Callable[[], datetime]
     business_tz: str
+    throttle: LoginThrottle
 
     def today(self) -> date:
         return self.clock().astimezone(ZoneInfo(self.business_tz)).date()
@@ -64,7 +66,10 @@ def make_dashboard(
         poll_seconds=settings.poll_seconds,
         full_seconds=settings.full_seconds,
     )
-    return Dashboard(ledger, settings, Sessions(ledger, settings), snapshot, templates, clock, business_tz)
+    throttle = LoginThrottle(
+        settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window_seconds
+    )
+    return Dashboard(ledger, settings, Sessions(ledger, settings), snapshot, templates, clock, business_tz, throttle)
 
 
 def dashboard_routes() -> list[BaseRoute]:

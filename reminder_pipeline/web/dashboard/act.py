@@ -52,9 +52,19 @@ async def login(request: Request) -> Response:
     given = form.get("csrf_token", "")
     if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
         return PlainTextResponse("the login form is stale or forged (CSRF token): reload it", status_code=403)
-    user = await run_in_threadpool(authenticate, dashboard.ledger, form.get("username", ""), form.get("password", ""))
+    username = form.get("username", "")
+    address = request.client.host if request.client else "unknown"
+    wait = dashboard.throttle.wait_seconds(username, address)
+    if wait:
+        minutes = -(-wait // 60)
+        refused = await login_form(request, f"Too many failed logins: try again in {minutes} minute(s).", 429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
+    user = await run_in_threadpool(authenticate, dashboard.ledger, username, form.get("password", ""))
     if user is None:
+        dashboard.throttle.failed(username, address)
         return await login_form(request, "Wrong username or password.", 401)
+    dashboard.throttle.succeeded(username)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     dashboard.sessions.set_cookie(
         response, SESSION_COOKIE, dashboard.sessions.cookie_for(user), int(dashboard.settings.session_hours * 3600)

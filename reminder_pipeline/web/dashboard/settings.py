@@ -28,6 +28,10 @@ class DashboardSettings:
     stream_seconds: float = 25.0
     """How long one server-sent-event response lasts before the browser reconnects."""
     promise_grace_days: int = 3
+    login_failures_per_user: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: float = 900.0
+    """Failed logins past either count within this window are answered 429 until the oldest ages out."""
 
     @classmethod
     def from_environment(
