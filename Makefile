@@ -13,12 +13,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= $(CURDIR)/data/demo
 PORT ?= 3000
 
-.PHONY: help setup chromium test lint typecheck validate unit demo ui bench clean
+.PHONY: help setup chromium test lint typecheck validate unit demo ui screenshots bench clean
 
 help:
 	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
 	@echo "make ui     open the Dagster UI on the demo instance (after make demo; PORT=3001 for another port)"
 	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
+	@echo "make screenshots  regenerate docs/*.png from a fresh demo (a few minutes; REUSE=1: of the make demo folder)"
 	@echo "make bench  run the benchmarks (about 15 minutes) and write benchmarks/results/"
 
 # uv into .tools/: a venv of its own, or, where python3 -m venv is missing (Debian/Ubuntu without
@@ -78,6 +79,10 @@ ui: setup
 	@echo "the Dagster UI of the demo: http://127.0.0.1:$(PORT)"
 	cd $(DEMO_DIR) && set -a && . ./demo.env && set +a && \
 		$(RUN) --project $(CURDIR) dagster dev -m reminder_pipeline.definitions -p $(PORT)
+
+# Every PNG in docs/ from a fresh demo in a temporary folder; REUSE=1 takes them of the demo of make demo.
+screenshots: setup
+	$(RUN) python docs/screenshots.py $(if $(REUSE),--workdir $(DEMO_DIR) --reuse)
 
 bench: setup
 	$(RUN) python -m benchmarks.ingest --invoices 1000000
