@@ -27,8 +27,11 @@ LOGIN_SECONDS = 900
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//elsewhere`` or a full URL)."""
+    """Only a path on this site (never ``//elsewhere`` or a full URL, nor one that a browser would turn into
+    one by dropping a tab or a newline: no control character or space at all)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
         return "/"
     return target
 
@@ -75,6 +78,7 @@ async def login(request: Request) -> Response:
 
 @requires()
 async def logout(request: Request, session: Session) -> Response:
+    request.app.state.dashboard.sessions.end(session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -2,14 +2,18 @@
 
 A session is a cookie signed with itsdangerous (HttpOnly, SameSite=Lax, Secure over HTTPS) holding
 the user's id and the session's CSRF token; every request checks that the user still exists and is
-not disabled. Every state-changing request must carry that token (a form field or the
-``X-CSRF-Token`` header), compared in constant time. The login form has its own double-submit token.
+not disabled, and that it was not logged out (logged-out sessions are remembered in memory until they
+would have expired: a server restarted with the same secret forgets them). Every state-changing
+request must carry that token (a form field or the ``X-CSRF-Token`` header), compared in constant time.
+The login form has its own double-submit token.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -42,6 +46,17 @@ class Sessions:
         self.ledger = ledger
         self.settings = settings
         self.signer = URLSafeTimedSerializer(settings.session_secret, salt="reminders-dashboard-session")
+        self.ended: dict[str, float] = {}
+        """The CSRF token of each logged-out session, with when its cookie would have expired (monotonic)."""
+        self.lock = threading.Lock()
+
+    def end(self, session: Session) -> None:
+        """Log ``session`` out: its cookie, wherever a copy of it is, no longer opens the dashboard."""
+        now = time.monotonic()
+        with self.lock:
+            for token in [t for t, until in self.ended.items() if until <= now]:
+                del self.ended[token]
+            self.ended[session.csrf] = now + self.settings.session_hours * 3600
 
     def cookie_for(self, user: User) -> str:
         return self.signer.dumps({"u": user.user_id, "c": secrets.token_urlsafe(24)})
@@ -67,6 +82,9 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("c"), str):
             return None
+        with self.lock:
+            if data["c"] in self.ended:
+                return None
         with self.ledger.begin() as connection:
             user = active_user(connection, data["u"])
         return None if user is None else Session(user, data["c"])
