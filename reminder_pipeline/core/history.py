@@ -6,7 +6,7 @@ The same structure comes from the ledger (daily pipeline) and from an invoice-hi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -52,6 +52,9 @@ class History:
     payments: pl.DataFrame
     disputes: pl.DataFrame
     promises: pl.DataFrame
+    derived: dict[str, pl.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """State computed from the frames once and shared (payments to date, settlements): a day's features and a
+    training read it several times. The frames never change, so neither does what is derived from them."""
 
     @classmethod
     def of(
@@ -104,6 +107,12 @@ def paid_to_date(history: History) -> pl.DataFrame:
     Reported (invoice-history) and recorded payments describe the same money: each day the larger
     running total counts, never their sum.
     """
+    if "paid_to_date" not in history.derived:
+        history.derived["paid_to_date"] = _paid_to_date(history)
+    return history.derived["paid_to_date"]
+
+
+def _paid_to_date(history: History) -> pl.DataFrame:
     reported = pl.col("method").fill_null("") == HISTORY_PAYMENT_METHOD
     return (
         history.payments.group_by("invoice_id", "paid_date")
@@ -127,6 +136,12 @@ def settlements(history: History) -> pl.DataFrame:
     An invoice of nothing (a zero-usage month, a fully credited bill) is settled when issued: no
     payment will ever reach its amount, and it was never owed, let alone late.
     """
+    if "settlements" not in history.derived:
+        history.derived["settlements"] = _settlements(history)
+    return history.derived["settlements"]
+
+
+def _settlements(history: History) -> pl.DataFrame:
     paid = (
         paid_to_date(history)
         .join(history.invoices.select("invoice_id", "amount_minor"), on="invoice_id")

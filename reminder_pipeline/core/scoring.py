@@ -28,9 +28,17 @@ def _rule_contributions(features: pl.DataFrame) -> tuple[list[str], np.ndarray]:
     return terms.columns, terms.to_numpy()
 
 
-MODEL_EXPLAINED_CUSTOMERS = 20_000
-"""Customers explained from the model (TreeSHAP, ~0.4 ms a row on two cores): those with the most
-money at risk; the others at risk get the rule score's reasons, which cost next to nothing."""
+REASON_BUDGET = 2_000_000
+"""Rows × classifier trees the model's reasons may cost a day. TreeSHAP (``pred_contrib``) grows with
+both and costs far more than the scores (measured: ~1.5 ms a row for ~700 trees on two shared cores),
+so the model explains the customers someone reads first, within the budget: the ``MOST_AT_RISK``
+likeliest to pay late (the run's metadata), then those with the most money at risk (the dashboard's
+worklist opens sorted by expected loss). The others at risk get the rule score's reasons, which cost
+next to nothing, unless it finds none: then the model explains them too, whatever the budget, so a
+customer at risk (every one the plan contacts among them) is not left without a reason the model
+would give. No score depends on which reasons a customer gets."""
+MOST_AT_RISK = 10
+"""The customers most likely to pay late, shown with their reasons in the run's metadata."""
 
 
 def relative_exposure(p_late: pl.Expr, balance_minor: pl.Expr, currency: pl.Expr) -> pl.Expr:
@@ -44,28 +52,56 @@ def relative_exposure(p_late: pl.Expr, balance_minor: pl.Expr, currency: pl.Expr
 
 
 def _explain(rows: pl.DataFrame, model: RiskModel | None) -> pl.DataFrame:
+    if rows.height == 0:
+        return rows.select("customer_id").with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("reasons"))
     names, contributions = (model.features, model.contributions(rows)) if model else _rule_contributions(rows)
     return rows.select("customer_id").with_columns(top_reasons(rows, names, contributions))
 
 
-def _reasons(features: pl.DataFrame, riskiest: pl.DataFrame, model: RiskModel | None) -> pl.DataFrame:
-    """``customer_id, reasons`` from each customer's riskiest invoice."""
-    at_risk = riskiest.sort("money_at_risk", descending=True).select("invoice_id")
-    rows = features.join(at_risk, on="invoice_id", how="semi")
-    first = at_risk.head(MODEL_EXPLAINED_CUSTOMERS)
-    by_model = rows.join(first, on="invoice_id", how="semi")
-    by_rule = rows.join(first, on="invoice_id", how="anti")
-    return pl.concat([_explain(by_model, model), _explain(by_rule, None)])
+def explained_by_model(
+    riskiest: pl.DataFrame, untold: pl.DataFrame, model: RiskModel | None, budget: int
+) -> pl.DataFrame:
+    """``invoice_id`` of the riskiest invoices the model explains: the likeliest to pay late and those the rule
+    score finds no reason for (``untold``), then the most money at risk while ``budget`` rows × trees lasts."""
+    if model is None:
+        return riskiest.select("invoice_id").clear()
+    rows = budget // max(1, model.classifier.num_trees())
+    likeliest = riskiest.sort("p_late", "customer_id", descending=[True, False]).head(MOST_AT_RISK)
+    needed = pl.concat(
+        [likeliest.select("invoice_id"), riskiest.join(untold, on="customer_id", how="semi").select("invoice_id")]
+    ).unique(maintain_order=True)
+    by_money = riskiest.sort("money_at_risk", "customer_id", descending=[True, False]).select("invoice_id")
+    rest = by_money.join(needed, on="invoice_id", how="anti", maintain_order="left")
+    return pl.concat([needed, rest.head(max(0, rows - needed.height))])
+
+
+def _reasons(features: pl.DataFrame, riskiest: pl.DataFrame, model: RiskModel | None, budget: int) -> pl.DataFrame:
+    """``customer_id, reasons`` from each customer's riskiest invoice: the rule score's, which cost next to
+    nothing, replaced by the model's for those ``explained_by_model`` picks."""
+    rows = features.join(riskiest.select("invoice_id"), on="invoice_id", how="semi")
+    by_rule = _explain(rows, None)
+    untold = by_rule.filter(pl.col("reasons").list.len() == 0).select("customer_id")
+    by_model = _explain(
+        rows.join(explained_by_model(riskiest, untold, model, budget), on="invoice_id", how="semi"), model
+    )
+    return pl.concat([by_rule.join(by_model.select("customer_id"), on="customer_id", how="anti"), by_model])
 
 
 def score_day(
-    features: pl.DataFrame, day: date, bands: dict[str, float], model: RiskModel | None, scorer: str
+    features: pl.DataFrame,
+    day: date,
+    bands: dict[str, float],
+    model: RiskModel | None,
+    scorer: str,
+    *,
+    reason_budget: int = REASON_BUDGET,
 ) -> ScoredDay:
     """Per open invoice: P(late), expected days late, predicted payment date. Per customer: the balance-weighted
     P(late) and days late, the band, and the reasons behind the riskiest invoice.
 
     Reasons explain risk, so customers in the lowest band get none: explaining every invoice
-    (TreeSHAP) would cost more than scoring all of them.
+    (TreeSHAP) would cost more than scoring all of them. The model explains those within
+    ``reason_budget`` (see ``REASON_BUDGET``), the rule score the others at risk.
     """
     if model is not None:
         p_late, days = model.p_late(features), model.expected_days_late(features)
@@ -98,7 +134,7 @@ def score_day(
         .with_columns(risk_band(pl.col("p_late"), bands).alias("risk_band"))
     )
     lowest = next(iter(bands))
-    explained = _reasons(features, customers.filter(pl.col("risk_band") != lowest), model)
+    explained = _reasons(features, customers.filter(pl.col("risk_band") != lowest), model, reason_budget)
     customers = (
         customers.join(explained, on="customer_id", how="left")
         .with_columns(pl.col("reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))))

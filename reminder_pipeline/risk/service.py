@@ -18,7 +18,7 @@ from reminder_pipeline.core.model.drift import population_drift
 from reminder_pipeline.core.model.risk_model import RiskModel
 from reminder_pipeline.core.model.training import Candidate, train_candidate
 from reminder_pipeline.core.policy.config import Segmentation
-from reminder_pipeline.core.scoring import RULE_SCORER, ScoredDay, score_day
+from reminder_pipeline.core.scoring import REASON_BUDGET, RULE_SCORER, ScoredDay, score_day
 from reminder_pipeline.core.segments import segment_customers
 from reminder_pipeline.ledger.history import load_contacts, load_history
 from reminder_pipeline.ledger.model_registry import ModelVersion, active_version, save_version, version_for
@@ -106,14 +106,22 @@ class DayRisk:
     """Why the rule score stood in for a model (empty when a model scored the day)."""
 
 
-def score_and_record_day(ledger: Ledger, features: pl.DataFrame, day: date, segmentation: Segmentation) -> DayRisk:
+def score_and_record_day(
+    ledger: Ledger,
+    features: pl.DataFrame,
+    day: date,
+    segmentation: Segmentation,
+    *,
+    reason_budget: int = REASON_BUDGET,
+) -> DayRisk:
     """Score the day's open invoices with the newest version trained on or before it (never one that
-    learned from the day's future), or the rule score when there is none; keep the scores."""
+    learned from the day's future), or the rule score when there is none; keep the scores, with the
+    model's reasons for those within ``reason_budget`` rows × trees (``core.scoring.REASON_BUDGET``)."""
     with ledger.begin() as connection:
         version = version_for(connection, day)
     model, fallback = load_model(version)
     label = version.version if (version is not None and model is not None) else RULE_SCORER
-    scored = score_day(features, day, segmentation.risk_bands, model, label)
+    scored = score_day(features, day, segmentation.risk_bands, model, label, reason_budget=reason_budget)
     with ledger.begin() as connection:
         write_scores(connection, day, scored.customers, scored.invoices, scored.scorer)
     p_late = scored.invoices["p_late"].to_numpy()

@@ -9,12 +9,14 @@ import numpy as np
 import polars as pl
 
 from reminder_pipeline.core.policy.config import Segmentation
+from reminder_pipeline.core.scoring import MOST_AT_RISK
 from reminder_pipeline.core.segments import segment_summary
 from reminder_pipeline.defs.common.metadata import rounded, table, with_money
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot, risk_histogram
 from reminder_pipeline.risk.service import DayRisk, Training
 
-TOP_AT_RISK = 10
+TOP_AT_RISK = MOST_AT_RISK
+"""As many as the model always explains (``core.scoring``), so each one shown has the model's reasons."""
 
 
 def features_metadata(days: list[tuple[str, pl.DataFrame]]) -> dict[str, Any]:
