@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.listening.inbox import Handlers, default_handlers
 from reminder_pipeline.web.dashboard import dashboard_routes, make_dashboard
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
+from reminder_pipeline.web.headers import SecurityHeaders
 from reminder_pipeline.web.intake import Intake
 from reminder_pipeline.web.payment_handlers import PAYMENT_HANDLERS
 from reminder_pipeline.web.payment_routes import PAYMENT_ROUTES
@@ -80,6 +82,7 @@ def create_app(
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *PROVIDER_ROUTES, *PAYMENT_ROUTES, *dashboard_routes()],
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
     )
     app.state.dashboard = board
     app.state.intake = intake
