@@ -18,6 +18,7 @@ from reminder_pipeline.dashboard.table import Filters, page_of
 from reminder_pipeline.dashboard.table import worklist as queue_rows
 from reminder_pipeline.web.dashboard.auth import Session
 from reminder_pipeline.web.dashboard.formatting import Formatter, negotiate
+from reminder_pipeline.web.masking import masked_email, masked_phone
 
 AGING_LABELS = {
     "current": "not yet due",
@@ -176,6 +177,10 @@ async def customer(
         deliveries.setdefault(event["outbox_id"], []).append(event)
     open_invoices = [i["invoice_id"] for i in record.invoices if i["amount_minor"] > i["paid_minor"]]
     queue = Queue(account["queue"]) if account else None
+    email, phone = record.customer.get("email"), record.customer.get("phone")
+    if not session.user.role.can_act:
+        email = masked_email(email) if email else None
+        phone = masked_phone(phone) if phone else None
     return render(
         request,
         session,
@@ -189,6 +194,7 @@ async def customer(
         open_invoices=open_invoices,
         queue_label=QUEUE_LABELS[queue] if queue else "owes nothing",
         can_act=session.user.role.can_act,
+        contact={"email": email, "phone": phone},
         outcomes=list(CallOutcome),
         message=message,
         error=error,
