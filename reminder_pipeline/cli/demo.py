@@ -27,7 +27,7 @@ from reminder_pipeline.cli.progress import bars
     help="The demo's own folder: made if missing, a previous demo in it deleted, any other content refused.",
 )
 @click.option("--invoices", default=12000, show_default=True, help="About how many invoices to generate.")
-@click.option("--days", default=420, show_default=True, help="How many business days of history, ending today.")
+@click.option("--days", default=420, show_default=True, help="How many days of history, ending today.")
 @click.option("--seed", default=7, show_default=True)
 def demo(workdir: Path, invoices: int, days: int, seed: int) -> None:
     """Run the whole product on generated data in WORKDIR and print a summary."""
