@@ -82,6 +82,8 @@ class Options:
     payment_share: float
     profile: bool
     phases: tuple[str, ...] = tuple(PHASES)
+    workers: int = 1
+    """``reminders serve --workers`` on PostgreSQL (SQLite keeps one writer: always one process)."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,13 @@ def _clean_environment() -> dict[str, str]:
 
 
 @contextmanager
-def served(db_url: str, secrets: BenchSecrets, work: Path, special: list[str]) -> Iterator[Server]:
+def served(db_url: str, secrets: BenchSecrets, work: Path, special: list[str], workers: int = 1) -> Iterator[Server]:
     """``reminders serve`` on a free port until the block ends (a graceful stop: SIGTERM); ``special``:
     options of :mod:`benchmarks.webhook_server` (profiled, no handlers)."""
     port = _free_port()
     arguments = ["serve", "--port", str(port), "--db", db_url]
+    if workers > 1 and db_url.startswith("postgresql"):
+        arguments += ["--workers", str(workers)]
     runner = ["-m", "benchmarks.webhook_server", *special] if special else ["-m", "reminder_pipeline.cli"]
     environment = _clean_environment() | secrets.server_environment(PUBLIC_URL)
     environment["REMINDERS_HOME"] = str(work / "home")
@@ -129,6 +133,19 @@ def served(db_url: str, secrets: BenchSecrets, work: Path, special: list[str]) -
         process.send_signal(signal.SIGTERM)
         if process.wait(timeout=120) != 0:
             raise RuntimeError(f"reminders serve exited {process.returncode}: see {work / 'serve.log'}")
+
+
+def app_pids(pid: int) -> list[int]:
+    """The server process and its descendants (the workers of ``reminders serve --workers``)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += app_pids(int(child))
+    return found
 
 
 def _generate(
@@ -179,11 +196,10 @@ def run_phase(
 ) -> dict[str, Any]:
     window = CpuWindow()
     load_before = os.getloadavg()[0]
-    summary = _generate(
-        server, requests, secrets, options, work, window, [server.process.pid, *db_backend_pids(ledger)]
-    )
+    app = app_pids(server.process.pid)
+    summary = _generate(server, requests, secrets, options, work, window, [*app, *db_backend_pids(ledger)])
     processed_wall, left = _processed_wall(ledger, summary["finished_wall"])
-    cpu = window.stop({"app": [server.process.pid], "database": db_backend_pids(ledger)})
+    cpu = window.stop({"app": app, "database": db_backend_pids(ledger)})
     cpu["generator"] = summary.pop("generator_cpu_seconds")
     cpu["others"] = round(max(cpu["machine"] - cpu["app"] - cpu["database"] - cpu["generator"], 0.0), 2)
     kinds = summary["kinds"]
@@ -234,7 +250,8 @@ def measure(db_url: str, work: Path, options: Options, *, handlers: bool = True)
         phases: dict[str, Any] = {}
         profile = work / "serve.prof" if options.profile else None
         special = (["--profile", str(profile)] if profile else []) + ([] if handlers else ["--no-handlers"])
-        with served(db_url, secrets, work, special) as server:
+        workers = 1 if special else options.workers  # the special runs patch this process only
+        with served(db_url, secrets, work, special, workers) as server:
             for name in chosen:
                 phases[name] = run_phase(ledger, server, plans[name][0], secrets, options, work)
                 print(name, json.dumps({k: v for k, v in phases[name].items() if k != "kinds"}), flush=True)
@@ -287,6 +304,9 @@ def main() -> None:
     parser.add_argument("--payment-share", type=float, default=0.25, help="Customers paying in the mixed phase.")
     parser.add_argument("--concurrency", type=int, default=32, help="Connections the providers keep open.")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Server processes on PostgreSQL (SQLite: always one writer)."
+    )
     parser.add_argument("--phases", default=",".join(PHASES), help="Which phases to run (all by default).")
     parser.add_argument(
         "--no-baseline", action="store_true", help="Skip the run with handlers that do nothing (the web path alone)."
@@ -303,6 +323,7 @@ def main() -> None:
         args.payment_share,
         args.profile,
         tuple(p for p in args.phases.split(",") if p in PHASES),
+        args.workers,
     )
     backends = run(args.backends.split(","), options, args.keep, baseline=not args.no_baseline)
     result = {

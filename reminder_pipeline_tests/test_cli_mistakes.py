@@ -67,7 +67,7 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
 
 BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
     ("db", "upgrade"): [],
-    ("serve",): [("--port", "70000")],
+    ("serve",): [("--port", "70000"), ("--workers", "0")],
     ("listen",): [("--prefetch", "0"), ("--batch-size", "5000")],
     ("replies", "classify"): [("--today", "2026-13-01")],
     ("sandbox",): [("--port", "70000"), ("--faults", "error_rate=2"), ("--faults", "bogus")],

@@ -24,22 +24,32 @@ DEFAULT_PORT = 8000
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")
-def serve(port: int, host: str, db_url: str | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Server processes (PostgreSQL only: SQLite keeps one writer).",
+)
+def serve(port: int, host: str, db_url: str | None, workers: int) -> None:
     """Serve the webhooks: Twilio status and inbound SMS, SendGrid events and Inbound Parse, payments, Stripe.
 
     Secrets come from the environment only: TWILIO_AUTH_TOKEN, SENDGRID_WEBHOOK_PUBLIC_KEY,
     REMINDERS_PAYMENT_WEBHOOK_SECRET, REMINDERS_STRIPE_WEBHOOK_SECRET, REMINDERS_INBOUND_PARSE_USER and
     _PASSWORD; REMINDERS_PUBLIC_URL is the address providers call (for Twilio's signature behind a proxy).
-    An endpoint whose secret is not set answers 503.
+    An endpoint whose secret is not set answers 503. With --workers N, N processes share the port,
+    each with its own writer (on PostgreSQL, whose row locks keep them apart).
     """
     from reminder_pipeline.listening.inbox import process_pending
     from reminder_pipeline.web import WebSettings, create_app
-    from reminder_pipeline.web.server import serve_until_stopped
+    from reminder_pipeline.web.server import serve_until_stopped, serve_workers_until_stopped
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with open_ledger(db_url, upgrade=True) as ledger:
         url = ledger.url
+        if workers > 1 and ledger.dialect != "postgresql":
+            raise UserMistake("--workers needs a PostgreSQL ledger: SQLite has one writer")
         pending = process_pending(ledger, datetime.now(UTC))
     try:
         app = create_app(url, settings=WebSettings.from_environment())
@@ -51,5 +61,8 @@ def serve(port: int, host: str, db_url: str | None) -> None:
         f" (events left from before, now processed: {done})",
         err=True,
     )
+    if workers > 1:
+        serve_workers_until_stopped(url, host, port, workers)
+        return
     if not serve_until_stopped(app, host, port):
         raise UserMistake(f"the webhooks could not be served on {host}:{port} (see the log above)")

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,19 +88,43 @@ class _Request:
     def shown(self) -> str:
         return f" ({self.context})" if self.context else ""
 
-    def answer(self, taken: Taken) -> None:
-        self._settle(lambda: self.future.set_result(taken))
+    def answer(self, taken: Taken, answers: _Answers | None = None) -> None:
+        self._settle(lambda: self.future.set_result(taken), answers)
 
-    def fail(self, error: BaseException) -> None:
-        self._settle(lambda: self.future.set_exception(error))
+    def fail(self, error: BaseException, answers: _Answers | None = None) -> None:
+        self._settle(lambda: self.future.set_exception(error), answers)
 
-    def _settle(self, settle: Any) -> None:
+    def _settle(self, settle: Any, answers: _Answers | None) -> None:
         def once() -> None:
             if not self.future.done():
                 settle()
 
+        if answers is not None:
+            answers.add(self.loop, once)
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             self.loop.call_soon_threadsafe(once)
+
+
+class _Answers:
+    """Answers handed to their event loops together: one wake-up of a loop per batch, not one per request."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[asyncio.AbstractEventLoop, list[Callable[[], None]]] = {}
+
+    def add(self, loop: asyncio.AbstractEventLoop, settle: Callable[[], None]) -> None:
+        self._waiting.setdefault(loop, []).append(settle)
+
+    def send(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        for loop, settles in waiting.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle_all, settles)
+
+
+def _settle_all(settles: list[Callable[[], None]]) -> None:
+    for settle in settles:
+        settle()
 
 
 class Intake:
@@ -186,21 +211,24 @@ class Intake:
                 log.error("%s event not stored: %s", request.source, error)
                 request.fail(Refusal(503, "the event could not be stored; retry later"))
             return
+        answers = _Answers()
         to_process: list[tuple[_Request, InboundEvent, Handler]] = []
         for request, event_id in zip(valid, stored, strict=True):
             handler = self.handlers.get(request.source)
             if event_id is None:
                 log.info("%s event again%s: already stored, nothing done", request.source, request.shown)
-                request.answer(Taken(None))
+                request.answer(Taken(None), answers)
             elif handler is None:
                 log.info("%s event %s stored%s: no handler yet, left received", request.source, event_id, request.shown)
-                request.answer(Taken(event_id, EventStatus.RECEIVED))
+                request.answer(Taken(event_id, EventStatus.RECEIVED), answers)
             else:
                 to_process.append((request, InboundEvent(event_id, request.source, request.body, now), handler))
+        answers.send()
         results = process_events(self.ledger, [(event, handler) for _, event, handler in to_process], now)
         for (request, event, _), done in zip(to_process, results, strict=True):
             log.info("%s event %s%s: %s %s", request.source, event.event_id, request.shown, done.status, done.detail)
-            request.answer(Taken(event.event_id, done.status, done.detail, done.reply))
+            request.answer(Taken(event.event_id, done.status, done.detail, done.reply), answers)
+        answers.send()
 
     def healthy(self) -> bool:
         try:

@@ -1,8 +1,14 @@
-"""Running the app on uvicorn in the foreground: a graceful stop on SIGTERM or SIGINT, exit code 0."""
+"""Running the app on uvicorn in the foreground: a graceful stop on SIGTERM or SIGINT, exit code 0.
+
+With several workers, uvicorn's supervisor starts that many processes on one socket, each building
+the app from the environment (:func:`app_from_environment`: the ledger's URL is handed over in
+``REMINDERS_DB_URL``), and stops them gracefully on SIGTERM or SIGINT.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 
@@ -29,3 +35,22 @@ def serve_until_stopped(app: Starlette, host: str, port: int) -> bool:
     with contextlib.suppress(SystemExit):
         server.run()
     return server.started
+
+
+WORKER_APP = "reminder_pipeline.web.server:app_from_environment"
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker: the ledger at ``$REMINDERS_DB_URL``, the settings of the environment."""
+    from reminder_pipeline import settings as product_settings
+    from reminder_pipeline.web import WebSettings, create_app
+
+    return create_app(product_settings.ledger_url(), settings=WebSettings.from_environment())
+
+
+def serve_workers_until_stopped(ledger_url: str, host: str, port: int, workers: int) -> None:
+    """``workers`` processes serving the app on ``host:port`` until SIGTERM or SIGINT."""
+    from reminder_pipeline import settings as product_settings
+
+    os.environ[product_settings.DB_URL_ENV] = ledger_url
+    uvicorn.run(WORKER_APP, factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True)

@@ -30,22 +30,32 @@ MAX_HEADER = 4096
 
 
 class TwilioParams:
-    """Form parameters as Twilio's validator reads them (``getlist``: every value of a repeated name)."""
+    """Form parameters as Twilio's validator reads them (``getall``: every value of a repeated name).
+
+    The values of each name are gathered once: the validator asks for each name's values on every
+    signature it computes (two per request: the URL with and without its port).
+    """
 
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.pairs = list(pairs)
+        self._values: dict[str, list[str]] = {}
+        for key, value in self.pairs:
+            self._values.setdefault(key, []).append(value)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(dict.fromkeys(name for name, _ in self.pairs))
+        return iter(self._values)
 
     def __bool__(self) -> bool:
         return bool(self.pairs)
 
-    def getlist(self, name: str) -> list[str]:
-        return [value for key, value in self.pairs if key == name]
+    def getall(self, name: str) -> list[str]:
+        return list(self._values.get(name, ()))
+
+    getlist = getall
 
     def first(self, name: str) -> str | None:
-        return next((value for key, value in self.pairs if key == name), None)
+        found = self._values.get(name)
+        return found[0] if found else None
 
 
 def verify_twilio(token: str, url: str, params: TwilioParams, signature: str | None) -> None:
