@@ -15,16 +15,17 @@ Every action takes the outbox lock, so it never interleaves with a plan being wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, insert, select, update
+from sqlalchemy import Connection, CursorResult, func, insert, select, update
 
 from reminder_pipeline.collections.users import User
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger import listening as queries
+from reminder_pipeline.ledger.receivables import paid_per_invoice
 from reminder_pipeline.ledger.schema import collector_actions, customers, invoices, reminder_pauses
 from reminder_pipeline.ledger.store import Ledger
 
@@ -32,6 +33,14 @@ MAX_NOTE = 2000
 MAX_PAUSE_DAYS = 366
 MAX_PROMISE_DAYS = 180
 SOURCE_PREFIX = "dashboard:"
+TAKES = {
+    "pause": {"until"},
+    "resume": set(),
+    "dispute": {"invoice_id"},
+    "promise": {"until", "invoice_id", "amount_minor", "currency"},
+    "call": {"outcome"},
+}
+"""What each kind of action takes besides its note: anything else a form sent is dropped, never written."""
 
 
 class ActionKind(StrEnum):
@@ -85,6 +94,33 @@ def _future(day: date, until: date | None, limit: int, what: str) -> date:
     if until < day or until > day + timedelta(days=limit):
         raise ActionProblem(f"{what}: choose a date from today to {limit} days ahead")
     return until
+
+
+def _owed(connection: Connection, action: Action) -> int:
+    """What the customer owes in the action's currency (on its invoice, when it names one)."""
+    only = select(invoices.c.invoice_id).where(invoices.c.customer_id == action.customer_id)
+    if action.invoice_id is not None:
+        only = only.where(invoices.c.invoice_id == action.invoice_id)
+    paid = paid_per_invoice(only=only.subquery())
+    left = invoices.c.amount_minor - func.coalesce(paid.c.paid, 0)
+    query = (
+        select(func.coalesce(func.sum(left), 0))
+        .select_from(invoices.outerjoin(paid, paid.c.invoice_id == invoices.c.invoice_id))
+        .where(invoices.c.customer_id == action.customer_id, invoices.c.currency == action.currency, left > 0)
+    )
+    if action.invoice_id is not None:
+        query = query.where(invoices.c.invoice_id == action.invoice_id)
+    return int(connection.execute(query).scalar_one())
+
+
+def _check_amount(connection: Connection, action: Action) -> None:
+    """A promised amount is more than nothing and at most what is owed: a mistyped one is refused, not kept."""
+    if action.amount_minor is None:
+        return
+    if action.amount_minor <= 0:
+        raise ActionProblem("a promised amount must be more than zero (or leave it empty)")
+    if action.currency is None or action.amount_minor > _owed(connection, action):
+        raise ActionProblem(f"the promised amount is more than the customer owes in {action.currency}")
 
 
 def _open_invoices(connection: Connection, action: Action) -> list[str]:
@@ -165,12 +201,23 @@ def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day
     if not user.role.can_act:
         raise NotAllowed(f"the {user.role.value} role may not act on customers")
     note = (action.note or "").strip()[:MAX_NOTE] or None
+    taken = TAKES[action.kind.value]
+    action = replace(
+        action,
+        note=note,
+        until=action.until if "until" in taken else None,
+        invoice_id=action.invoice_id if "invoice_id" in taken else None,
+        amount_minor=action.amount_minor if "amount_minor" in taken else None,
+        currency=action.currency if "currency" in taken else None,
+        outcome=action.outcome if "outcome" in taken else None,
+    )
     with ledger.begin_write(OUTBOX_LOCK) as connection:
         query = select(customers.c.customer_id).where(customers.c.customer_id == action.customer_id)
         exists = connection.execute(query)
         if exists.first() is None:
             raise ActionProblem("no such customer")
         queries.lock_customer(connection, action.customer_id)
+        _check_amount(connection, action)
         row = connection.execute(
             insert(collector_actions).values(
                 customer_id=action.customer_id,

@@ -4,7 +4,7 @@ collector actions and live updates, all behind a session (the webhooks stay outs
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from reminder_pipeline.dashboard.snapshot import Snapshot
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.web.dashboard.auth import Sessions
+from reminder_pipeline.web.dashboard.resubmit import Resubmissions
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
 from reminder_pipeline.web.dashboard.throttle import LoginThrottle
 
@@ -32,6 +33,7 @@ class Dashboard:
     clock: Callable[[], datetime]
     business_tz: str
     throttle: LoginThrottle
+    resubmissions: Resubmissions = field(default_factory=Resubmissions)
 
     def today(self) -> date:
         return self.clock().astimezone(ZoneInfo(self.business_tz)).date()

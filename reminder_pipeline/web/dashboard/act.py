@@ -21,7 +21,16 @@ from reminder_pipeline.collections.actions import (
 from reminder_pipeline.collections.users import Role, authenticate
 from reminder_pipeline.core.money import AmountProblem, parse_major
 from reminder_pipeline.web.dashboard import pages
-from reminder_pipeline.web.dashboard.auth import LOGIN_COOKIE, SESSION_COOKIE, Session, form_of, requires
+from reminder_pipeline.web.dashboard.auth import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    TOO_LARGE,
+    FormTooLarge,
+    Session,
+    form_of,
+    requires,
+)
 
 LOGIN_SECONDS = 900
 
@@ -50,7 +59,10 @@ async def login_form(request: Request, error: str | None = None, status: int = 2
 
 async def login(request: Request) -> Response:
     dashboard = request.app.state.dashboard
-    form = await form_of(request)
+    try:
+        form = await form_of(request)
+    except FormTooLarge:
+        return PlainTextResponse(TOO_LARGE, status_code=413)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     given = form.get("csrf_token", "")
     if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
@@ -134,13 +146,17 @@ async def action(request: Request, session: Session) -> Response:
     currency = str(owed["currency"][0]) if owed.height else None
     try:
         chosen = _action(customer_id, form, currency)
-        recorded = await run_in_threadpool(
-            record_action, dashboard.ledger, chosen, session.user, dashboard.clock(), dashboard.today()
-        )
+        submission = (session.csrf, customer_id, *sorted(f"{k}={v}" for k, v in form.items() if k != CSRF_FIELD))
+
+        def take() -> int:
+            now, day = dashboard.clock(), dashboard.today()
+            return record_action(dashboard.ledger, chosen, session.user, now, day).action_id
+
+        action_id = await run_in_threadpool(dashboard.resubmissions.once, submission, take)
     except NotAllowed as refused:
         return PlainTextResponse(str(refused), status_code=403)
     except ActionProblem as problem:
         return await pages.customer(request, session, error=f"Not saved: {problem}.")
     await run_in_threadpool(dashboard.snapshot.refresh_customers, [customer_id], ["action"])
-    target = f"/customers/{quote(customer_id, safe='')}?saved={recorded.action_id}"
+    target = f"/customers/{quote(customer_id, safe='')}?saved={action_id}"
     return RedirectResponse(target, status_code=303)

@@ -90,15 +90,28 @@ class Sessions:
         return None if user is None else Session(user, data["c"])
 
 
+class FormTooLarge(ValueError):
+    """A form body past ``MAX_FORM_BYTES`` (read no further)."""
+
+
 async def form_of(request: Request) -> dict[str, str]:
-    """An urlencoded form body (at most 64 KiB), as the last value of each field."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    """An urlencoded form body, as the last value of each field; FormTooLarge past 64 KiB (the body is
+    read only that far, so a huge one costs no memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise FormTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
         return {}
+
+
+TOO_LARGE = "the form is too large (a note is at most 2,000 characters)"
 
 
 def csrf_ok(session: Session, request: Request, form: dict[str, str]) -> bool:
@@ -131,7 +144,10 @@ def requires(role: Role | None = None) -> Callable[[Endpoint], Callable[[Request
             if role is not None and not session.user.role.can_act:
                 return PlainTextResponse("your role may not do this", status_code=403)
             if request.method != "GET":
-                form = await form_of(request)
+                try:
+                    form = await form_of(request)
+                except FormTooLarge:
+                    return PlainTextResponse(TOO_LARGE, status_code=413)
                 if not csrf_ok(session, request, form):
                     return PlainTextResponse(
                         "the form is stale or forged (CSRF token): reload the page", status_code=403
