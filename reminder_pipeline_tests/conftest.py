@@ -2,11 +2,17 @@
 
 A PostgreSQL test never skips: if the server is down the fixture starts it, and if it still
 cannot connect the test fails (a skipped backend would pass a suite that never ran on it).
+
+An upgraded ledger is a copy of one migrated once per session (PostgreSQL: a database made from a
+template database; SQLite: a backup of a template file), not migrated again for every test: the
+migrations cost about a second a test on PostgreSQL, and the copy is the schema they make. The
+migration tests themselves start from empty databases (``postgres_url``, ``sqlite_url``).
 """
 
 from __future__ import annotations
 
 import glob
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -60,15 +66,48 @@ def postgres_server() -> dict[str, object]:
     return require_postgres()
 
 
-@pytest.fixture
-def postgres_url(postgres_server: dict[str, object]) -> Iterator[str]:
-    name = f"rp_test_{uuid.uuid4().hex[:12]}"
+def _database_url(name: str) -> str:
+    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: dict[str, object]) -> Iterator[str]:
+    """A database migrated to the latest revision once, that upgraded test databases are made from."""
+    name = f"rp_template_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(**postgres_server)  # type: ignore[arg-type]
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+        upgrade_ledger(_database_url(name))
+        yield name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger migrated to the latest revision once, that upgraded test ledgers are copied from."""
+    path = tmp_path_factory.mktemp("ledger_template") / "ledger.sqlite"
+    upgrade_ledger(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def postgres_url(postgres_server: dict[str, object], request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new database for the test, dropped after it: empty, or a copy of the migrated template when the
+    test asks for an upgraded ledger."""
+    name = f"rp_test_{uuid.uuid4().hex[:12]}"
+    upgraded = "upgraded_ledger_url" in request.fixturenames
+    template = f' TEMPLATE "{request.getfixturevalue("postgres_template")}"' if upgraded else ""
+    admin = psycopg2.connect(**postgres_server)  # type: ignore[arg-type]
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"{template}')
+    try:
+        yield _database_url(name)
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -88,9 +127,17 @@ def ledger_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def upgraded_ledger_url(ledger_url: str) -> str:
-    """``ledger_url`` with the ledger's schema created: opening a ``Ledger`` never does it (the explicit upgrade)."""
-    upgrade_ledger(ledger_url)
+def upgraded_ledger_url(ledger_url: str, request: pytest.FixtureRequest) -> str:
+    """``ledger_url`` with the ledger's schema created (opening a ``Ledger`` never does it): on PostgreSQL
+    the database was made from the migrated template; a SQLite file is a backup of the migrated one."""
+    if ledger_url.startswith("sqlite"):
+        template = sqlite3.connect(request.getfixturevalue("sqlite_template"))
+        copy = sqlite3.connect(ledger_url.removeprefix("sqlite:///"))
+        try:
+            template.backup(copy)
+        finally:
+            copy.close()
+            template.close()
     return ledger_url
 
 
