@@ -28,15 +28,15 @@ def _rule_contributions(features: pl.DataFrame) -> tuple[list[str], np.ndarray]:
     return terms.columns, terms.to_numpy()
 
 
-REASON_BUDGET = 2_000_000
-"""Rows × classifier trees the model's reasons may cost a day. TreeSHAP (``pred_contrib``) grows with
-both and costs far more than the scores (measured: ~1.5 ms a row for ~700 trees on two shared cores),
-so the model explains the customers someone reads first, within the budget: the ``MOST_AT_RISK``
-likeliest to pay late (the run's metadata), then those with the most money at risk (the dashboard's
-worklist opens sorted by expected loss). The others at risk get the rule score's reasons, which cost
-next to nothing, unless it finds none: then the model explains them too, whatever the budget, so a
-customer at risk (every one the plan contacts among them) is not left without a reason the model
-would give. No score depends on which reasons a customer gets."""
+REASON_BUDGET = 1_000_000
+"""Rows × classifier trees the model's reasons may cost a day (about 2,700 rows for 375 trees).
+TreeSHAP (``pred_contrib``) grows with both and costs many times what scoring does (see
+``benchmarks/results/daily_run.md``), so the model explains the customers someone reads first,
+within the budget: the ``MOST_AT_RISK`` likeliest to pay late (the run's metadata), then those
+with the most money at risk (the dashboard's worklist opens sorted by expected loss). The others
+at risk get the rule score's reasons, which cost next to nothing, unless it finds none: then the
+model explains them too, whatever the budget, so no customer at risk (none the plan contacts) is
+left without a reason the model would give. No score depends on which reasons a customer gets."""
 MOST_AT_RISK = 10
 """The customers most likely to pay late, shown with their reasons in the run's metadata."""
 
