@@ -8,12 +8,16 @@ the app from the environment (:func:`app_from_environment`: the ledger's URL is 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import secrets
 import signal
 from collections.abc import Iterator
 
 import uvicorn
 from starlette.applications import Starlette
+
+log = logging.getLogger("reminder_pipeline.web")
 
 
 class GracefulServer(uvicorn.Server):
@@ -49,8 +53,16 @@ def app_from_environment() -> Starlette:
 
 
 def serve_workers_until_stopped(ledger_url: str, host: str, port: int, workers: int) -> None:
-    """``workers`` processes serving the app on ``host:port`` until SIGTERM or SIGINT."""
+    """``workers`` processes serving the app on ``host:port`` until SIGTERM or SIGINT.
+
+    Without ``REMINDERS_SESSION_SECRET`` each worker would make its own, and a dashboard session opened on
+    one would be refused by the others: one secret is made here for all of them (sessions then end when
+    the server restarts, as with one process)."""
     from reminder_pipeline import settings as product_settings
+    from reminder_pipeline.web.dashboard.settings import SESSION_SECRET_ENV
 
     os.environ[product_settings.DB_URL_ENV] = ledger_url
+    if not os.environ.get(SESSION_SECRET_ENV, "").strip():
+        log.warning("%s is not set: sessions end when the server restarts", SESSION_SECRET_ENV)
+        os.environ[SESSION_SECRET_ENV] = secrets.token_urlsafe(32)
     uvicorn.run(WORKER_APP, factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True)
