@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from reminder_pipeline.core.features.build import open_invoices_on, scoring_features
-from reminder_pipeline.core.history import History, outcomes, settlements
+from reminder_pipeline.core.history import History, outcomes, paid_to_date, settlements
 
 
 def _history() -> History:
@@ -40,3 +40,12 @@ def test_an_invoice_of_nothing_is_never_late_nor_open() -> None:
     assert set(open_invoices_on(_history(), date(2026, 6, 1))["invoice_id"]) == {"OPEN"}
     features = scoring_features(_history(), date(2026, 6, 1)).row(0, named=True)
     assert (features["other_open_invoices"], features["other_overdue_invoices"]) == (0, 0)
+
+
+def test_payment_state_is_derived_once_per_history_and_afresh_for_the_history_of_an_earlier_day() -> None:
+    history = _history()
+    assert paid_to_date(history) is paid_to_date(history), "a day's features and a training share it"
+    assert settlements(history) is settlements(history)
+    earlier = history.known_on(date(2026, 2, 9))
+    assert settlements(earlier)["invoice_id"].to_list() == ["ZERO"], "the payment of 10 February not yet made"
+    assert sorted(settlements(history)["invoice_id"].to_list()) == ["PAID", "ZERO"]
