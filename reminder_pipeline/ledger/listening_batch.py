@@ -158,7 +158,9 @@ def _move_statement(columns: tuple[str, ...]) -> Any:
             update(outbox)
             .where(
                 outbox.c.outbox_id.in_(bindparam("moved", expanding=True)),
-                outbox.c.status.in_(bindparam("allowed", expanding=True)),
+                # through a function: SQLite's planner would otherwise walk the status index (every
+                # ``sent`` row, 4 ms at 40,000 customers) instead of the key
+                func.coalesce(outbox.c.status, "").in_(bindparam("allowed", expanding=True)),
             )
             .values({**{c: bindparam(f"set_{c}") for c in columns}, "updated_at": func.now()})
             .returning(outbox.c.outbox_id)

@@ -6,6 +6,7 @@ the same of every event. Both run on the same ledger state, each in a transactio
 from __future__ import annotations
 
 import json
+import logging
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,15 @@ from sqlalchemy import Connection, select, update
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.ledger.schema import customers, delivery_events, outbox
 from reminder_pipeline.ledger.store import Ledger
-from reminder_pipeline.listening.inbox import EventSource, HandlerOutcome, InboundEvent
+from reminder_pipeline.listening.inbox import (
+    INBOX_LOCK,
+    EventSource,
+    EventStatus,
+    HandlerOutcome,
+    InboundEvent,
+    process_events,
+    store_events,
+)
 from reminder_pipeline.providers.sendgrid import SendGridProvider
 from reminder_pipeline.providers.twilio import TwilioProvider
 from reminder_pipeline_tests.delivery.conftest import Clock
@@ -206,3 +215,26 @@ def test_a_fallback_planned_before_an_opt_out_of_its_channel_is_cancelled_by_it(
     fallbacks = [found[m.reminder_key.replace("|3:sms", "|5:email")] for m in text]
     assert [r["status"] for r in fallbacks] == [S.CANCELLED] * len(text), "planned, then cancelled by the opt-out"
     assert all("opted out" in r["status_reason"] for r in fallbacks)
+
+
+def test_provider_events_processed_through_the_inbox_take_the_batched_path(
+    ledger: Ledger,
+    tmp_path: Path,
+    sandbox,
+    email: SendGridProvider,
+    sms: TwilioProvider,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The inbox hands Twilio callbacks and SendGrid batches to the batched handler together: never the
+    fallback of each alone (which would still be right, only slower — and so would go unnoticed)."""
+    sent = sent_day(ledger, tmp_path, _crowd(3), email, sms, clock)
+    posts = _posts(sent, random.Random(7))
+    with ledger.begin_write(INBOX_LOCK, shared=True) as connection:
+        ids = store_events(connection, [(s, f"key-{i}", b) for i, (s, b) in enumerate(posts)], clock.now)
+    events = [(InboundEvent(int(i or 0), s, b, clock.now), HANDLERS[s]) for i, (s, b) in zip(ids, posts, strict=True)]
+    with caplog.at_level(logging.WARNING):
+        done = process_events(ledger, events, clock.now)
+    assert not [r for r in caplog.records if "not processed together" in r.getMessage()]
+    assert {d.status for d in done} >= {EventStatus.PROCESSED, EventStatus.FAILED}, "the unreadable ones failed"
+    assert EventStatus.RECEIVED not in {d.status for d in done}
