@@ -74,3 +74,10 @@ def test_the_script_takes_the_four_tour_pages() -> None:
 def test_every_screenshot_is_committed_and_none_is_left_over() -> None:
     taken = sorted(shot.name for shot in screenshots_script().SHOTS)
     assert sorted(path.name for path in DOCS.glob("*.png")) == taken
+
+
+def test_the_readmes_tour_shows_the_four_tour_pages() -> None:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Five-minute tour")
+    tour = readme[start : readme.index("\n## ", start + 1)]
+    assert sorted(referenced_images(tour)) == sorted(f"docs/{name}" for name in screenshots_script().TOUR)
