@@ -9,7 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
+from reminder_pipeline.collections import users
 from reminder_pipeline.collections.users import Role, add_user
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.ledger.store import Ledger
@@ -28,6 +30,17 @@ FAST = DashboardSettings(
     poll_seconds=0.2,
     stream_seconds=3.0,
 )
+
+
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+"""Argon2 at test strength: the shipped parameters cost about 0.15 s a hash and as much a login, a second
+or more per dashboard test. A hash carries its parameters, so logins check these test users cheaply; the
+shipped ones are tested in ``reminder_pipeline_tests/collections``."""
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_HASHER", CHEAP_HASHER)
 
 
 def seed(ledger: Ledger, folder: Path) -> None:
