@@ -66,8 +66,10 @@ typecheck: setup
 validate: setup
 	$(RUN) dagster definitions validate -m reminder_pipeline.definitions
 
+# One pytest worker per core (pytest-xdist); a file's tests stay together, so that a module's
+# expensive fixture (the demo, the audited ledger) is built once.
 unit: setup
-	$(RUN) pytest
+	$(RUN) pytest -n auto --dist loadfile
 
 test: lint typecheck validate unit
 
