@@ -17,6 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -66,25 +67,32 @@ def postgres_server() -> dict[str, object]:
     return require_postgres()
 
 
-def _database_url(name: str) -> str:
+def database_url(name: str) -> str:
     return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
 
-@pytest.fixture(scope="session")
-def postgres_template(postgres_server: dict[str, object]) -> Iterator[str]:
-    """A database migrated to the latest revision once, that upgraded test databases are made from."""
-    name = f"rp_template_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(**postgres_server)  # type: ignore[arg-type]
+@contextmanager
+def new_database(admin_settings: dict[str, object], prefix: str, template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database of its own (a copy of ``template`` if given), dropped afterwards: its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(**admin_settings)  # type: ignore[arg-type]
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
-        upgrade_ledger(_database_url(name))
         yield name
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: dict[str, object]) -> Iterator[str]:
+    """A database migrated to the latest revision once, that upgraded test databases are made from."""
+    with new_database(postgres_server, "rp_template") as name:
+        upgrade_ledger(database_url(name))
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -99,19 +107,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url(postgres_server: dict[str, object], request: pytest.FixtureRequest) -> Iterator[str]:
     """A new database for the test, dropped after it: empty, or a copy of the migrated template when the
     test asks for an upgraded ledger."""
-    name = f"rp_test_{uuid.uuid4().hex[:12]}"
     upgraded = "upgraded_ledger_url" in request.fixturenames
-    template = f' TEMPLATE "{request.getfixturevalue("postgres_template")}"' if upgraded else ""
-    admin = psycopg2.connect(**postgres_server)  # type: ignore[arg-type]
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"{template}')
-    try:
-        yield _database_url(name)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    template = request.getfixturevalue("postgres_template") if upgraded else None
+    with new_database(postgres_server, "rp_test", template) as name:
+        yield database_url(name)
 
 
 @pytest.fixture

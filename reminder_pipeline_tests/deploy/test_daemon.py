@@ -12,14 +12,12 @@ one run that catches up yesterday with today. Then the daemon is stopped with SI
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import psycopg2
 import pytest
 import yaml
 from dagster._core.scheduler.instigation import InstigatorType, ScheduleInstigatorData
@@ -33,7 +31,7 @@ from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
 from reminder_pipeline.providers.settings import sandbox_environment
 from reminder_pipeline.reminders.service import plan_and_record_day, render_day
-from reminder_pipeline_tests.conftest import require_postgres
+from reminder_pipeline_tests.conftest import new_database, require_postgres
 from reminder_pipeline_tests.defs.schedules.helpers import Customer, midday_now, write_day, write_policy
 from reminder_pipeline_tests.defs.schedules.promises import promise_counters
 from reminder_pipeline_tests.deploy.files import DEPLOY
@@ -55,18 +53,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 @pytest.fixture
 def dagster_database() -> Iterator[str]:
     """A fresh PostgreSQL database for the Dagster instance (the ledger has its own)."""
-    admin_settings = require_postgres()
-    name = f"rp_dagster_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(**admin_settings)  # type: ignore[arg-type]
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with new_database(require_postgres(), "rp_dagster") as name:
         yield name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _prepare_ledger(url: str, drop: Path, policy: Path, zone: str, now: datetime) -> int:
