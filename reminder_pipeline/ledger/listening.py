@@ -70,20 +70,22 @@ class MessageRow:
     recipient: str | None
 
 
-def _message_query() -> object:
-    return select(
-        outbox.c.outbox_id,
-        outbox.c.customer_id,
-        outbox.c.channel,
-        outbox.c.status,
-        outbox.c.provider_id,
-        outbox.c.provider_status,
-        reminder_messages.c.recipient,
-    ).select_from(outbox.outerjoin(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id))
+MESSAGE_COLUMNS = (
+    outbox.c.outbox_id,
+    outbox.c.customer_id,
+    outbox.c.channel,
+    outbox.c.status,
+    outbox.c.provider_id,
+    outbox.c.provider_status,
+    reminder_messages.c.recipient,
+)
+"""The fields of a :class:`MessageRow`, in order, read from ``MESSAGE_JOIN``."""
+MESSAGE_JOIN = outbox.outerjoin(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id)
+MESSAGE_QUERY = select(*MESSAGE_COLUMNS).select_from(MESSAGE_JOIN)
 
 
 def message_row(connection: Connection, outbox_id: int) -> MessageRow | None:
-    query = _message_query().where(outbox.c.outbox_id == outbox_id)  # type: ignore[attr-defined]
+    query = MESSAGE_QUERY.where(outbox.c.outbox_id == outbox_id)
     found = connection.execute(query).one_or_none()
     return MessageRow(*found) if found is not None else None
 
@@ -95,7 +97,7 @@ def find_message(
     for column, value in ((outbox.c.dedupe_key, reminder_key), (outbox.c.provider_id, provider_id)):
         if not value:
             continue
-        query = _message_query().where(column == value, outbox.c.channel == channel)  # type: ignore[attr-defined]
+        query = MESSAGE_QUERY.where(column == value, outbox.c.channel == channel)
         found = connection.execute(query.order_by(outbox.c.outbox_id).limit(1)).one_or_none()
         if found is not None:
             return MessageRow(*found)

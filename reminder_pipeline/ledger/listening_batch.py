@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, func, select, text, update
 
-from reminder_pipeline.ledger.listening import EVENT_COLUMNS, MessageRow
-from reminder_pipeline.ledger.schema import customers, delivery_events, outbox, reminder_messages
+from reminder_pipeline.ledger.listening import EVENT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOIN, MESSAGE_QUERY, MessageRow
+from reminder_pipeline.ledger.schema import customers, delivery_events, outbox
 
 IN_LIST_ROWS = 500
 """Keys bound in one ``IN (...)`` at most."""
@@ -33,26 +33,13 @@ EVENT_VALUES = [
     "occurred_at",
     "received_at",
 ]
-_MESSAGE_COLUMNS = (
-    outbox.c.outbox_id,
-    outbox.c.customer_id,
-    outbox.c.channel,
-    outbox.c.status,
-    outbox.c.provider_id,
-    outbox.c.provider_status,
-    reminder_messages.c.recipient,
-)
-_MESSAGE_JOIN = outbox.outerjoin(reminder_messages, reminder_messages.c.outbox_id == outbox.c.outbox_id)
 _BY_KEY = (
-    select(outbox.c.dedupe_key, *_MESSAGE_COLUMNS)
-    .select_from(_MESSAGE_JOIN)
+    select(outbox.c.dedupe_key, *MESSAGE_COLUMNS)
+    .select_from(MESSAGE_JOIN)
     .where(outbox.c.dedupe_key.in_(bindparam("keys", expanding=True)))
 )
-_BY_PROVIDER_ID = (
-    select(*_MESSAGE_COLUMNS)
-    .select_from(_MESSAGE_JOIN)
-    .where(outbox.c.provider_id.in_(bindparam("keys", expanding=True)))
-    .order_by(outbox.c.outbox_id)
+_BY_PROVIDER_ID = MESSAGE_QUERY.where(outbox.c.provider_id.in_(bindparam("keys", expanding=True))).order_by(
+    outbox.c.outbox_id
 )
 _EVENTS_OF = (
     select(delivery_events.c.outbox_id, *[delivery_events.c[c] for c in EVENT_COLUMNS])
