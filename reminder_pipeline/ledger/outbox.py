@@ -103,11 +103,15 @@ class OutboxWrite:
     cancelled: int
 
 
-def _upsert_plan(connection: Connection, rows: pl.DataFrame) -> None:
-    """Insert new reminders; revive a cancelled or expired one planned again; leave every other row alone."""
+PLAN_KEEPS = frozenset({"dedupe_key", "customer_id", "episode_id", "ladder", "step", "channel"})
+"""What a revived reminder keeps of its row: its identity (the rest is planned again)."""
+
+
+def upsert_outbox(connection: Connection, rows: pl.DataFrame, *, keep: frozenset[str] = PLAN_KEEPS) -> None:
+    """Insert new rows; a cancelled or expired one planned again is revived, every column but ``keep`` written
+    anew; every other row is left alone."""
     staged = stage(connection, rows, outbox)
     columns = ", ".join(f'"{c}"' for c in rows.columns)
-    keep = {"dedupe_key", "customer_id", "episode_id", "ladder", "step", "channel"}
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in rows.columns if c not in keep)
     statement = text(
         f'INSERT INTO "outbox" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
@@ -166,7 +170,7 @@ def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version:
     existing = fetch_by_keys(connection, outbox, "dedupe_key", rows["dedupe_key"], ["dedupe_key", "status"])
     revived = existing.filter(pl.col("status").is_in(REVIVABLE)).height
     if rows.height:
-        _upsert_plan(connection, rows)
+        upsert_outbox(connection, rows)
     stale = _stale_rows(connection, plan, day)
     cancelled = update_from(
         connection, outbox, stale, key="outbox_id", only_if=("status", (*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN))

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, func, select
 
 from reminder_pipeline.core.outbox import NOT_HANDED_OVER, REVIVABLE, STATEMENT_LADDER, STATEMENT_STEP
 from reminder_pipeline.core.policy.config import Tone
 from reminder_pipeline.core.statements.cycles import cycle_days_on
 from reminder_pipeline.core.statements.plan import OUTBOX_COLUMNS, SLOT_DAYS, StatementInputs, StatementPlan
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, json_array, schema_of, stage, update_from
+from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, json_array, schema_of, update_from
+from reminder_pipeline.ledger.outbox import upsert_outbox
 from reminder_pipeline.ledger.pauses import paused_on
 from reminder_pipeline.ledger.planning import contacts, invoices_for_planning, open_disputes
 
@@ -81,22 +82,6 @@ class StatementWrite:
     folded: int
 
 
-def _upsert(connection: Connection, rows: pl.DataFrame) -> None:
-    """New statements inserted; one cancelled or expired before it went out planned again in full (its channel
-    and the step it stands for may differ now); every other left alone."""
-    o = schema.outbox
-    staged = stage(connection, rows, o)
-    columns = ", ".join(f'"{c}"' for c in rows.columns)
-    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in rows.columns if c not in ("dedupe_key", "customer_id"))
-    statement = text(
-        f'INSERT INTO "outbox" ({columns}) SELECT {columns} FROM "{staged.name}" WHERE true '
-        f'ON CONFLICT ("dedupe_key") DO UPDATE SET {assignments}, "status_reason" = NULL, '
-        f'"updated_at" = CURRENT_TIMESTAMP WHERE "outbox"."status" IN :revivable'
-    ).bindparams(bindparam("revivable", expanding=True))
-    connection.execute(statement, {"revivable": list(REVIVABLE)})
-    staged.drop(connection)
-
-
 def write_statements(connection: Connection, plan: StatementPlan, *, policy_version: str) -> StatementWrite:
     """The statements into the outbox, at most once per customer and cycle date (a re-run or a backfill finds
     the row and leaves it, unless it never went out); the courtesy notes of the statements written now
@@ -111,7 +96,8 @@ def write_statements(connection: Connection, plan: StatementPlan, *, policy_vers
         | pl.col("dedupe_key").is_in(revivable["dedupe_key"].implode())
     )
     if fresh.height:
-        _upsert(connection, fresh)
+        # a revived statement is planned again in full: its channel and the step it stands for may differ now
+        upsert_outbox(connection, fresh, keep=frozenset({"dedupe_key", "customer_id"}))
     folded = plan.folded.join(fresh.select("customer_id"), on="customer_id", how="semi").drop("customer_id")
     return StatementWrite(
         inserted=rows.height - existing.height,
