@@ -30,23 +30,24 @@ from reminder_pipeline.delivery.follow_up import plan_follow_ups
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.ledger import listening_batch as many
 from reminder_pipeline.ledger.listening import MessageRow
-from reminder_pipeline.ledger.schema import outbox
 from reminder_pipeline.listening.delivery_events import (
     CHANNEL_OF,
+    PROMOTED_FROM,
+    SETTLED_FROM,
     Applied,
     ProviderEvent,
     S,
-    _contact,
-    _event_values,
-    _rank,
-    _stored_meaning,
     apply_events,
+    change_contact,
+    event_values,
+    final_values,
+    first_final,
+    highest_rank,
     meaning_of,
+    promotion_values,
+    rank,
+    stored_meaning,
 )
-from reminder_pipeline.providers.redaction import redact
-
-SETTLED_FROM = (S.SENT, S.UNKNOWN, S.UNRESOLVED)
-"""Rows a provider's event can move (``settle``); others only have their events stored."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class _Plan:
     """What a row's new events do to it, and at which inbound event each step happens."""
 
     promoted_at: int | None = None
-    promoted_provider_id: str | None = None
+    promotion: dict[str, object] = field(default_factory=dict)
     final_at: int | None = None
     final_values: dict[str, object] = field(default_factory=dict)
     provider_status: str | None = None
@@ -79,8 +80,8 @@ def _order(event: ProviderEvent) -> tuple[str, str]:
 
 
 def _old_final_failure(events: list[dict[str, object]], provider: str) -> bool:
-    final = next((e for e in events if _stored_meaning(e, provider).final is not None), None)
-    return final is not None and _stored_meaning(final, provider).final is S.FAILED
+    final = first_final(events, provider)
+    return final is not None and stored_meaning(final, provider).final is S.FAILED
 
 
 def _sequenced(items: list[_Item], old: dict[int, list[dict[str, object]]]) -> set[str]:
@@ -107,26 +108,18 @@ def _plan(
     status, provider_status = row.status, row.provider_status
     for batch in sorted({b for b, _ in new}):
         known = old + [values for b, values in new if b <= batch]
-        if status in (S.UNKNOWN, S.UNRESOLVED):
-            plan.promoted_at = batch
-            plan.promoted_provider_id = next(
-                (str(e["provider_id"]) for e in known if e["provider_id"]), row.provider_id
-            )
+        if status in PROMOTED_FROM:
+            plan.promoted_at, plan.promotion = batch, promotion_values(row, known)
             status = S.SENT
         if status != S.SENT:
             return plan
-        final = next((e for e in known if _stored_meaning(e, provider).final is not None), None)
+        final = first_final(known, provider)
         if final is None:
-            best = max(known, key=lambda e: _stored_meaning(e, provider).rank)
-            if _rank(provider, str(best["event"])) > _rank(provider, provider_status):
-                provider_status = plan.provider_status = str(best["event"])
+            best = highest_rank(known, provider)
+            if rank(provider, best) > rank(provider, provider_status):
+                provider_status = plan.provider_status = best
             continue
-        moved_to = _stored_meaning(final, provider).final
-        plan.final_at = batch
-        plan.final_values = {"status": str(moved_to), "provider_status": str(final["event"])}
-        if moved_to is S.FAILED:
-            code = final["error_code"] or final["event"]
-            plan.final_values["last_error"] = redact(f"{code}: {final['detail'] or ''}")[:200]
+        plan.final_at, plan.final_values = batch, final_values(final, provider)
         return plan
     return plan
 
@@ -142,7 +135,7 @@ def apply_many(
     in_turn = _sequenced(items, old)
     many.lock_customers(connection, [i.row.customer_id for i in items if i.row is not None])
     together = [i for i in items if i.row is None or i.row.customer_id not in in_turn]
-    values = [_event_values(i.event, i.row, now) for i in together]
+    values = [event_values(i.event, i.row, now) for i in together]
     stored = many.record_delivery_events(connection, values)
     new: list[tuple[_Item, dict[str, object]]] = []
     for item, value in zip(together, values, strict=True):
@@ -158,7 +151,7 @@ def apply_many(
             new.append((item, value))
     for item, _ in new:
         assert item.row is not None
-        _contact(connection, item.row, meaning_of(item.event), now, applied[item.batch])
+        change_contact(connection, item.row, meaning_of(item.event), now, applied[item.batch])
     _settle(connection, policy, new, old, applied)
     _in_turn(connection, policy, [i for i in items if i.row is not None and i.row.customer_id in in_turn], now, applied)
     return applied
@@ -220,8 +213,7 @@ def _follow_up(
 def _promote(connection: Connection, row: MessageRow, plan: _Plan, applied: list[Applied]) -> None:
     """An ``unknown`` or ``unresolved`` row the provider reports on is ``sent`` (as ``settle`` promotes it)."""
     assert plan.promoted_at is not None
-    values = {"status": S.SENT.value, "provider_id": plan.promoted_provider_id, "sent_at": outbox.c.sending_at}
-    if queries.move_message(connection, row.outbox_id, [row.status], values):
+    if queries.move_message(connection, row.outbox_id, [row.status], plan.promotion):
         applied[plan.promoted_at].moved[S.SENT.value] += 1
     else:  # moved on by someone else meanwhile: nothing more happens to it here
         plan.final_at, plan.provider_status = None, None

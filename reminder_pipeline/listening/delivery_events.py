@@ -44,6 +44,7 @@ from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.delivery.follow_up import plan_follow_ups
 from reminder_pipeline.ledger import listening as queries
+from reminder_pipeline.ledger import listening_batch as many
 from reminder_pipeline.ledger.delivery import mark_refused
 from reminder_pipeline.ledger.listening import MessageRow
 from reminder_pipeline.ledger.schema import outbox
@@ -54,6 +55,9 @@ TWILIO, SENDGRID = "twilio", "sendgrid"
 CHANNEL_OF = {TWILIO: Channel.SMS.value, SENDGRID: Channel.EMAIL.value}
 FINAL_RANK = 10
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PROMOTED_FROM = (S.UNKNOWN, S.UNRESOLVED)
+SETTLED_FROM = (S.SENT, *PROMOTED_FROM)
+"""Rows a provider's event can move (:func:`settle`; one ``PROMOTED_FROM`` becomes ``sent`` first)."""
 
 
 class ContactEffect(StrEnum):
@@ -234,7 +238,7 @@ class Applied:
         return ", ".join(parts)
 
 
-def _contact(connection: Connection, row: MessageRow, meaning: Meaning, now: datetime, applied: Applied) -> None:
+def change_contact(connection: Connection, row: MessageRow, meaning: Meaning, now: datetime, applied: Applied) -> None:
     if meaning.contact is None or row.recipient is None:
         return
     opted_out = meaning.contact is ContactEffect.OPTED_OUT
@@ -249,7 +253,7 @@ def _contact(connection: Connection, row: MessageRow, meaning: Meaning, now: dat
         queries.cancel_pending(connection, row.customer_id, reason, row.channel)
 
 
-def _stored_meaning(row: dict[str, object], provider: str) -> Meaning:
+def stored_meaning(row: dict[str, object], provider: str) -> Meaning:
     """The meaning of an event as ``delivery_events`` keeps it."""
     code = row.get("error_code")
     stored = ProviderEvent(
@@ -258,23 +262,40 @@ def _stored_meaning(row: dict[str, object], provider: str) -> Meaning:
     return meaning_of(stored)
 
 
-def _verdict(events: list[dict[str, object]], provider: str) -> tuple[dict[str, object] | None, dict[str, object]]:
-    """The first final event stored (None: none yet) and the highest-ranked one."""
-    final = next((e for e in events if _stored_meaning(e, provider).final is not None), None)
-    best = max(events, key=lambda e: _stored_meaning(e, provider).rank)
-    return final, best
+def first_final(events: list[dict[str, object]], provider: str) -> dict[str, object] | None:
+    """The first final event stored (the one that settles the row); None: none yet."""
+    return next((e for e in events if stored_meaning(e, provider).final is not None), None)
 
 
-def _rank(provider: str, status: str | None) -> int:
+def highest_rank(events: list[dict[str, object]], provider: str) -> str:
+    """The name of the highest-ranked of ``events`` (what ``provider_status`` advances to)."""
+    return str(max(events, key=lambda e: stored_meaning(e, provider).rank)["event"])
+
+
+def rank(provider: str, status: str | None) -> int:
     table = TWILIO_STATUSES if provider == TWILIO else SENDGRID_EVENTS
     return table.get(status or "", Meaning(0)).rank
 
 
-def _promote(connection: Connection, row: MessageRow, events: list[dict[str, object]], applied: Applied) -> MessageRow:
-    """An ``unknown`` or ``unresolved`` row the provider reports on is one it has: ``sent``, as a lookup would find."""
+def final_values(final: dict[str, object], provider: str) -> dict[str, object]:
+    """What the first final event sets on a ``sent`` row: its status, and for a failure the error."""
+    status = stored_meaning(final, provider).final
+    values: dict[str, object] = {"status": str(status), "provider_status": str(final["event"])}
+    if status is S.FAILED:
+        code = final["error_code"] or final["event"]
+        values["last_error"] = redact(f"{code}: {final['detail'] or ''}")[:200]
+    return values
+
+
+def promotion_values(row: MessageRow, events: list[dict[str, object]]) -> dict[str, object]:
+    """What a provider's events set on an ``unknown`` or ``unresolved`` row: ``sent``, as a lookup would find."""
     provider_id = next((str(e["provider_id"]) for e in events if e["provider_id"]), row.provider_id)
-    values = {"status": S.SENT.value, "provider_id": provider_id, "sent_at": outbox.c.sending_at}
-    if not queries.move_message(connection, row.outbox_id, [row.status], values):
+    return {"status": S.SENT.value, "provider_id": provider_id, "sent_at": outbox.c.sending_at}
+
+
+def _promote(connection: Connection, row: MessageRow, events: list[dict[str, object]], applied: Applied) -> MessageRow:
+    """An ``unknown`` or ``unresolved`` row the provider reports on is one it has."""
+    if not queries.move_message(connection, row.outbox_id, [row.status], promotion_values(row, events)):
         return row
     applied.moved[S.SENT.value] += 1
     return queries.message_row(connection, row.outbox_id) or row
@@ -286,24 +307,21 @@ def settle(connection: Connection, policy: Policy, outbox_id: int, provider: str
     events = queries.events_of(connection, outbox_id)
     if row is None or not events:
         return
-    final, best = _verdict(events, provider)
-    if row.status in (S.UNKNOWN, S.UNRESOLVED):
+    if row.status in PROMOTED_FROM:
         row = _promote(connection, row, events, applied)
     if row.status != S.SENT:
         return
+    final = first_final(events, provider)
     if final is None:
-        if _rank(provider, str(best["event"])) > _rank(provider, row.provider_status):
-            queries.move_message(connection, outbox_id, [S.SENT], {"provider_status": str(best["event"])})
+        best = highest_rank(events, provider)
+        if rank(provider, best) > rank(provider, row.provider_status):
+            queries.move_message(connection, outbox_id, [S.SENT], {"provider_status": best})
         return
-    status = _stored_meaning(final, provider).final
-    values: dict[str, object] = {"status": str(status), "provider_status": str(final["event"])}
-    if status is S.FAILED:
-        code = final["error_code"] or final["event"]
-        values["last_error"] = redact(f"{code}: {final['detail'] or ''}")[:200]
+    values = final_values(final, provider)
     if not queries.move_message(connection, outbox_id, [S.SENT], values):
         return
-    applied.moved[str(status)] += 1
-    if status is S.FAILED:
+    applied.moved[str(values["status"])] += 1
+    if values["status"] == S.FAILED:
         made = plan_follow_ups(connection, policy, pl.Series("outbox_id", [outbox_id], dtype=pl.Int64))
         planned = sum(1 for r in made if r["status"] == S.PLANNED.value)
         applied.fallbacks += planned
@@ -313,11 +331,10 @@ def settle(connection: Connection, policy: Policy, outbox_id: int, provider: str
 def _lock_customers(connection: Connection, rows: list[MessageRow]) -> None:
     """Lock every customer the work touches, in one order: concurrent batches naming the same customers
     (a duplicate event in another batch) then wait for each other instead of deadlocking."""
-    for customer_id in sorted({row.customer_id for row in rows}):
-        queries.lock_customer(connection, customer_id)
+    many.lock_customers(connection, [row.customer_id for row in rows])
 
 
-def _event_values(event: ProviderEvent, row: MessageRow | None, now: datetime) -> dict[str, object]:
+def event_values(event: ProviderEvent, row: MessageRow | None, now: datetime) -> dict[str, object]:
     return {
         "provider": event.provider,
         "provider_event_id": event.provider_event_id,
@@ -342,7 +359,7 @@ def apply_events(connection: Connection, policy: Policy, events: list[ProviderEv
     new: list[tuple[ProviderEvent, MessageRow]] = []
     for event in sorted(events, key=lambda e: (e.provider, e.provider_event_id)):
         row = queries.find_message(connection, CHANNEL_OF[event.provider], event.reminder_key, event.provider_id)
-        if not queries.record_delivery_event(connection, _event_values(event, row, now)):
+        if not queries.record_delivery_event(connection, event_values(event, row, now)):
             applied.duplicates += 1
             continue
         applied.new += 1
@@ -352,7 +369,7 @@ def apply_events(connection: Connection, policy: Policy, events: list[ProviderEv
             new.append((event, row))
     _lock_customers(connection, [row for _, row in new])
     for event, row in new:
-        _contact(connection, row, meaning_of(event), now, applied)
+        change_contact(connection, row, meaning_of(event), now, applied)
     for outbox_id, provider in sorted({row.outbox_id: event.provider for event, row in new}.items()):
         settle(connection, policy, outbox_id, provider, applied)
     return applied
@@ -375,7 +392,7 @@ def settle_pending(connection: Connection, policy: Policy, now: datetime) -> App
     for event_id, row, provider in linked:
         stored = [e for e in queries.events_of(connection, row.outbox_id) if e["delivery_event_id"] == event_id]
         if stored:
-            _contact(connection, row, _stored_meaning(stored[0], provider), now, applied)
+            change_contact(connection, row, stored_meaning(stored[0], provider), now, applied)
     for row in waiting:
         touched.setdefault(row.outbox_id, TWILIO if row.channel == Channel.SMS.value else SENDGRID)
     for outbox_id, provider in sorted(touched.items()):
