@@ -3,11 +3,7 @@ a graceful stop on SIGTERM; on SQLite (one writer) the option is refused before 
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -20,23 +16,13 @@ from reminder_pipeline.listening.inbox import EventStatus
 from reminder_pipeline_tests.delivery.crowd import people, written_day
 from reminder_pipeline_tests.delivery.helpers import rows
 from reminder_pipeline_tests.web.kinds import inbox
-from reminder_pipeline_tests.web.signing import Secrets, hmac_header, payment
-from reminder_pipeline_tests.web.test_crash_safety import _free_port, _wait_healthy
-
-
-def _serve(ledger: Ledger, tmp_path: Path, secrets: Secrets, port: int) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SENDGRID_", "REMINDERS_"))} | {
-        "REMINDERS_PAYMENT_WEBHOOK_SECRET": secrets.payment_secret,
-        "REMINDERS_HOME": str(tmp_path / "home"),
-    }
-    command = [sys.executable, "-m", "reminder_pipeline.cli", "serve", "--port", str(port), "--db", ledger.url]
-    return subprocess.Popen([*command, "--workers", "2"], env=environment, stderr=subprocess.PIPE, text=True)
+from reminder_pipeline_tests.web.server import free_port, start_serve, wait_healthy
+from reminder_pipeline_tests.web.signing import Secrets, payment, payment_post
 
 
 def _post(url: str, secrets: Secrets, payment_id: str, invoice_id: str) -> str:
-    body = json.dumps(payment(payment_id, invoice_id)).encode()
-    signed = {"X-Reminders-Signature": hmac_header(secrets.payment_secret, body, datetime.now().astimezone())}
-    answer = httpx.post(f"{url}/webhooks/payments", content=body, headers=signed, timeout=30)
+    post = payment_post(secrets, payment(payment_id, invoice_id), datetime.now().astimezone())
+    answer = httpx.post(url + post.path, content=post.body, headers=post.headers, timeout=30)
     return str(answer.json()["status"])
 
 
@@ -44,8 +30,8 @@ def test_several_workers_serve_a_postgresql_ledger_and_sqlite_keeps_one_writer(
     ledger: Ledger, tmp_path: Path, secrets: Secrets
 ) -> None:
     written_day(ledger, tmp_path, people(6))
-    port = _free_port()
-    process = _serve(ledger, tmp_path, secrets, port)
+    port = free_port()
+    process = start_serve(ledger.url, tmp_path / "home", secrets.payment_secret, port, "--workers", "2")
     if ledger.dialect == "sqlite":
         _, errors = process.communicate(timeout=120)
         assert process.returncode != 0
@@ -54,7 +40,7 @@ def test_several_workers_serve_a_postgresql_ledger_and_sqlite_keeps_one_writer(
         return
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         sent = [(f"P-{i}", f"INV-C{i % 6 + 1:05d}") for i in range(24)] * 2  # each twice: a provider's retry
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda p: _post(url, secrets, *p), sent))
