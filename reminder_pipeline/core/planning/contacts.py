@@ -37,15 +37,15 @@ def episode_progress(counted: pl.DataFrame) -> pl.DataFrame:
 
 
 def contacts_around(counted: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """Per customer, around the local date ``send_on`` a message would arrive on: same-day, weekly and
-    nearest contacts, before and after it."""
+    """Per customer and local date ``send_on`` a message would arrive on (``targets``, one or more dates a
+    customer): same-day, weekly and nearest contacts, before and after it."""
     messages = counted.filter(pl.col("channel") != COLLECTOR_CHANNEL).select(
         "customer_id", pl.col("send_on").alias("_on")
     )
     distance = (pl.col("_on") - pl.col("send_on")).dt.total_days()
     return (
         messages.join(targets.select("customer_id", "send_on"), on="customer_id", how="inner")
-        .group_by("customer_id")
+        .group_by("customer_id", "send_on")
         .agg(
             (distance == 0).any().alias("contacted_today"),
             distance.is_between(-6, 0).sum().alias("contacts_this_week"),

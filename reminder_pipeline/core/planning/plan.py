@@ -257,7 +257,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         .with_columns(pl.col("send_on").fill_null(inputs.day))
     )
     frame = (
-        frame.join(contacts_around(counted, frame), on="customer_id", how="left")
+        frame.join(contacts_around(counted, frame), on=["customer_id", "send_on"], how="left")
         .join(reached, on=["customer_id", "episode_id"], how="left")
         .join(_promises(inputs, episodes, policy.contact.promise_grace_days), on="customer_id", how="left")
         .with_columns(

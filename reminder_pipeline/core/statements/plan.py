@@ -33,7 +33,8 @@ from reminder_pipeline.core.outbox import (
     OutboxStatus,
     statement_keys,
 )
-from reminder_pipeline.core.planning.calendar import is_business_day
+from reminder_pipeline.core.planning.calendar import business_days
+from reminder_pipeline.core.planning.contacts import contacts_around
 from reminder_pipeline.core.planning.windows import local_window, zones_of
 from reminder_pipeline.core.policy.config import ContactRules, Policy, StatementSms, Tone
 
@@ -157,18 +158,15 @@ def _channel(policy: Policy) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _contacts(inputs: StatementInputs, keys: pl.DataFrame, folding: pl.DataFrame) -> pl.DataFrame:
-    """Per customer, the local dates of the messages that count against a statement (``dates``): every row
-    that reached or may still reach them, the day's plans too, but not the statement itself nor the
-    courtesy note it folds in."""
+    """The outbox rows that count against a statement: every row that reached or may still reach the customer,
+    the day's plans too, but not the statement itself nor the courtesy note it folds in."""
     unsent = pl.col("status").is_in(NOT_HANDED_OVER)
-    counted = inputs.outbox.filter(
-        pl.col("channel").is_in(CHANNEL_NAMES),
+    return inputs.outbox.filter(
         ~pl.col("status").is_in(NOT_CONTACTS),
         ~(unsent & (pl.col("window_end") <= inputs.now)),
         ~pl.col("dedupe_key").is_in(keys["dedupe_key"].implode()),
         ~pl.col("outbox_id").is_in(folding["outbox_id"].implode()),
     )
-    return counted.group_by("customer_id").agg(pl.col("send_on").alias("dates"))
 
 
 def courtesy_to_fold(inputs: StatementInputs) -> pl.DataFrame:
@@ -190,46 +188,46 @@ def courtesy_to_fold(inputs: StatementInputs) -> pl.DataFrame:
     )
 
 
-def allowed(candidate: date, others: list[date], rules: ContactRules) -> bool:
-    """Whether a message may arrive on ``candidate`` besides those arriving on ``others`` (local dates): none
-    the same day, fewer than the weekly cap in the seven days ending and starting on it, and none closer
-    than the minimum interval."""
-    if candidate in others:
-        return False
-    before = sum(1 for d in others if timedelta(0) <= candidate - d <= timedelta(days=6))
-    after = sum(1 for d in others if timedelta(0) <= d - candidate <= timedelta(days=6))
+def within_rules(rules: ContactRules) -> pl.Expr:
+    """Whether a message may arrive on ``send_on`` besides the others (``contacts_around``'s columns): none the
+    same day, fewer than the weekly cap in the seven days ending and starting on it, none closer than the
+    minimum interval."""
     gap = rules.min_days_between_contacts
     return (
-        before < rules.weekly_cap and after < rules.weekly_cap and all(abs((d - candidate).days) >= gap for d in others)
+        ~pl.col("contacted_today").fill_null(False)
+        & (pl.col("contacts_this_week").fill_null(0) < rules.weekly_cap)
+        & (pl.col("contacts_next_week").fill_null(0) < rules.weekly_cap)
+        & (pl.col("nearest_contact_days").fill_null(gap) >= gap)
     )
 
 
-def first_slot(
-    inputs: StatementInputs, zones: str | None, country: str | None, others: list[date], rules: ContactRules
-) -> tuple[date, datetime, datetime] | None:
-    """The first local date from the cycle day on, and its window (UTC), on which the statement may arrive."""
-    if not zones:
-        return None
-    window = rules.for_country(country)[3]
-    for offset in range(SLOT_DAYS):
-        candidate = inputs.day + timedelta(days=offset)
-        if not is_business_day(country, candidate, rules) or not allowed(candidate, others, rules):
-            continue
-        bounds = local_window(candidate, tuple(zones.split("|")), window.start, window.end)
-        if bounds is not None and bounds[1] > inputs.now:
-            return candidate, *bounds
-    return None
+def _windows(candidates: pl.DataFrame, rules: ContactRules) -> pl.DataFrame:
+    """``zones, country, send_on, window_start, window_end`` per distinct candidate (null bounds: no common hours)."""
+    distinct = candidates.select("zones", "country", "send_on").unique()
+    bounds = []
+    for zones, country, on in distinct.iter_rows():
+        window = rules.for_country(country)[3]
+        bounds.append(local_window(on, tuple(zones.split("|")), window.start, window.end) or (None, None))
+    schema = {k: DECISION_SCHEMA[k] for k in ("window_start", "window_end")}
+    return pl.concat([distinct, pl.DataFrame(bounds, schema=schema, orient="row")], how="horizontal")
 
 
-def _slots(frame: pl.DataFrame, inputs: StatementInputs, rules: ContactRules) -> pl.DataFrame:
-    rows = []
-    for customer_id, zones, country, dates in frame.select("customer_id", "zones", "country", "dates").iter_rows():
-        slot = first_slot(inputs, zones, country, list(dates or []), rules)
-        rows.append((customer_id, *(slot or (None, None, None))))
-    return pl.DataFrame(
-        rows,
-        schema={k: v for k, v in DECISION_SCHEMA.items() if k not in ("reason", "channel")},
-        orient="row",
+def _slots(frame: pl.DataFrame, counted: pl.DataFrame, inputs: StatementInputs, rules: ContactRules) -> pl.DataFrame:
+    """Per customer, the first local date of the ``SLOT_DAYS`` from the cycle day on, and its window (UTC), on
+    which the statement may arrive: a business day of their country, within the rules of contact against
+    ``counted``, with a window in every zone they may be in that is not over yet."""
+    days = pl.DataFrame({"send_on": [inputs.day + timedelta(days=n) for n in range(SLOT_DAYS)]})
+    candidates = frame.select("customer_id", "zones", "country").drop_nulls("zones").join(days, how="cross")
+    candidates = candidates.filter(business_days(candidates, rules))
+    return (
+        candidates.join(contacts_around(counted, candidates), on=["customer_id", "send_on"], how="left")
+        .filter(within_rules(rules))
+        .join(_windows(candidates, rules), on=["zones", "country", "send_on"], how="left", nulls_equal=True)
+        .filter(pl.col("window_end") > inputs.now)
+        .sort("send_on")
+        .group_by("customer_id", maintain_order=True)
+        .first()
+        .select("customer_id", "send_on", "window_start", "window_end")
     )
 
 
@@ -245,10 +243,8 @@ def plan_statements(inputs: StatementInputs, policy: Policy) -> StatementPlan:
     folding = courtesy_to_fold(inputs).join(owed.select("customer_id"), on="customer_id", how="semi")
     channel, no_channel = _channel(policy)
     people = with_contact_columns(inputs.customers).join(owed.select("customer_id"), on="customer_id", how="semi")
-    frame = (
-        people.with_columns(channel.alias("channel"), no_channel.alias("reason"))
-        .join(zones_of(people), on="customer_id", how="left")
-        .join(_contacts(inputs, keys, folding), on="customer_id", how="left")
+    frame = people.with_columns(channel.alias("channel"), no_channel.alias("reason")).join(
+        zones_of(people), on="customer_id", how="left"
     )
     if inputs.paused is not None and inputs.paused.height:
         paused = pl.col("customer_id").is_in(inputs.paused["customer_id"].implode())
@@ -257,7 +253,7 @@ def plan_statements(inputs: StatementInputs, policy: Policy) -> StatementPlan:
         )
     if inputs.now >= inputs.day_ends:
         frame = frame.with_columns(pl.lit(StatementSkip.CYCLE_DAY_OVER.value).alias("reason"))
-    slots = _slots(frame.filter(pl.col("reason").is_null()), inputs, policy.contact)
+    slots = _slots(frame.filter(pl.col("reason").is_null()), _contacts(inputs, keys, folding), inputs, policy.contact)
     decisions = (
         owed.select("customer_id")
         .join(frame.select("customer_id", "channel", "reason"), on="customer_id", how="left")

@@ -11,14 +11,15 @@ import pytest
 
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.outbox import STATEMENT_LADDER, OutboxStatus, reminder_key, statement_key, statement_keys
-from reminder_pipeline.core.policy.config import Policy, StatementSms
+from reminder_pipeline.core.planning.contacts import contacts_around
+from reminder_pipeline.core.policy.config import ContactRules, Policy, StatementSms
 from reminder_pipeline.core.statements.plan import (
     OUTBOX_COLUMNS,
     SLOT_DAYS,
     StatementInputs,
     StatementSkip,
-    allowed,
     plan_statements,
+    within_rules,
 )
 
 DAY = date(2026, 4, 30)  # a Thursday
@@ -154,6 +155,15 @@ def test_no_day_within_the_week_leaves_it_unsent_with_the_reason(policy: Policy)
     busy = [_row(n, "C1", DAY + timedelta(n)) for n in range(-6, SLOT_DAYS + 3, 3)]
     decided = _decided(plan_statements(_inputs([_customer("C1")], [("I1", "C1", DAY, 100)], busy), policy))
     assert decided["C1"]["reason"] == StatementSkip.NO_DAY_ALLOWED.value
+
+
+def allowed(candidate: date, others: list[date], rules: ContactRules) -> bool:
+    """Whether a message may arrive on ``candidate`` besides messages on ``others``, as the statements decide it."""
+    schema = {"customer_id": pl.String, "send_on": pl.Date, "channel": pl.String}
+    counted = pl.DataFrame([("C", on, "email") for on in others], schema=schema, orient="row")
+    target = pl.DataFrame({"customer_id": ["C"], "send_on": [candidate]})
+    around = target.join(contacts_around(counted, target), on=["customer_id", "send_on"], how="left")
+    return bool(around.select(within_rules(rules)).item())
 
 
 def test_the_rules_of_contact_count_every_other_message_around_the_day(policy: Policy) -> None:
