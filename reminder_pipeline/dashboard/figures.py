@@ -11,7 +11,8 @@ Definitions, per currency, as of day ``d``:
   yet due now) × 100;
 - **average days delinquent** — DSO − best possible DSO (receivables not yet due ÷ invoiced × 90);
 - **collected** — payments dated in the last 30 days;
-- **aging** — what is outstanding by days past due: current (not yet due), 1–30, 31–60, 61–90, 90+.
+- **aging** — what is outstanding by days past due: not yet due, 1–30, 31–60, 61–90, 90+
+  (``core.receivables``' buckets).
 
 And for reminders handed to a provider in the last 30 days: how many were sent, delivered and
 failed, and the share followed within 7 days by a reply, and by a payment, from that customer.
@@ -24,13 +25,17 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from reminder_pipeline.core.receivables import aging_labels, with_aging
 from reminder_pipeline.dashboard.loading import Sources
 
 DSO_DAYS = 90
 WINDOW_DAYS = 30
 TREND_POINTS = 6
 FOLLOW_UP_DAYS = 7
-AGING_BUCKETS = ["current", "1-30", "31-60", "61-90", "90+"]
+AGING_EDGES = (30, 60, 90)
+AGING_BUCKETS = aging_labels(AGING_EDGES)
+"""Not yet due, 1-30, 31-60, 61-90, 90+ days past due: the usual receivables aging, whatever the policy's
+segmentation edges are."""
 
 
 @dataclass(frozen=True)
@@ -107,22 +112,9 @@ def _dso(receivable: int, sold: int) -> float | None:
 
 def aging(balances: pl.DataFrame, day: date) -> pl.DataFrame:
     """``currency, bucket, balance_minor`` of open balances by days past due on ``day``."""
-    dpd = (pl.lit(day) - pl.col("due_date")).dt.total_days()
-    bucket = (
-        pl.when(dpd <= 0)
-        .then(pl.lit("current"))
-        .when(dpd <= 30)
-        .then(pl.lit("1-30"))
-        .when(dpd <= 60)
-        .then(pl.lit("31-60"))
-        .when(dpd <= 90)
-        .then(pl.lit("61-90"))
-        .otherwise(pl.lit("90+"))
-    )
     return (
-        balances.filter(pl.col("balance_minor") > 0)
-        .with_columns(bucket.alias("bucket"))
-        .group_by("currency", "bucket")
+        with_aging(balances.filter(pl.col("balance_minor") > 0), day, AGING_EDGES)
+        .group_by("currency", pl.col("aging_bucket").alias("bucket"))
         .agg(pl.col("balance_minor").sum())
     )
 

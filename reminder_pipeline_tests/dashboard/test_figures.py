@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import pytest
 
+from reminder_pipeline.core.receivables import NOT_YET_DUE
 from reminder_pipeline.dashboard.accounts import Queue, accounts
 from reminder_pipeline.dashboard.figures import figures
 from reminder_pipeline.dashboard.loading import Sources, nothing
@@ -62,7 +63,7 @@ def test_outstanding_overdue_aging_and_collected() -> None:
     assert eur.outstanding_minor == 6_000 + 2_000 + 5_000
     assert eur.overdue_minor == 8_000
     assert eur.collected_30d_minor == 4_000
-    assert eur.aging_minor == {"current": 5_000, "1-30": 2_000, "31-60": 0, "61-90": 6_000, "90+": 0}
+    assert eur.aging_minor == {NOT_YET_DUE: 5_000, "1-30": 2_000, "31-60": 0, "61-90": 6_000, "90+": 0}
     assert shown["USD"].aging_minor["31-60"] == 700
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from reminder_pipeline.collections.actions import CallOutcome
+from reminder_pipeline.core.receivables import NOT_YET_DUE
 from reminder_pipeline.dashboard.accounts import QUEUE_LABELS, Queue
 from reminder_pipeline.dashboard.customer import customer_record
 from reminder_pipeline.dashboard.figures import AGING_BUCKETS
@@ -21,7 +22,7 @@ from reminder_pipeline.web.dashboard.formatting import Formatter, negotiate
 from reminder_pipeline.web.masking import masked_email, masked_phone
 
 AGING_LABELS = {
-    "current": "not yet due",
+    NOT_YET_DUE: "not yet due",
     "1-30": "1–30 days",
     "31-60": "31–60 days",
     "61-90": "61–90 days",
