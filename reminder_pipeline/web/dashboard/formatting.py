@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
+from babel.numbers import format_decimal, format_percent
+
+from reminder_pipeline.core.money import format_money
 
 SUPPORTED = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES"]
 DEFAULT = "en_US"
@@ -46,8 +47,7 @@ class Formatter:
     def money(self, minor: int | None, currency: str | None) -> str:
         if minor is None or not currency:
             return "–"
-        digits = get_currency_precision(currency)
-        return format_currency(Decimal(int(minor)).scaleb(-digits), currency, locale=self.locale)
+        return format_money(int(minor), currency, self.locale)
 
     def day(self, value: date | None) -> str:
         return "–" if value is None else format_date(value, "medium", locale=self.locale)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from reminder_pipeline.collections.actions import CallOutcome
+from reminder_pipeline.core.money import to_major
 from reminder_pipeline.core.receivables import NOT_YET_DUE
 from reminder_pipeline.dashboard.accounts import QUEUE_LABELS, Queue
 from reminder_pipeline.dashboard.customer import customer_record
@@ -66,13 +67,12 @@ def _digits(frame: pl.DataFrame) -> dict[str, int]:
 def _chart_data(figures: Any) -> dict[str, dict[str, Any]]:
     charts = {}
     for c in figures.currencies:
-        digits = get_currency_precision(c.currency)
         charts[c.currency] = {
             "aging": {
                 "type": "bar",
                 "label": c.currency,
                 "labels": [AGING_LABELS[b] for b in AGING_BUCKETS],
-                "values": [c.aging_minor[b] / 10**digits for b in AGING_BUCKETS],
+                "values": [float(to_major(c.aging_minor[b], c.currency)) for b in AGING_BUCKETS],
             },
             "dso": {
                 "type": "line",
