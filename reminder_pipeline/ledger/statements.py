@@ -3,7 +3,6 @@ statements' timing depends on, and the statements written to the outbox at most 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -44,11 +43,12 @@ def courtesy_rows(connection: Connection, customer_ids: pl.Series) -> pl.DataFra
     rows = fetch_by_keys(connection, schema.outbox, "customer_id", customer_ids, COURTESY_COLUMNS)
     folded = (pl.col("ladder") == STATEMENT_LADDER) & (pl.col("step") != STATEMENT_STEP)
     courtesy = rows.filter((pl.col("tone") == Tone.COURTESY.value) | folded)
-    ids = [
-        [episode] if ladder == STATEMENT_LADDER else json.loads(invoices)
-        for ladder, episode, invoices in courtesy.select("ladder", "episode_id", "invoice_ids").iter_rows()
-    ]
-    return courtesy.select("customer_id", pl.Series("invoice_ids", ids, dtype=pl.List(pl.String)), "status")
+    ids = (
+        pl.when(pl.col("ladder") == STATEMENT_LADDER)
+        .then(pl.concat_list(pl.col("episode_id")))
+        .otherwise(pl.col("invoice_ids").str.json_decode(pl.List(pl.String)))
+    )
+    return courtesy.select("customer_id", ids.alias("invoice_ids"), "status")
 
 
 def statement_inputs(connection: Connection, day: date, now: datetime, *, business_tz: str) -> StatementInputs:
