@@ -10,9 +10,11 @@ import dagster as dg
 
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.policy import PolicyResource
+from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.defs.ingestion.resources import DropFolderSource
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.risk.resources import FeatureStore
+from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
 from reminder_pipeline_tests.ingestion.helpers import write_csv
 
 MORNING = {"config": {"run_at_local_time": "06:00"}}
@@ -54,6 +56,22 @@ def asset_resources(
         "policy": PolicyResource(path=policy),
         "templates": TemplatesResource(),
         "links": LinkSignerResource(secret=TEST_LINK_SECRET),
+    }
+
+
+def provider_resources(sandbox_url: str, *, callback_base: str) -> dict[str, Any]:
+    """SendGrid and Twilio resources pointed at a running provider sandbox, with the demo credentials."""
+    return {
+        "sendgrid": SendGridResource(
+            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=sandbox_url
+        ),
+        "twilio": TwilioResource(
+            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
+            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
+            from_number=SANDBOX_FROM_NUMBER,
+            base_url=sandbox_url,
+            status_callback_base=callback_base,
+        ),
     }
 
 

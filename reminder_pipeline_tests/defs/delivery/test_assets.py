@@ -12,27 +12,16 @@ from reminder_pipeline.definitions import defs as definitions
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
 from reminder_pipeline.defs.delivery.automation import PROVIDER_TAG, delivery_requests, delivery_sensor
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.ledger.delivery import due_counts
 from reminder_pipeline.ledger.store import Ledger
-from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
-from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, provider_resources
 from reminder_pipeline_tests.delivery.crowd import SEND_AT, Person, people, written_day
 
 
 def _resources(tmp_path: Path, ledger: Ledger, url: str) -> dict[str, Any]:
-    return asset_resources(tmp_path, ledger_url=ledger.url) | {
-        "sendgrid": SendGridResource(
-            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=url
-        ),
-        "twilio": TwilioResource(
-            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
-            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
-            from_number=SANDBOX_FROM_NUMBER,
-            base_url=url,
-            status_callback_base="http://127.0.0.1:8000",
-        ),
-    }
+    return asset_resources(tmp_path, ledger_url=ledger.url) | provider_resources(
+        url, callback_base="http://127.0.0.1:8000"
+    )
 
 
 def _run_at() -> dict[str, Any]:

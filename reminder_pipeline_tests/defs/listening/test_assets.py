@@ -11,15 +11,13 @@ import dagster as dg
 
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.defs.listening.assets import delivery_status, delivery_status_lookups
 from reminder_pipeline.defs.listening.automation import delivery_events_sensor
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.listening.inbox import INBOX_LOCK, EventSource, store_event
 from reminder_pipeline.providers.sendgrid import SendGridProvider
-from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
 from reminder_pipeline.providers.twilio import TwilioProvider
-from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, provider_resources
 from reminder_pipeline_tests.delivery.conftest import Clock
 from reminder_pipeline_tests.delivery.crowd import Person, people
 from reminder_pipeline_tests.delivery.helpers import rows
@@ -30,18 +28,9 @@ S = OutboxStatus
 
 
 def _resources(tmp_path: Path, ledger: Ledger, url: str) -> dict[str, Any]:
-    return asset_resources(tmp_path, ledger_url=ledger.url) | {
-        "sendgrid": SendGridResource(
-            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=url
-        ),
-        "twilio": TwilioResource(
-            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
-            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
-            from_number=SANDBOX_FROM_NUMBER,
-            base_url=url,
-            status_callback_base="http://127.0.0.1:9",
-        ),
-    }
+    return asset_resources(tmp_path, ledger_url=ledger.url) | provider_resources(
+        url, callback_base="http://127.0.0.1:9"
+    )
 
 
 def _config(asset: str, clock: Clock, **extra: object) -> dict[str, Any]:

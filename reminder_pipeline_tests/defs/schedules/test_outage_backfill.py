@@ -22,7 +22,6 @@ from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.defs.daily_run.automation import daily_run, daily_run_schedule
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.defs.ingestion.assets import customers, invoices, payments
 from reminder_pipeline.defs.reminders.assets import reminder_plan, rendered_messages
 from reminder_pipeline.defs.risk.assets import customer_features, customer_segments, risk_scores
@@ -30,8 +29,7 @@ from reminder_pipeline.defs.schedules.catch_up import RANGE_END_TAG, RANGE_START
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
-from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
-from reminder_pipeline_tests.defs.runs import asset_resources
+from reminder_pipeline_tests.defs.runs import asset_resources, provider_resources
 from reminder_pipeline_tests.defs.schedules.helpers import Customer, Midday, midday_now, write_day, write_policy
 from reminder_pipeline_tests.defs.schedules.promises import promise_counters
 
@@ -77,18 +75,9 @@ def _billing(drop: Path, clock: Midday) -> dict[str, str]:
 
 
 def _resources(workdir: Path, policy: Path, sandbox_url: str) -> dict[str, Any]:
-    return asset_resources(workdir, policy=str(policy)) | {
-        "sendgrid": SendGridResource(
-            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=sandbox_url
-        ),
-        "twilio": TwilioResource(
-            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
-            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
-            from_number=SANDBOX_FROM_NUMBER,
-            base_url=sandbox_url,
-            status_callback_base="http://127.0.0.1:9",
-        ),
-    }
+    return asset_resources(workdir, policy=str(policy)) | provider_resources(
+        sandbox_url, callback_base="http://127.0.0.1:9"
+    )
 
 
 def _deliver(instance: dg.DagsterInstance, resources: dict[str, Any], at: datetime | None) -> None:

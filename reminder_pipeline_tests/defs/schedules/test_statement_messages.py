@@ -17,13 +17,11 @@ from sqlalchemy import select
 
 from reminder_pipeline.core.outbox import STATEMENT_LADDER, OutboxStatus, statement_key
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.defs.schedules.statements import StatementStore, billing_cycle_statements
 from reminder_pipeline.ledger.schema import outbox, reminder_messages
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
-from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
-from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, provider_resources
 from reminder_pipeline_tests.statements.world import BERLIN, CYCLE, NEXT_FREE, cycle_morning, opt_out_and_pay
 
 
@@ -36,19 +34,11 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _resources(tmp_path: Path, ledger: Ledger, url: str) -> dict[str, Any]:
-    return asset_resources(tmp_path, ledger_url=ledger.url) | {
-        "statement_store": StatementStore(root=str(tmp_path / "statements")),
-        "sendgrid": SendGridResource(
-            api_key=DEMO_CREDENTIALS.sendgrid_api_key, from_email=SANDBOX_FROM_EMAIL, base_url=url
-        ),
-        "twilio": TwilioResource(
-            account_sid=DEMO_CREDENTIALS.twilio_account_sid,
-            auth_token=DEMO_CREDENTIALS.twilio_auth_token,
-            from_number=SANDBOX_FROM_NUMBER,
-            base_url=url,
-            status_callback_base="http://127.0.0.1:8000",
-        ),
-    }
+    return (
+        asset_resources(tmp_path, ledger_url=ledger.url)
+        | provider_resources(url, callback_base="http://127.0.0.1:8000")
+        | {"statement_store": StatementStore(root=str(tmp_path / "statements"))}
+    )
 
 
 def _statement_run(resources: dict[str, Any]) -> dict[str, Any]:
