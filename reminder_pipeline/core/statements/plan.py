@@ -35,29 +35,16 @@ from reminder_pipeline.core.outbox import (
 )
 from reminder_pipeline.core.planning.calendar import business_days
 from reminder_pipeline.core.planning.contacts import contacts_around
+from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA
 from reminder_pipeline.core.planning.windows import local_window, zones_of
 from reminder_pipeline.core.policy.config import ContactRules, Policy, StatementSms, Tone
 
 SLOT_DAYS = 7
 """How many days from the cycle day a statement may wait for a day the rules of contact allow."""
 STATEMENT_TONE = "statement"
-OUTBOX_COLUMNS = {
-    "outbox_id": pl.Int64(),
-    "dedupe_key": pl.String(),
-    "customer_id": pl.String(),
-    "episode_id": pl.String(),
-    "ladder": pl.String(),
-    "step": pl.String(),
-    "step_index": pl.Int64(),
-    "offset_days": pl.Int64(),
-    "tone": pl.String(),
-    "channel": pl.String(),
-    "business_date": pl.Date(),
-    "send_on": pl.Date(),
-    "status": pl.String(),
-    "window_end": pl.Datetime("us", "UTC"),
-}
-"""The outbox rows of the cycle's customers a statement's timing depends on."""
+OUTBOX_COLUMNS = {"outbox_id": pl.Int64(), **OUTBOX_SCHEMA, "step_index": pl.Int64(), "tone": pl.String()}
+"""The outbox rows of the cycle's customers a statement's timing depends on: what the daily plan reads, and
+the ids, step indexes and tones of the courtesy notes it may fold in."""
 DECISION_SCHEMA = {
     "customer_id": pl.String(),
     "reason": pl.String(),
