@@ -17,14 +17,14 @@ from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.web.dashboard.auth import SESSION_COOKIE
 from reminder_pipeline_tests.web.dashboard.attacks import try_login
 from reminder_pipeline_tests.web.dashboard.conftest import PASSWORD, seed
-from reminder_pipeline_tests.web.test_crash_safety import _free_port, _wait_healthy
+from reminder_pipeline_tests.web.server import free_port, wait_healthy
 
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("ledger_url", ["postgresql"], indirect=True)
 def test_a_session_opens_the_dashboard_on_every_worker(ledger: Ledger, tmp_path: Path) -> None:
     seed(ledger, tmp_path)
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SENDGRID_", "REMINDERS_"))}
     environment |= {"REMINDERS_HOME": str(tmp_path / "home"), "REMINDERS_COOKIE_SECURE": "false"}
     command = [sys.executable, "-m", "reminder_pipeline.cli", "serve", "--port", str(port), "--db", ledger.url]
@@ -33,7 +33,7 @@ def test_a_session_opens_the_dashboard_on_every_worker(ledger: Ledger, tmp_path:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         with httpx.Client(base_url=url, timeout=30) as client:
             assert try_login(client, "cora", PASSWORD).status_code == 303
             cookie = client.cookies[SESSION_COOKIE]
