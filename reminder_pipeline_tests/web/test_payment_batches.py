@@ -7,19 +7,32 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.ledger.schema import outbox, payments
 from reminder_pipeline.ledger.store import Ledger
-from reminder_pipeline.listening.inbox import EventSource, HandlerOutcome, InboundEvent
-from reminder_pipeline.web.payment_handlers import PAYMENT_HANDLERS, handle_payments
+from reminder_pipeline.listening.batched import BatchedHandler
+from reminder_pipeline.listening.inbox import (
+    INBOX_LOCK,
+    EventSource,
+    EventStatus,
+    HandlerOutcome,
+    InboundEvent,
+    process_events,
+    store_events,
+)
+from reminder_pipeline.web.payment_handlers import PAYMENT_HANDLERS, PAYMENTS_GROUP, handle_payments
 from reminder_pipeline_tests.delivery.crowd import people, written_day
+from reminder_pipeline_tests.delivery.helpers import rows
+from reminder_pipeline_tests.web.kinds import inbox
 from reminder_pipeline_tests.web.signing import charge_refunded, invoice_paid, payment
 
 NOW = datetime(2026, 3, 10, 15, tzinfo=UTC)
@@ -72,3 +85,39 @@ def test_payments_handled_together_do_what_each_handled_in_turn_does(ledger: Led
         assert _run(ledger, events, together=True) == _run(ledger, events, together=False)
 
     check()
+
+
+def _never_alone(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+    """The handler of one event alone: called only when the run was undone (then its event fails)."""
+    raise AssertionError("the batched run was undone")
+
+
+def test_unknown_invoices_and_repeated_payment_ids_on_the_batched_path(ledger: Ledger, tmp_path: Path) -> None:
+    """DESIGN's payment promises on the run handed to ``handle_payments`` at once: a payment for an invoice
+    the ledger does not know is acknowledged (unmatched) and kept; the same ``payment_id`` again is a no-op."""
+    written_day(ledger, tmp_path, people(2))
+    bodies = [
+        (EventSource.PAYMENT, json.dumps(payment("P-1", "INV-C00001"))),
+        (EventSource.PAYMENT, json.dumps(payment("P-9", "INV-NOBODY"))),
+        (EventSource.STRIPE, json.dumps(invoice_paid("evt_1", "INV-NOBODY"))),
+        (EventSource.PAYMENT, json.dumps(payment("P-1", "INV-C00001") | {"paid_at": "2026-03-10T14:31:00+00:00"})),
+    ]
+    with ledger.begin_write(INBOX_LOCK, shared=True) as connection:
+        ids = store_events(connection, [(s, f"key-{i}", b) for i, (s, b) in enumerate(bodies)], NOW)
+    runs: list[int] = []
+
+    def many(connection: Connection, events: Sequence[InboundEvent], now: datetime) -> list[HandlerOutcome]:
+        runs.append(len(events))
+        return handle_payments(connection, events, now)
+
+    handlers = {s: BatchedHandler(_never_alone, many, PAYMENTS_GROUP) for s in PAYMENT_HANDLERS}
+    events = [(InboundEvent(int(i or 0), s, b, NOW), handlers[s]) for i, (s, b) in zip(ids, bodies, strict=True)]
+    done = process_events(ledger, events, NOW)
+    assert runs == [len(bodies)], "the whole run went to the batched handler once"
+    statuses = [EventStatus.PROCESSED, EventStatus.UNMATCHED, EventStatus.UNMATCHED, EventStatus.PROCESSED]
+    assert [d.status for d in done] == statuses
+    assert done[3].detail == "this payment was recorded already"
+    assert [e["status"] for e in inbox(ledger)] == statuses, "each event kept, the unmatched ones to reconcile"
+    with ledger.begin() as connection:
+        assert connection.execute(select(payments.c.payment_id)).scalars().all() == ["P-1"]
+    assert rows(ledger)["C00002/email"]["status"] != OutboxStatus.CANCELLED, "only the payer's reminders cancelled"
