@@ -1,6 +1,6 @@
 """``reminders demo``: the whole product on the embedded default, end to end, in one folder.
 
-It generates a billing system's daily drop files, materializes the assets of every business day
+It generates a billing system's daily drop files, materializes the assets of every day
 in a persistent local Dagster instance (one single-run backfill, as an operator would after an
 outage), and prints what landed in the ledger. ``make ui`` then shows the same instance.
 
@@ -171,7 +171,7 @@ def materialize(
     config: dict[str, Any] | None = None,
     environment: dict[str, str] | None = None,
 ) -> None:
-    """One run through the real code location and CLI, over the business days ``days`` if partitioned."""
+    """One run through the real code location and CLI, over the days ``days`` if partitioned."""
     command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "reminder_pipeline.definitions"]
     command += ["--select", assets]
     if days is not None:
@@ -196,8 +196,8 @@ def run(plan: DemoPlan, say: Callable[[str], None], track: Track = untracked) ->
         data = generate_demo_data(plan.invoices, seed=plan.seed, start=plan.start, end=plan.end)
         files = write_drop_folder(data, plan.drop)
     say(f"wrote {len(files)} daily drop files to {plan.drop}")
-    say("step 1 of 5: ingesting customers, invoices and payments of every business day in one backfill run")
-    with track(f"ingesting {plan.days} business days"):
+    say("step 1 of 5: ingesting customers, invoices and payments of every day in one backfill run")
+    with track(f"ingesting {plan.days} days"):
         materialize(plan, INGESTION_ASSETS, (plan.start, plan.end))
     say(f"step 2 of 5: training the risk model as of {plan.trained_as_of} (it must pass the quality gate)")
     with track("training the risk model"):

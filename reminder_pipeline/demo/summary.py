@@ -37,7 +37,7 @@ def _materialized(plan: DemoPlan, assets: list[str]) -> list[str]:
             partitions = instance.get_materialized_partitions(key)
             latest = instance.get_latest_materialization_event(key)
             run = f"run {latest.run_id[:8]}" if latest else "never"
-            extent = f"{len(partitions):>4} business days" if partitions else "   unpartitioned"
+            extent = f"{len(partitions):>4} days" if partitions else "   unpartitioned"
             lines.append(f"  {asset:<18} {extent} materialized ({run})")
     return lines
 
