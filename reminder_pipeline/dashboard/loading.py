@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
 from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch
+from reminder_pipeline.ledger.bulk import fetch, schema_of
+from reminder_pipeline.ledger.receivables import INVOICE_COLUMNS, paid_per_invoice
 
 HORIZON_DAYS = 250
 """DSO six months back needs 90 days of sales before it: 150 + 90 days, and a little more."""
@@ -28,15 +28,7 @@ CHUNK = 500
 CONTACT_STATUSES = ["sent", "delivered", "failed", "unknown", "unresolved"]
 """Outbox statuses of a reminder that was handed to a provider (or refused by it)."""
 
-INVOICE_SCHEMA = {
-    "invoice_id": pl.String(),
-    "customer_id": pl.String(),
-    "issue_date": pl.Date(),
-    "due_date": pl.Date(),
-    "amount_minor": pl.Int64(),
-    "currency": pl.String(),
-    "paid_minor": pl.Int64(),
-}
+INVOICE_SCHEMA = {**schema_of(schema.invoices, INVOICE_COLUMNS), "paid_minor": pl.Int64()}
 PAYMENT_SCHEMA = {
     "invoice_id": pl.String(),
     "customer_id": pl.String(),
@@ -90,47 +82,25 @@ def _chunks(ids: Sequence[str] | None) -> list[list[str] | None]:
     return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
 
 
-def _paid_per_invoice(only: list[str] | None) -> Any:
-    pay = schema.payments
-    reported = func.coalesce(pay.c.method, "") == HISTORY_PAYMENT_METHOD
-    recorded = func.sum(case((reported, 0), else_=pay.c.amount_minor))
-    reported_sum = func.sum(case((reported, pay.c.amount_minor), else_=0))
-    query = select(
-        pay.c.invoice_id,
-        case((recorded >= reported_sum, recorded), else_=reported_sum).label("paid"),
-        func.max(pay.c.paid_date).label("last_paid"),
-    ).group_by(pay.c.invoice_id)
-    if only is not None:
-        query = query.where(pay.c.customer_id.in_(only))
-    return query.subquery()
-
-
 def _invoices(connection: Connection, day: date, only: list[str] | None) -> pl.DataFrame:
-    inv = schema.invoices
-    paid = _paid_per_invoice(only)
+    """Invoices issued by ``day`` still open, or issued or paid within the horizon, with what was paid on each."""
+    inv, pay = schema.invoices, schema.payments
+    theirs = None if only is None else select(inv.c.invoice_id).where(inv.c.customer_id.in_(only)).subquery()
+    paid = paid_per_invoice(only=theirs)
     start = day - timedelta(days=HORIZON_DAYS)
     paid_minor = func.coalesce(paid.c.paid, 0)
+    paid_lately = _where_customer(select(pay.c.invoice_id).where(pay.c.paid_date >= start), pay.c.customer_id, only)
     keep: ColumnElement[bool] = or_(
         inv.c.issue_date >= start,
         inv.c.amount_minor > paid_minor,
-        paid.c.last_paid >= start,
+        inv.c.invoice_id.in_(paid_lately),
     )
     query = (
-        select(
-            inv.c.invoice_id,
-            inv.c.customer_id,
-            inv.c.issue_date,
-            inv.c.due_date,
-            inv.c.amount_minor,
-            inv.c.currency,
-            paid_minor.label("paid_minor"),
-        )
+        select(*[inv.c[name] for name in INVOICE_COLUMNS], paid_minor.label("paid_minor"))
         .select_from(inv.outerjoin(paid, paid.c.invoice_id == inv.c.invoice_id))
         .where(and_(inv.c.issue_date <= day, keep))
     )
-    if only is not None:
-        query = query.where(inv.c.customer_id.in_(only))
-    return fetch(connection, query, INVOICE_SCHEMA)
+    return fetch(connection, _where_customer(query, inv.c.customer_id, only), INVOICE_SCHEMA)
 
 
 def _since(day: date) -> datetime:
