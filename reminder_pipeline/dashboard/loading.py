@@ -18,8 +18,10 @@ from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL
+from reminder_pipeline.core.planning.pauses import PAUSE_SCHEMA
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, schema_of
+from reminder_pipeline.ledger.pauses import paused_query
 from reminder_pipeline.ledger.receivables import INVOICE_COLUMNS, paid_per_invoice
 
 HORIZON_DAYS = 250
@@ -56,7 +58,6 @@ SEGMENT_SCHEMA = {"customer_id": pl.String(), "segment": pl.String(), "channel":
 CUSTOMER_SCHEMA = {"customer_id": pl.String(), "name": pl.String(), "preferred_channel": pl.String()}
 PROMISE_SCHEMA = {"customer_id": pl.String(), "promised_date": pl.Date(), "status": pl.String(), "made_on": pl.Date()}
 DISPUTE_SCHEMA = {"customer_id": pl.String(), "invoice_id": pl.String()}
-PAUSE_SCHEMA = {"customer_id": pl.String(), "paused_until": pl.Date()}
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _load_part(connection: Connection, day: date, only: list[str] | None) -> dic
     start = day - timedelta(days=HORIZON_DAYS)
     pay, out, rep = schema.payments, schema.outbox, schema.replies
     c, rs, seg = schema.customers, schema.risk_scores, schema.customer_segments
-    prom, disp, inv, pause = schema.promises_to_pay, schema.disputes, schema.invoices, schema.reminder_pauses
+    prom, disp, inv = schema.promises_to_pay, schema.disputes, schema.invoices
     score_day = select(func.max(rs.c.business_date)).where(rs.c.business_date <= day).scalar_subquery()
     segment_day = select(func.max(seg.c.business_date)).where(seg.c.business_date <= day).scalar_subquery()
     queries: dict[str, tuple[Any, Any, Any]] = {
@@ -178,14 +179,7 @@ def _load_part(connection: Connection, day: date, only: list[str] | None) -> dic
             inv.c.customer_id,
             DISPUTE_SCHEMA,
         ),
-        "pauses": (
-            select(pause.c.customer_id, func.max(pause.c.until_date).label("paused_until"))
-            .where(pause.c.paused_on <= day, pause.c.until_date >= day)
-            .where(or_(pause.c.ended_on.is_(None), pause.c.ended_on > day))
-            .group_by(pause.c.customer_id),
-            pause.c.customer_id,
-            PAUSE_SCHEMA,
-        ),
+        "pauses": (paused_query(day), schema.reminder_pauses.c.customer_id, PAUSE_SCHEMA),
     }
     frames = {name: fetch(connection, _where_customer(q, col, only), cols) for name, (q, col, cols) in queries.items()}
     frames["invoices"] = _invoices(connection, day, only)
