@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import polars as pl
@@ -34,6 +34,8 @@ from reminder_pipeline.ledger.store import Ledger
 
 log = logging.getLogger("reminder_pipeline.dashboard")
 PAYMENT_SOURCES = {"payment": "", "stripe": "stripe:"}
+_FRAMES = [f.name for f in fields(Sources) if f.name != "day"]
+"""Every frame of ``Sources``: a customer's reload replaces their rows in each."""
 
 
 @dataclass
@@ -236,18 +238,3 @@ class Snapshot:
         with self._changed:
             self._changed.wait_for(lambda: self.state.version > after or self._stop.is_set(), timeout=timeout)
             return [c for c in self.state.changes if c.version > after]
-
-
-_FRAMES = [
-    "invoices",
-    "payments",
-    "messages",
-    "planned",
-    "replies",
-    "scores",
-    "segments",
-    "customers",
-    "promises",
-    "disputes",
-    "pauses",
-]
