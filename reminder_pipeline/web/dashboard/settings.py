@@ -8,6 +8,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.listening.handlers import POLICY_ENV
+
 SESSION_SECRET_ENV = "REMINDERS_SESSION_SECRET"  # noqa: S105 (a variable name)
 COOKIE_SECURE_ENV = "REMINDERS_COOKIE_SECURE"
 REFRESH_ENV = "REMINDERS_DASHBOARD_REFRESH_SECONDS"
@@ -28,6 +31,7 @@ class DashboardSettings:
     stream_seconds: float = 25.0
     """How long one server-sent-event response lasts before the browser reconnects."""
     promise_grace_days: int = 3
+    """Days after a promised date before the promise counts as broken: the policy's, as the plan waits."""
     login_failures_per_user: int = 5
     login_failures_per_address: int = 30
     login_window_seconds: float = 900.0
@@ -44,6 +48,7 @@ class DashboardSettings:
         flag = env.get(COOKIE_SECURE_ENV, "").strip().lower()
         secure = flag in {"1", "true", "yes"} if flag else bool(public_url and public_url.startswith("https://"))
         refresh = float(env.get(REFRESH_ENV) or 300)
+        grace = load_policy(env.get(POLICY_ENV) or None).contact.promise_grace_days
         if secret:
-            return cls(session_secret=secret, cookie_secure=secure, full_seconds=refresh)
-        return cls(cookie_secure=secure, full_seconds=refresh)
+            return cls(session_secret=secret, cookie_secure=secure, full_seconds=refresh, promise_grace_days=grace)
+        return cls(cookie_secure=secure, full_seconds=refresh, promise_grace_days=grace)
