@@ -99,6 +99,7 @@ class Accounts:
         self.partial = dict(zip(people["customer_id"], people["partial_payment_prob"], strict=True))
         self.locale = dict(zip(people["customer_id"], people["locale"], strict=True))
         self.invoices: dict[str, _Invoice] = {}
+        self._texts_reached: dict[str, int] = {}
         self._load(world)
 
     def _load(self, world: World) -> None:
@@ -181,9 +182,12 @@ class Accounts:
                 if self.dice("kept", invoice_id, earlier) < self.model.promise_kept:
                     self._sooner(invoice, customer_slot_at(promised, int(self.dice("slot", invoice_id, "promise") * 4)))
             self._respond(invoice, effect, soonest, self.dice("converted", invoice_id, earlier) < effect)
-        stop = self.dice("stop", reached.customer_id, reached.at.isoformat()) < self.model.stop_rate
-        if reached.channel == "sms" and stop:
-            replies[ReplyKind.STOP] = Reply(reached.customer_id, "sms", ReplyKind.STOP, "STOP", answer_at)
+        if reached.channel == "sms":
+            texts = self._texts_reached.get(reached.customer_id, 0)
+            self._texts_reached[reached.customer_id] = texts + 1
+            # By the count of texts, not their instant: ``accepted_at`` carries the real seconds a delivery run took.
+            if self.dice("stop", reached.customer_id, texts) < self.model.stop_rate:
+                replies[ReplyKind.STOP] = Reply(reached.customer_id, "sms", ReplyKind.STOP, "STOP", answer_at)
         return list(replies.values())
 
     def _next(self, invoice: _Invoice) -> int | None:

@@ -110,3 +110,24 @@ def test_a_customer_about_to_dispute_disputes_when_reminded(world: World) -> Non
     replies = accounts.reach(Reached(invoice.customer_id, (invoice.invoice_id,), "sms", at, False))
     assert [r.kind for r in replies] == [ReplyKind.DISPUTE]
     assert invoice.dispute_day == at.date()
+
+
+def test_who_texts_stop_does_not_hang_on_the_seconds_a_delivery_run_took(world: World) -> None:
+    """``accepted_at`` is simulated time plus the real seconds a run took: two runs of one seed differ in them.
+    Whether a customer answers STOP must not (a simulation once differed in a STOP between two equal seeds)."""
+    at = datetime.combine(world.first_day, time(13), tzinfo=UTC)
+    customers = sorted({i.customer_id for i in Accounts(world, ResponseModel(), Dice(6)).invoices.values()})
+
+    def stops(seconds: float) -> list[str]:
+        accounts = Accounts(world, ResponseModel(stop_rate=0.2, promise_share=0.0), Dice(6))
+        reached = at + timedelta(seconds=seconds)
+        found = []
+        for customer in customers:
+            replies = accounts.reach(Reached(customer, (), "sms", reached, before_due=False))
+            found += [customer for r in replies if r.kind is ReplyKind.STOP]
+        return found
+
+    first = stops(0.0)
+    assert first, "a fifth of the customers text STOP"
+    assert stops(3.7) == first
+    assert stops(41.2) == first
