@@ -119,7 +119,12 @@ def contacted_on(connection: Connection, customer_ids: pl.Series, days: pl.Serie
     query = (
         select(outbox.c.customer_id, outbox.c.send_on, outbox.c.outbox_id)
         .join(staged, staged.c.customer_id == outbox.c.customer_id)
-        .where(outbox.c.status.in_(HANDED_OVER), outbox.c.send_on.in_(days.unique().to_list()))
+        # through functions: SQLite's planner would otherwise walk the day's (send_on, status) index, every
+        # message handed over that day, once per staged customer (200 ms a look at 20,000 messages)
+        .where(
+            func.coalesce(outbox.c.status, "").in_(HANDED_OVER),
+            func.coalesce(outbox.c.send_on, None).in_(days.unique().to_list()),
+        )
     )
     found = fetch(connection, query, columns)
     staged.drop(connection)
