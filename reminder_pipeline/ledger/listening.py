@@ -243,7 +243,7 @@ def customers_with_email(connection: Connection, address: str) -> list[str]:
 
 def open_invoices_of(connection: Connection, customer_id: str) -> list[str]:
     """The customer's invoices with a balance left, whatever their date."""
-    paid = paid_per_invoice()
+    paid = paid_per_invoice(only=select(invoices.c.invoice_id).where(invoices.c.customer_id == customer_id).subquery())
     query = (
         select(invoices.c.invoice_id)
         .select_from(invoices.outerjoin(paid, paid.c.invoice_id == invoices.c.invoice_id))

@@ -39,7 +39,9 @@ def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) 
         case((recorded_sum >= reported_sum, recorded_sum), else_=reported_sum).label("paid"),
     ).group_by(pay.c.invoice_id)
     if only is not None:
-        query = query.join(only, only.c.invoice_id == pay.c.invoice_id)
+        # as a list the payments' invoice index is searched with: joined, SQLite's planner summed every
+        # payment (its invoice index walked whole, for the GROUP BY) and probed ``only`` for each row
+        query = query.where(pay.c.invoice_id.in_(select(only.c.invoice_id)))
     if as_of is not None:
         query = query.where(pay.c.paid_date <= as_of)
     return query.subquery()
@@ -229,11 +231,11 @@ def invoice_lines(connection: Connection, invoice_ids: pl.Series) -> pl.DataFram
     found = fetch_by_keys(connection, schema.invoices, "invoice_id", invoice_ids, INVOICE_COLUMNS)
     if found.is_empty():
         return pl.DataFrame(schema=INVOICE_LINE_SCHEMA)
-    paid = paid_per_invoice()
     staged = stage(connection, found.select("invoice_id"), schema.invoices)
+    paid = paid_per_invoice(only=staged)
     received = fetch(
         connection,
-        select(paid.c.invoice_id, paid.c.paid).join(staged, staged.c.invoice_id == paid.c.invoice_id),
+        select(paid.c.invoice_id, paid.c.paid),
         {**schema_of(schema.invoices, ["invoice_id"]), "paid": pl.Int64()},
     )
     staged.drop(connection)

@@ -1,0 +1,66 @@
+"""The ledger reads and writes run per batch (a claim's last look, a payment batch, a reply) take the batch's
+own keys on SQLite, never a walk over a big table.
+
+SQLite plans without statistics. Offered a low-selectivity index or an aggregate over a whole table it
+took them, once per call: the last look summed every payment ever recorded to read a hundred invoices'
+balances (120 ms a claim at 30,000 payments), a payment batch walked the status index over every message
+not yet handed over (12 ms at 20,000). Each plan is checked where the code runs it, with its parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import insert
+
+from reminder_pipeline.ledger.listening import open_invoices_of
+from reminder_pipeline.ledger.receivables import invoice_lines
+from reminder_pipeline.ledger.schema import customers, invoices
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
+from reminder_pipeline_tests.ledger.plans import plans, plans_of
+
+
+@pytest.fixture
+def sqlite_ledger(tmp_path: Path) -> Ledger:
+    """A SQLite ledger with one customer owing one invoice (a read of no invoice runs no query)."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    upgrade_ledger(url)
+    ledger = Ledger(url)
+    with ledger.begin() as connection:
+        connection.execute(insert(customers).values(customer_id="C1", source="test"))
+        connection.execute(
+            insert(invoices).values(
+                invoice_id="I1",
+                customer_id="C1",
+                issue_date=date(2026, 3, 1),
+                due_date=date(2026, 3, 15),
+                amount_minor=10_000,
+                currency="EUR",
+                source="test",
+            )
+        )
+    return ledger
+
+
+def _reads_payments_by_invoice(found: list[str]) -> None:
+    payment_plans = plans_of(found, "payments")
+    assert payment_plans, found
+    for plan in payment_plans:
+        assert "SEARCH payments USING INDEX ix_payments_invoice_id (invoice_id=?)" in plan, plan
+        assert "SCAN payments" not in plan, plan
+
+
+def test_the_last_looks_balances_sum_the_invoices_own_payments_not_every_payment(sqlite_ledger: Ledger) -> None:
+    with sqlite_ledger, sqlite_ledger.begin() as connection, plans(connection) as found:
+        lines = invoice_lines(connection, pl.Series(["I1", "I2"]))
+    assert lines["balance_minor"].to_list() == [10_000]
+    _reads_payments_by_invoice(found)
+
+
+def test_a_replys_open_invoices_sum_the_customers_own_payments_not_every_payment(sqlite_ledger: Ledger) -> None:
+    with sqlite_ledger, sqlite_ledger.begin() as connection, plans(connection) as found:
+        assert open_invoices_of(connection, "C1") == ["I1"]
+    _reads_payments_by_invoice(found)
