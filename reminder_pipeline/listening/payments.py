@@ -63,7 +63,12 @@ _PAYMENTS = select(*[payments.c[c] for c in _PAYMENT_VALUES]).where(
 )
 _CANCEL = (
     update(outbox)
-    .where(outbox.c.customer_id.in_(bindparam("paying", expanding=True)), outbox.c.status.in_(NOT_HANDED_OVER))
+    .where(
+        outbox.c.customer_id.in_(bindparam("paying", expanding=True)),
+        # through a function: SQLite's planner would otherwise walk the status index, every row not handed
+        # over yet (the day's rendered messages: 12 ms a batch at 20,000), once five customers pay together
+        func.coalesce(outbox.c.status, "").in_(NOT_HANDED_OVER),
+    )
     .values(status=OutboxStatus.CANCELLED, status_reason=bindparam("reason"), updated_at=func.now())
     .returning(outbox.c.customer_id)
 )

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from reminder_pipeline.core.outbox import OUTBOX_LOCK, OutboxStatus
 from reminder_pipeline.ledger.schema import outbox, payments
-from reminder_pipeline.ledger.store import Ledger
+from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline.listening.payments import (
     PaymentEvent,
     PaymentOutcome,
@@ -22,6 +22,7 @@ from reminder_pipeline.listening.payments import (
     apply_payments,
 )
 from reminder_pipeline_tests.delivery.crowd import people, written_day
+from reminder_pipeline_tests.ledger.plans import plans, plans_of
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
 PAID_AT = [datetime(2026, 3, 9, 14, tzinfo=UTC), datetime(2026, 3, 10, 8, tzinfo=UTC)]
@@ -132,3 +133,21 @@ def test_a_repeated_payment_id_in_a_batch_meets_the_earlier_one_and_only_the_fir
     assert reasons["C00004"] == (OutboxStatus.CANCELLED, "a payment arrived (webhook) before it was sent")
     assert reasons["C00003"][0] == OutboxStatus.SENT
     assert reasons["C00005"] == (OutboxStatus.RENDERED, None)
+
+
+def test_a_batchs_pending_reminders_are_cancelled_through_the_customers_index(tmp_path: Path) -> None:
+    """SQLite's planner, offered the status index, walked every row not handed over yet (the day's rendered
+    messages, 12 ms a batch at 20,000) instead of the few rows of the batch's customers."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    upgrade_ledger(url)
+    with Ledger(url) as ledger:
+        written_day(ledger, tmp_path, people(6))
+        batch = [PaymentEvent(f"P-{i}", f"INV-C0000{i}", "40.00", "EUR", PAID_AT[0], "webhook") for i in range(1, 7)]
+        with ledger.begin_write(OUTBOX_LOCK) as connection, plans(connection) as found:
+            results = apply_payments(connection, batch, NOW)
+    assert [r.cancelled for r in results] == [1] * 6  # more customers than statuses: the plan turned at 5
+    outbox_plans = plans_of(found, "outbox")
+    assert outbox_plans, found
+    for plan in outbox_plans:
+        assert "ix_outbox_customer_episode (customer_id=?)" in plan, plan
+        assert "ix_outbox_status_window_end" not in plan, plan
