@@ -50,7 +50,7 @@ def look(
         contacts=people,
         lines=invoice_lines(connection, rows["invoice_ids"].explode()),
         disputed=open_disputes(connection, now.date()),
-        promises=promises(connection).join(people.select("customer_id"), on="customer_id", how="semi"),
+        promises=promises(connection, people["customer_id"]),
         contacted=contacted.filter(~pl.col("outbox_id").is_in(besides.implode())),
         now=now,
         today=now.date(),

@@ -68,10 +68,13 @@ def open_disputes(connection: Connection, day: date) -> pl.DataFrame:
     return fetch(connection, query, schema_of(d, ["invoice_id"]))
 
 
-def promises(connection: Connection) -> pl.DataFrame:
-    """Every promise to pay, as ``PROMISE_SCHEMA`` says (its types the table's)."""
+def promises(connection: Connection, customer_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Every promise to pay (of ``customer_ids``: a batch reads its own, not the whole table), as
+    ``PROMISE_SCHEMA`` says (its types the table's)."""
     p = schema.promises_to_pay
     columns = schema_of(p, list(PROMISE_SCHEMA))
+    if customer_ids is not None:
+        return fetch_by_keys(connection, p, "customer_id", customer_ids, list(columns))
     return fetch(connection, select(*[p.c[c] for c in columns]), columns)
 
 

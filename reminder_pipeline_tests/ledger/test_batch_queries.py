@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import insert
 
 from reminder_pipeline.ledger.listening import open_invoices_of
+from reminder_pipeline.ledger.planning import promises
 from reminder_pipeline.ledger.receivables import invoice_lines
-from reminder_pipeline.ledger.schema import customers, invoices
+from reminder_pipeline.ledger.schema import customers, invoices, promises_to_pay
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline_tests.ledger.plans import plans, plans_of
 
@@ -64,3 +65,23 @@ def test_a_replys_open_invoices_sum_the_customers_own_payments_not_every_payment
     with sqlite_ledger, sqlite_ledger.begin() as connection, plans(connection) as found:
         assert open_invoices_of(connection, "C1") == ["I1"]
     _reads_payments_by_invoice(found)
+
+
+def test_the_last_look_reads_its_customers_promises_not_every_promise(sqlite_ledger: Ledger) -> None:
+    with sqlite_ledger, sqlite_ledger.begin() as connection:
+        connection.execute(
+            insert(promises_to_pay).values(
+                promise_id="PR1",
+                customer_id="C1",
+                promised_date=date(2026, 3, 20),
+                made_on=date(2026, 3, 10),
+                source="test",
+            )
+        )
+        with plans(connection) as found:
+            theirs = promises(connection, pl.Series(["C1", "C2"]))
+    assert theirs["customer_id"].to_list() == ["C1"]
+    promise_plans = plans_of(found, "promises_to_pay")
+    assert promise_plans, found
+    for plan in promise_plans:
+        assert "ix_promises_to_pay_customer_id (customer_id=?)" in plan, plan
