@@ -20,7 +20,7 @@ import polars as pl
 from reminder_pipeline import settings
 from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.common.partitions import business_days, days_in_run
+from reminder_pipeline.defs.common.partitions import business_days, days_in_run, record_each_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE, retry_when_transient
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
@@ -73,7 +73,7 @@ def billing_cycle_statements(
     """The statement of account of every customer whose billing cycle falls on the day, in the outbox and
     written, at most once per customer and cycle; its lines archived as Parquet."""
     store, rules, words, signer = ledger.open(), policy.load(), templates.load(), links.signer()
-    last, days, per_day = pl.DataFrame(schema=LINE_SCHEMA), [], []
+    last, days, per_day, own = pl.DataFrame(schema=LINE_SCHEMA), [], [], []
     for day in days_in_run(context):
         now = run_instant(config, day)
         days.append(statements_day(store, rules, words, signer, day, now, business_tz=settings.business_timezone()))
@@ -92,8 +92,10 @@ def billing_cycle_statements(
                 "new_invoices": int(last["new_in_cycle"].sum()),
             }
         )
+        own.append((day, statements_metadata(last, per_day[-1:], days[-1:], path)))
     sent = days[-1].summary()
     context.log.info(f"statements for {sent['day']}: {sent['planned']} planned, {sent['rendered']} written")
+    record_each_day(context, own)
     return dg.MaterializeResult(metadata=statements_metadata(last, per_day, days, path))
 
 

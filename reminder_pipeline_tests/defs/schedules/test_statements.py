@@ -21,7 +21,7 @@ from reminder_pipeline.defs.schedules.statements import (
 )
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.reminders.service import plan_and_record_day
-from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, partition_metadata, partition_range
 from reminder_pipeline_tests.ingestion.helpers import ingest_file, write_csv
 
 CYCLE = date(2026, 4, 30)  # the last day of April: cycle days 30 and 31 fall on it
@@ -100,6 +100,23 @@ def test_the_statements_of_a_cycle_day(ledger: Ledger, tmp_path: Path) -> None:
     assert (metadata["open_invoices"], metadata["new_invoices"]) == (4, 3)
     assert "Pat" not in str(metadata)
     assert "@example.com" not in str(metadata)
+
+
+def test_a_backfill_over_two_days_shows_each_days_own_statements(ledger: Ledger, tmp_path: Path) -> None:
+    _billing(ledger, tmp_path)
+    store = StatementStore(root=str(tmp_path / "statements"))
+    before = date(2026, 4, 29)  # nobody's cycle day
+    result = dg.materialize(
+        [billing_cycle_statements],
+        resources=asset_resources(tmp_path, ledger_url=ledger.url) | {"statement_store": store},
+        tags=partition_range(before, CYCLE),
+    )
+    assert result.success
+    shown = partition_metadata(result, "billing_cycle_statements")
+    figures = {day: (m["cycle_customers"], m["statements_planned"], m["open_invoices"]) for day, m in shown.items()}
+    assert figures[before.isoformat()] == (0, 0, 0), "the day before shows its own (empty) run, not the last day's"
+    assert figures[CYCLE.isoformat()][0] == 4
+    assert figures[CYCLE.isoformat()][2] == 4
 
 
 @pytest.mark.parametrize(("day", "runs"), [(CYCLE, True), (date(2026, 4, 29), False)])
