@@ -2,13 +2,25 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from reminder_pipeline.ledger.engine import make_engine
-from reminder_pipeline.ledger.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
+from reminder_pipeline.ledger.migrate import MIGRATIONS, VERSION_TABLE, current_revision, head_revision, upgrade
 from reminder_pipeline.ledger.schema import metadata
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
 
 
 def test_migrations_build_exactly_the_declared_schema(ledger_url: str) -> None:
@@ -115,4 +127,31 @@ def test_outbox_keys_lose_the_ladder_and_a_step_planned_under_two_ladders_keeps_
     assert rows[3] == (f"{base}|8:courtesy|5:email", "rendered", None)
     assert rows[5] == (f"{base}|8:reminder|5:email", "rendered", None), "a waiting row wins over an expired one"
     assert rows[4] == (f"{base}|8:reminder|5:email|superseded:4", "expired", None)
+    engine.dispose()
+
+
+def test_dashboard_sessions_come_to_a_ledger_with_users_and_go_again(ledger_url: str) -> None:
+    """Revision 0008: the sessions and login-failure tables join a ledger whose users exist already, a session
+    row must name a user, and a downgrade to 0007 takes both tables away and keeps the users."""
+    engine = make_engine(ledger_url)
+    upgrade(engine, "0007")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users (user_id, username, password_hash, role) VALUES (7, 'cora', 'x', 'collector')"
+        )
+    upgrade(engine)
+    assert {"dashboard_sessions", "login_failures"} <= set(inspect(engine).get_table_names())
+    columns = {"digest": "d" * 64, "at": "2026-03-10 09:00:00"}
+    insert_session = (
+        "INSERT INTO dashboard_sessions (session_digest, user_id, created_at, last_seen_at, expires_at)"
+        " VALUES (:digest, :user, :at, :at, :at)"
+    )
+    with engine.begin() as connection:
+        connection.execute(text(insert_session), {**columns, "user": 7})
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text(insert_session), {**columns, "digest": "e" * 64, "user": 8})
+    _downgrade(engine, "0007")
+    assert not {"dashboard_sessions", "login_failures"} & set(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT username FROM users").scalar_one() == "cora"
     engine.dispose()

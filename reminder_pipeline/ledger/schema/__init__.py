@@ -21,11 +21,13 @@ from reminder_pipeline.ledger.schema.collections import collector_actions, remin
 from reminder_pipeline.ledger.schema.listening import delivery_events, inbound_events, replies, tasks
 from reminder_pipeline.ledger.schema.reminders import delivery_attempts, outbox, reminder_decisions, reminder_messages
 from reminder_pipeline.ledger.schema.risk import customer_segments, invoice_predictions, model_versions, risk_scores
+from reminder_pipeline.ledger.schema.sessions import dashboard_sessions, login_failures
 
 __all__ = [
     "collector_actions",
     "customer_segments",
     "customers",
+    "dashboard_sessions",
     "delivery_attempts",
     "delivery_events",
     "disputes",
@@ -33,6 +35,7 @@ __all__ = [
     "ingest_batches",
     "invoice_predictions",
     "invoices",
+    "login_failures",
     "metadata",
     "model_versions",
     "outbox",
