@@ -33,6 +33,7 @@ from reminder_pipeline.ledger.schema import (
     replies,
     tasks,
 )
+from reminder_pipeline.ledger.schema.billing import email_folded
 
 S = OutboxStatus
 
@@ -234,9 +235,7 @@ def customers_with_phone(connection: Connection, phones: Sequence[str]) -> list[
 
 def customers_with_email(connection: Connection, address: str) -> list[str]:
     query = (
-        select(customers.c.customer_id)
-        .where(func.lower(customers.c.email) == address.strip().lower())
-        .order_by(customers.c.customer_id)
+        select(customers.c.customer_id).where(email_folded == address.strip().lower()).order_by(customers.c.customer_id)
     )
     return [str(r[0]) for r in connection.execute(query)]
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from sqlalchemy import insert
 
-from reminder_pipeline.ledger.listening import open_invoices_of
+from reminder_pipeline.ledger.listening import customers_with_email, customers_with_phone, open_invoices_of
 from reminder_pipeline.ledger.planning import promises
 from reminder_pipeline.ledger.receivables import invoice_lines
 from reminder_pipeline.ledger.schema import customers, invoices, promises_to_pay
@@ -85,3 +85,29 @@ def test_the_last_look_reads_its_customers_promises_not_every_promise(sqlite_led
     assert promise_plans, found
     for plan in promise_plans:
         assert "ix_promises_to_pay_customer_id (customer_id=?)" in plan, plan
+
+
+def _each_plan_of(found: list[str], table: str, searches: str) -> None:
+    table_plans = plans_of(found, table)
+    assert table_plans, found
+    for plan in table_plans:
+        assert searches in plan, plan
+
+
+def test_a_replys_sender_is_found_by_the_customers_phone_or_lower_case_email_index(sqlite_ledger: Ledger) -> None:
+    """By phone as stored; by email whatever the case of either side (and the reply's spaces)."""
+    with sqlite_ledger, sqlite_ledger.begin() as connection:
+        connection.execute(
+            insert(customers),
+            [
+                {"customer_id": "C2", "phone": "+15550100", "email": "Ana.Ruiz@Example.COM", "source": "test"},
+                {"customer_id": "C3", "phone": "+15550101", "email": "ana.ruiz@example.com", "source": "test"},
+            ],
+        )
+        with plans(connection) as by_phone:
+            assert customers_with_phone(connection, ["+15550100"]) == ["C2"]
+        with plans(connection) as by_email:
+            assert customers_with_email(connection, " ANA.ruiz@example.com ") == ["C2", "C3"]
+            assert customers_with_email(connection, "ana.ruiz@example.co") == []
+    _each_plan_of(by_phone, "customers", "SEARCH customers USING INDEX ix_customers_phone (phone=?)")
+    _each_plan_of(by_email, "customers", "SEARCH customers USING INDEX ix_customers_email_lower (<expr>=?)")

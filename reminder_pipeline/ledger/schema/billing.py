@@ -4,6 +4,7 @@ pay, the quarantine and the record of ingest batches.
 Money is stored as integer minor units of the row's currency (JPY 0 digits, EUR 2, KWD 3):
 exact on SQLite and PostgreSQL alike. ``known_on`` on customers, invoices and payments is the
 business date the row's values were known at: an older business day never overwrites them.
+A reply's sender is found by the customers' phone and lower-case email indexes (migration 0009).
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ customers = Table(
     Column("source", String(500), nullable=False),
     *_timestamps(),
 )
+Index("ix_customers_phone", customers.c.phone)
+
+email_folded = func.lower(customers.c.email)
+"""A customer's email as a reply's sender is matched against it: the expression ``ix_customers_email_lower``
+indexes (a query that compares another expression cannot use it)."""
+Index("ix_customers_email_lower", email_folded)
 
 invoices = Table(
     "invoices",
