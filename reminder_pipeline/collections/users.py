@@ -1,16 +1,19 @@
-"""Dashboard users: argon2id password hashes (argon2-cffi), roles, and the check at login."""
+"""Dashboard users: argon2id password hashes (argon2-cffi), roles, the check at login, and the changes
+to a user (password, role, disabling) that end every session of theirs in the same transaction."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, CursorResult, insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 
+from reminder_pipeline.collections.sessions import SessionEnd, end_user_sessions, new_session, utc_now
 from reminder_pipeline.ledger.schema import users
 from reminder_pipeline.ledger.store import Ledger
 
@@ -65,17 +68,54 @@ def add_user(ledger: Ledger, username: str, password: str, role: Role) -> User:
     return User(user_id, username, role)
 
 
-def set_password(ledger: Ledger, username: str, password: str) -> bool:
-    _check(username, password)
+def _change(ledger: Ledger, username: str, values: dict[str, Any], reason: SessionEnd, now: datetime) -> int | None:
+    """Write ``values`` on ``username``'s row and end all their sessions, in one transaction: how many
+    sessions ended; None when there is no such user."""
     with ledger.begin_write(USERS_LOCK) as connection:
-        changed = connection.execute(
-            update(users).where(users.c.username == username).values(password_hash=_HASHER.hash(password))
-        ).rowcount
-    return bool(changed)
+        user_id = connection.execute(select(users.c.user_id).where(users.c.username == username)).scalar_one_or_none()
+        if user_id is None:
+            return None
+        connection.execute(update(users).where(users.c.user_id == user_id).values(**values))
+        return end_user_sessions(connection, int(user_id), now, reason)
 
 
-def authenticate(ledger: Ledger, username: str, password: str) -> User | None:
-    """The user when the password is theirs and they are not disabled; None otherwise (same work either way)."""
+def set_password(ledger: Ledger, username: str, password: str, now: datetime | None = None) -> int | None:
+    """A new password for ``username``; every session of theirs ends (how many; None: no such user)."""
+    _check(username, password)
+    values = {"password_hash": _HASHER.hash(password)}
+    return _change(ledger, username, values, SessionEnd.PASSWORD, now or utc_now())
+
+
+def set_role(ledger: Ledger, username: str, role: Role, now: datetime | None = None) -> int | None:
+    """Give ``username`` ``role``; every session of theirs ends, so none acts with the role it began with
+    (how many ended; None: no such user)."""
+    return _change(ledger, username, {"role": role.value}, SessionEnd.ROLE, now or utc_now())
+
+
+def disable_user(ledger: Ledger, username: str, now: datetime | None = None) -> int | None:
+    """Refuse ``username``'s logins from now on and end every session of theirs (how many; None: no such
+    user). Disabling a disabled user keeps the first moment."""
+    moment = now or utc_now()
+    with ledger.begin_write(USERS_LOCK) as connection:
+        row = connection.execute(
+            select(users.c.user_id, users.c.disabled_at).where(users.c.username == username)
+        ).one_or_none()
+        if row is None:
+            return None
+        if row.disabled_at is None:
+            connection.execute(update(users).where(users.c.user_id == row.user_id).values(disabled_at=moment))
+        return end_user_sessions(connection, int(row.user_id), moment, SessionEnd.DISABLED)
+
+
+def enable_user(ledger: Ledger, username: str) -> bool:
+    """Let a disabled user log in again (their old sessions stay ended); False: no such user."""
+    with ledger.begin_write(USERS_LOCK) as connection:
+        changed = connection.execute(update(users).where(users.c.username == username).values(disabled_at=None))
+        return bool(changed.rowcount)
+
+
+def _verified(ledger: Ledger, username: str, password: str) -> tuple[User, str] | None:
+    """The user and the hash their password matched, when it is theirs and they are not disabled."""
     with ledger.begin() as connection:
         row = connection.execute(
             select(users.c.user_id, users.c.username, users.c.role, users.c.password_hash).where(
@@ -88,17 +128,41 @@ def authenticate(ledger: Ledger, username: str, password: str) -> User | None:
         return None
     if row is None:
         return None
-    return User(int(row.user_id), str(row.username), Role(row.role))
+    return User(int(row.user_id), str(row.username), Role(row.role)), str(row.password_hash)
 
 
-def active_user(connection: Connection, user_id: int) -> User | None:
-    """The user behind a session, unless they were disabled or deleted since it began."""
-    row = connection.execute(
-        select(users.c.user_id, users.c.username, users.c.role).where(
-            users.c.user_id == user_id, users.c.disabled_at.is_(None)
-        )
-    ).one_or_none()
-    return None if row is None else User(int(row.user_id), str(row.username), Role(row.role))
+def authenticate(ledger: Ledger, username: str, password: str) -> User | None:
+    """The user when the password is theirs and they are not disabled; None otherwise (same work either way)."""
+    found = _verified(ledger, username, password)
+    return None if found is None else found[0]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: str
+    """The new session's random id, for the cookie (the ledger keeps only its digest)."""
+
+
+def sign_in(ledger: Ledger, username: str, password: str, now: datetime, lifetime: timedelta) -> SignedIn | None:
+    """Check the password and start a session; None when the password is wrong or the user disabled.
+
+    The password is checked outside any lock; the session is written under the users' lock only if the
+    user's password, role and state are still the ones checked, so a change made meanwhile (which ends
+    the user's sessions under the same lock) cannot be outlived by a session it did not see."""
+    found = _verified(ledger, username, password)
+    if found is None:
+        return None
+    user, checked_hash = found
+    with ledger.begin_write(USERS_LOCK) as connection:
+        row = connection.execute(
+            select(users.c.role, users.c.password_hash).where(
+                users.c.user_id == user.user_id, users.c.disabled_at.is_(None)
+            )
+        ).one_or_none()
+        if row is None or row.password_hash != checked_hash or row.role != user.role.value:
+            return None
+        return SignedIn(user, new_session(connection, user.user_id, now, lifetime))
 
 
 def _new_id(result: CursorResult[Any]) -> int:

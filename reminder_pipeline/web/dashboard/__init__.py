@@ -69,7 +69,11 @@ def make_dashboard(
         full_seconds=settings.full_seconds,
     )
     throttle = LoginThrottle(
-        settings.login_failures_per_user, settings.login_failures_per_address, settings.login_window_seconds
+        ledger,
+        settings.session_secret,
+        settings.login_failures_per_user,
+        settings.login_failures_per_address,
+        settings.login_window_seconds,
     )
     return Dashboard(ledger, settings, Sessions(ledger, settings), snapshot, templates, clock, business_tz, throttle)
 

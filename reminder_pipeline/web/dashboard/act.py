@@ -18,7 +18,7 @@ from reminder_pipeline.collections.actions import (
     NotAllowed,
     record_action,
 )
-from reminder_pipeline.collections.users import Role, authenticate
+from reminder_pipeline.collections.users import Role
 from reminder_pipeline.core.money import AmountProblem, parse_major
 from reminder_pipeline.web.dashboard import pages
 from reminder_pipeline.web.dashboard.auth import (
@@ -69,28 +69,25 @@ async def login(request: Request) -> Response:
         return PlainTextResponse("the login form is stale or forged (CSRF token): reload it", status_code=403)
     username = form.get("username", "")
     address = request.client.host if request.client else "unknown"
-    wait = dashboard.throttle.wait_seconds(username, address)
-    if wait:
-        minutes = -(-wait // 60)
+    attempt = await run_in_threadpool(dashboard.throttle.attempt, username, address)
+    if attempt.wait_seconds:
+        minutes = -(-attempt.wait_seconds // 60)
         refused = await login_form(request, f"Too many failed logins: try again in {minutes} minute(s).", 429)
-        refused.headers["Retry-After"] = str(wait)
+        refused.headers["Retry-After"] = str(attempt.wait_seconds)
         return refused
-    user = await run_in_threadpool(authenticate, dashboard.ledger, username, form.get("password", ""))
-    if user is None:
-        dashboard.throttle.failed(username, address)
+    cookie = await run_in_threadpool(dashboard.sessions.start, username, form.get("password", ""))
+    if cookie is None:
         return await login_form(request, "Wrong username or password.", 401)
-    dashboard.throttle.succeeded(username)
+    await run_in_threadpool(dashboard.throttle.succeeded, username, attempt)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-    dashboard.sessions.set_cookie(
-        response, SESSION_COOKIE, dashboard.sessions.cookie_for(user), int(dashboard.settings.session_hours * 3600)
-    )
+    dashboard.sessions.set_cookie(response, SESSION_COOKIE, cookie, int(dashboard.settings.session_hours * 3600))
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 @requires()
 async def logout(request: Request, session: Session) -> Response:
-    request.app.state.dashboard.sessions.end(session)
+    await run_in_threadpool(request.app.state.dashboard.sessions.end, session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,21 +1,23 @@
 """Login, sessions and CSRF for the dashboard.
 
-A session is a cookie signed with itsdangerous (HttpOnly, SameSite=Lax, Secure over HTTPS) holding
-the user's id and the session's CSRF token; every request checks that the user still exists and is
-not disabled, and that it was not logged out (logged-out sessions are remembered in memory until they
-would have expired: a server restarted with the same secret forgets them). Every state-changing
-request must carry that token (a form field or the ``X-CSRF-Token`` header), compared in constant time.
-The login form has its own double-submit token.
+A session is a row of the ledger's ``dashboard_sessions`` (:mod:`reminder_pipeline.collections.sessions`),
+so every ``reminders serve`` process — several workers, a restarted server — sees the same ones. The
+cookie (signed with itsdangerous; HttpOnly, SameSite=Lax, Secure over HTTPS) carries the session's
+random id and its CSRF token; the ledger keeps only the id's digest. Every request looks the row up
+(one query by primary key): it must exist, not be ended or expired, and its user be active; the role
+is the user's current one. A logout ends the row; a change of the user's password or role, or
+disabling them, ends all of theirs. Every state-changing request must carry the CSRF token (a form
+field or the ``X-CSRF-Token`` header), compared in constant time. The login form has its own
+double-submit token.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 from urllib.parse import parse_qsl, quote
 
@@ -24,7 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from reminder_pipeline.collections.users import Role, User, active_user
+from reminder_pipeline.collections.sessions import end_session, find_session, touch, utc_now
+from reminder_pipeline.collections.users import Role, User, sign_in
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
 
@@ -39,27 +42,34 @@ MAX_FORM_BYTES = 64 * 1024
 class Session:
     user: User
     csrf: str
+    digest: str
+    """The session row's key (the digest of the cookie's session id)."""
 
 
 class Sessions:
-    def __init__(self, ledger: Ledger, settings: DashboardSettings) -> None:
+    def __init__(self, ledger: Ledger, settings: DashboardSettings, clock: Callable[[], datetime] = utc_now) -> None:
         self.ledger = ledger
         self.settings = settings
+        self.clock = clock
+        """Real time (UTC), not the business clock: a session lasts ``session_hours`` of the wall clock."""
         self.signer = URLSafeTimedSerializer(settings.session_secret, salt="reminders-dashboard-session")
-        self.ended: dict[str, float] = {}
-        """The CSRF token of each logged-out session, with when its cookie would have expired (monotonic)."""
-        self.lock = threading.Lock()
+
+    @property
+    def lifetime(self) -> timedelta:
+        return timedelta(hours=self.settings.session_hours)
+
+    def start(self, username: str, password: str) -> str | None:
+        """Check the password and start a session in the ledger: the session cookie's value; None when the
+        password is wrong or the user disabled."""
+        signed_in = sign_in(self.ledger, username, password, self.clock(), self.lifetime)
+        if signed_in is None:
+            return None
+        return self.signer.dumps({"s": signed_in.session_id, "c": secrets.token_urlsafe(24)})
 
     def end(self, session: Session) -> None:
-        """Log ``session`` out: its cookie, wherever a copy of it is, no longer opens the dashboard."""
-        now = time.monotonic()
-        with self.lock:
-            for token in [t for t, until in self.ended.items() if until <= now]:
-                del self.ended[token]
-            self.ended[session.csrf] = now + self.settings.session_hours * 3600
-
-    def cookie_for(self, user: User) -> str:
-        return self.signer.dumps({"u": user.user_id, "c": secrets.token_urlsafe(24)})
+        """Log ``session`` out: its cookie, wherever a copy of it is, no longer opens the dashboard in any
+        server process."""
+        end_session(self.ledger, session.digest, self.clock())
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(
@@ -77,17 +87,18 @@ class Sessions:
         if not raw:
             return None
         try:
-            data = self.signer.loads(raw, max_age=int(self.settings.session_hours * 3600))
+            data = self.signer.loads(raw, max_age=int(self.lifetime.total_seconds()))
         except BadSignature:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("c"), str):
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str) or not isinstance(data.get("c"), str):
             return None
-        with self.lock:
-            if data["c"] in self.ended:
-                return None
+        now = self.clock()
         with self.ledger.begin() as connection:
-            user = active_user(connection, data["u"])
-        return None if user is None else Session(user, data["c"])
+            found = find_session(connection, data["s"], now)
+        if found is None:
+            return None
+        touch(self.ledger, found, now)
+        return Session(User(found.user_id, found.username, Role(found.role)), data["c"], found.digest)
 
 
 class FormTooLarge(ValueError):

@@ -20,10 +20,12 @@ log = logging.getLogger("reminder_pipeline.web.dashboard")
 @dataclass(frozen=True)
 class DashboardSettings:
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    """Signs session cookies; made at random when not set (sessions then end when the server restarts)."""
+    """Signs session cookies and keys the login brake's digests; made at random when not set (sessions then
+    end, and the brake forgets, when the server restarts)."""
     cookie_secure: bool = True
     """Send cookies over HTTPS only; off for a plain-HTTP loopback (the demo, tests)."""
     session_hours: float = 12.0
+    """How long a session lasts from its login (its cookie and its row in the ledger)."""
     poll_seconds: float = 1.0
     """How often the ledger's inbox, delivery events, replies and actions are looked at (by primary key)."""
     full_seconds: float = 300.0

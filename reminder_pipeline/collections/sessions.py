@@ -1,0 +1,130 @@
+"""Dashboard sessions kept in the ledger, so that every ``reminders serve`` process sees the same ones.
+
+A session is a row of ``dashboard_sessions`` keyed by the SHA-256 of a random id (the id itself lives
+only in the user's signed cookie). It opens the dashboard while the row is not ended, not expired, and
+its user not disabled: one lookup by primary key, joined to the user for their current role. A logout
+ends the row; a change of password or role, and disabling the user, end every row of theirs (in the
+transaction that makes the change, see :mod:`reminder_pipeline.collections.users`). Expired rows are
+deleted when the next session starts. Times are UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from reminder_pipeline.ledger.schema import dashboard_sessions, users
+from reminder_pipeline.ledger.store import Ledger
+
+SESSIONS_LOCK = "dashboard_sessions"
+TOUCH_EVERY = timedelta(minutes=5)
+"""``last_seen_at`` is written at most this often per session (a request otherwise only reads)."""
+
+
+class SessionEnd(StrEnum):
+    """Why a session ended (``dashboard_sessions.ended_reason``)."""
+
+    LOGOUT = "logout"
+    PASSWORD = "password_changed"  # noqa: S105 (a reason, not a password)
+    ROLE = "role_changed"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    digest: str
+    user_id: int
+    username: str
+    role: str
+    last_seen: datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A moment read back from the ledger (naive on SQLite, where it was written as UTC) as aware UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def digest_of(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def new_session(connection: Connection, user_id: int, now: datetime, lifetime: timedelta) -> str:
+    """Start a session of ``user_id`` (inside the caller's write transaction): its id, to put in the
+    cookie. Rows that expired before ``now`` are deleted on the way."""
+    now = as_utc(now)
+    connection.execute(delete(dashboard_sessions).where(dashboard_sessions.c.expires_at < now))
+    session_id = secrets.token_urlsafe(32)
+    connection.execute(
+        insert(dashboard_sessions).values(
+            session_digest=digest_of(session_id),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return session_id
+
+
+def find_session(connection: Connection, session_id: str, now: datetime) -> OpenSession | None:
+    """The open session of ``session_id`` with its user as they are now; None when it is unknown, ended,
+    expired, or its user disabled. One lookup by primary key."""
+    s = dashboard_sessions.c
+    query = (
+        select(s.session_digest, s.last_seen_at, users.c.user_id, users.c.username, users.c.role)
+        .join(users, users.c.user_id == s.user_id)
+        .where(
+            s.session_digest == digest_of(session_id),
+            s.ended_at.is_(None),
+            s.expires_at > as_utc(now),
+            users.c.disabled_at.is_(None),
+        )
+    )
+    row = connection.execute(query).one_or_none()
+    if row is None:
+        return None
+    return OpenSession(
+        str(row.session_digest), int(row.user_id), str(row.username), str(row.role), as_utc(row.last_seen_at)
+    )
+
+
+def touch(ledger: Ledger, session: OpenSession, now: datetime) -> None:
+    """Note that ``session`` was used, when it was last noted more than ``TOUCH_EVERY`` ago."""
+    now = as_utc(now)
+    if now - session.last_seen < TOUCH_EVERY:
+        return
+    with ledger.begin_write(SESSIONS_LOCK) as connection:
+        connection.execute(
+            update(dashboard_sessions)
+            .where(dashboard_sessions.c.session_digest == session.digest, dashboard_sessions.c.ended_at.is_(None))
+            .values(last_seen_at=now)
+        )
+
+
+def end_session(ledger: Ledger, digest: str, now: datetime, reason: SessionEnd = SessionEnd.LOGOUT) -> None:
+    """End one session (a logout): its cookie no longer opens the dashboard in any process."""
+    with ledger.begin_write(SESSIONS_LOCK) as connection:
+        connection.execute(
+            update(dashboard_sessions)
+            .where(dashboard_sessions.c.session_digest == digest, dashboard_sessions.c.ended_at.is_(None))
+            .values(ended_at=as_utc(now), ended_reason=reason.value)
+        )
+
+
+def end_user_sessions(connection: Connection, user_id: int, now: datetime, reason: SessionEnd) -> int:
+    """End every open session of ``user_id`` (inside the caller's transaction): how many."""
+    result = connection.execute(
+        update(dashboard_sessions)
+        .where(dashboard_sessions.c.user_id == user_id, dashboard_sessions.c.ended_at.is_(None))
+        .values(ended_at=as_utc(now), ended_reason=reason.value)
+    )
+    return int(result.rowcount)
