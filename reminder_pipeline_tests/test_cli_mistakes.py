@@ -62,6 +62,10 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
         ("quarantine",): {"--db": ledger},
         ("simulate",): {"--days": "2", "--customers": "20", "--workdir": str(folder / "simulation")},
         ("users", "add"): {"--db": ledger, "--username": "cora", "--role": "collector"},
+        ("users", "set-password"): {"--db": ledger, "--username": "cora"},
+        ("users", "set-role"): {"--db": ledger, "--username": "cora", "--role": "viewer"},
+        ("users", "disable"): {"--db": ledger, "--username": "cora"},
+        ("users", "enable"): {"--db": ledger, "--username": "cora"},
     }
 
 
@@ -94,6 +98,10 @@ BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
         ("--faults", "outage_days=5"),
     ],
     ("users", "add"): [("--role", "boss"), ("--username", "no spaces")],
+    ("users", "set-password"): [("--username", "no spaces")],
+    ("users", "set-role"): [("--role", "boss"), ("--username", "no spaces")],
+    ("users", "disable"): [("--username", "no spaces")],
+    ("users", "enable"): [("--username", "no spaces")],
 }
 """A bad value per option that can take one, and the value the message must quote (or the option it must name)."""
 

@@ -1,4 +1,7 @@
-"""``reminders users``: the people who may log in to the collections dashboard."""
+"""``reminders users``: the people who may log in to the collections dashboard.
+
+Changing a user's password or role, or disabling them, ends every session of theirs at once, in every
+``reminders serve`` process (sessions live in the ledger)."""
 
 from __future__ import annotations
 
@@ -20,23 +23,49 @@ def _username(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     epilog=examples(
         "reminders users add --username cora --role collector",
         "printf '%s\\n' \"$PASSWORD\" | reminders users add --username ops --role admin --password-stdin",
+        "reminders users set-password --username cora",
+        "reminders users set-role --username cora --role viewer",
+        "reminders users disable --username cora",
+        "reminders users enable --username cora",
     )
 )
 def users() -> None:
     """Dashboard users (served by `reminders serve` at /)."""
 
 
-@users.command("add")
-@click.option("--username", required=True, callback=_username, help="The name to log in with.")
-@click.option(
-    "--role",
-    type=click.Choice([r.value for r in Role]),
-    default=Role.VIEWER.value,
-    show_default=True,
-    help="viewer reads; collector also acts on customers; admin also manages users.",
+USERNAME_OPTION = click.option("--username", required=True, callback=_username, help="The name to log in with.")
+PASSWORD_STDIN_OPTION = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin (no prompt)."
 )
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (no prompt).")
-@click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")
+DB_OPTION = click.option(
+    "--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file)."
+)
+ROLES = click.Choice([r.value for r in Role])
+ROLE_HELP = "viewer reads; collector also acts on customers; admin also manages users."
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
+
+
+def _no_such_user(username: str) -> UserMistake:
+    return UserMistake(f"no user named {username!r}: check the name, or add them with `reminders users add`")
+
+
+def _report(username: str, ended: int | None, done: str) -> None:
+    """Say what was done and how many sessions it ended; a mistake when there is no such user (None)."""
+    if ended is None:
+        raise _no_such_user(username)
+    click.echo(f"{done}; {ended} session{'s' if ended != 1 else ''} of theirs ended")
+
+
+@users.command("add")
+@USERNAME_OPTION
+@click.option("--role", type=ROLES, default=Role.VIEWER.value, show_default=True, help=ROLE_HELP)
+@PASSWORD_STDIN_OPTION
+@DB_OPTION
 def add(username: str, role: str, password_stdin: bool, db_url: str | None) -> None:
     """Add a dashboard user; the password is asked twice (hidden) and stored as an argon2id hash.
 
@@ -45,12 +74,75 @@ def add(username: str, role: str, password_stdin: bool, db_url: str | None) -> N
     from reminder_pipeline.collections.users import UserProblem, add_user
 
     with open_ledger(db_url, upgrade=True) as ledger:
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        password = _password(password_stdin)
         try:
             user = add_user(ledger, username, password, Role(role))
         except UserProblem as problem:
             raise UserMistake(str(problem)) from problem
     click.echo(f"added {user.username} ({user.role.value}); they can log in at / of `reminders serve`")
+
+
+@users.command("set-password")
+@USERNAME_OPTION
+@PASSWORD_STDIN_OPTION
+@DB_OPTION
+def set_password(username: str, password_stdin: bool, db_url: str | None) -> None:
+    """Give a user a new password (asked twice, hidden); every session of theirs ends.
+
+    Example: reminders users set-password --username cora
+    """
+    from reminder_pipeline.collections import users as accounts
+
+    with open_ledger(db_url, upgrade=True) as ledger:
+        password = _password(password_stdin)
+        try:
+            ended = accounts.set_password(ledger, username, password)
+        except accounts.UserProblem as problem:
+            raise UserMistake(str(problem)) from problem
+    _report(username, ended, f"new password for {username}")
+
+
+@users.command("set-role")
+@USERNAME_OPTION
+@click.option("--role", type=ROLES, required=True, help=ROLE_HELP)
+@DB_OPTION
+def set_role(username: str, role: str, db_url: str | None) -> None:
+    """Give a user another role; every session of theirs ends (they log in again with the new one).
+
+    Example: reminders users set-role --username cora --role viewer
+    """
+    from reminder_pipeline.collections import users as accounts
+
+    with open_ledger(db_url, upgrade=True) as ledger:
+        _report(username, accounts.set_role(ledger, username, Role(role)), f"{username} is now {role}")
+
+
+@users.command("disable")
+@USERNAME_OPTION
+@DB_OPTION
+def disable(username: str, db_url: str | None) -> None:
+    """Stop a user from logging in; every session of theirs ends (their audit stays).
+
+    Example: reminders users disable --username cora
+    """
+    from reminder_pipeline.collections import users as accounts
+
+    with open_ledger(db_url, upgrade=True) as ledger:
+        _report(username, accounts.disable_user(ledger, username), f"{username} is disabled")
+
+
+@users.command("enable")
+@USERNAME_OPTION
+@DB_OPTION
+def enable(username: str, db_url: str | None) -> None:
+    """Let a disabled user log in again (sessions ended by disabling them stay ended).
+
+    Example: reminders users enable --username cora
+    """
+    from reminder_pipeline.collections import users as accounts
+
+    with open_ledger(db_url, upgrade=True) as ledger:
+        found = accounts.enable_user(ledger, username)
+    if not found:
+        raise _no_such_user(username)
+    click.echo(f"{username} may log in again")
