@@ -15,9 +15,9 @@ message the sandbox accepted is matched to its ledger row by its reminder key, a
 - ``over_cap``: messages beyond the first on a customer's local day, or beyond the weekly cap in any
   seven local days, counting only messages the provider did not report undelivered (promise 4);
 - ``stale_after_catch_up``: on the first business day after an outage, a message whose step was
-  superseded by a later step of its ladder already due, a second message to a customer (one the provider
-  reported undelivered aside: its fallback is the same reminder), or any message planned for a missed day
-  (promise 5);
+  superseded by a later step of its ladder already due, a second message reaching a customer that day (one
+  the provider reported undelivered aside: its fallback is the same reminder), or any message planned
+  for a missed day, a missed cycle day's statement of account included (promise 5);
 - ``lost_rows`` (promise 6): see :mod:`reminder_pipeline.simulation.audit_lost`.
 """
 
@@ -36,6 +36,7 @@ import polars as pl
 import pytz
 from phonenumbers import timezone as phone_zones
 
+from reminder_pipeline.core.outbox import STATEMENT_LADDER
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.simulation.audit_lost import lost_rows
@@ -146,22 +147,25 @@ def _local_checks(sent: pl.DataFrame, policy: Policy) -> dict[str, Any]:
 
 
 def _stale(sent: pl.DataFrame, tables: Tables, policy: Policy, calendar: Calendar) -> dict[str, int]:
-    """Promise 5 on the catch-up day: superseded steps, more than one message a customer, missed days' rows."""
+    """Promise 5 on the catch-up day: superseded ladder steps planned that day, more than one message reaching
+    a customer that day, missed days' rows. A statement of account is no ladder step (never superseded);
+    it counts in the burst like any message, and a missed cycle day's statement is never sent late."""
     catch_up = calendar.catch_up_day
     if catch_up is None:
         return {"superseded": 0, "burst": 0, "missed_days": 0}
     missed = sent.filter(pl.col("business_date").is_in(list(calendar.outage))).height
+    steps = sent.filter(pl.col("ladder") != STATEMENT_LADDER)
     due = tables.invoices.select(pl.col("invoice_id").alias("episode_id"), "due_date")
-    today = sent.filter(pl.col("business_date") == catch_up).join(due, on="episode_id", how="left")
+    planned = steps.filter(pl.col("business_date") == catch_up).join(due, on="episode_id", how="left")
     superseded = 0
-    for row in today.iter_rows(named=True):
+    for row in planned.iter_rows(named=True):
         ladder = policy.ladders.get(row["ladder"])
         if ladder is None or row["due_date"] is None:
             superseded += 1
             continue
         late = (row["business_date"] - row["due_date"]).days
         superseded += any(s.offset_days <= late for s in ladder.steps[row["step_index"] + 1 :])
-    reached = today.filter(~pl.col("status").is_in(REACHED_NOBODY))
+    reached = sent.filter((pl.col("accepted_at").dt.date() == catch_up) & ~pl.col("status").is_in(REACHED_NOBODY))
     burst = reached.height - reached["customer_id"].n_unique() if reached.height else 0
     return {"superseded": superseded, "burst": burst, "missed_days": missed}
 

@@ -30,6 +30,7 @@ def _add(total: Counter[str], summary: dict[str, object], names: tuple[str, ...]
 class Bookkeeping:
     plan: Counter[str] = field(default_factory=Counter)
     messages: Counter[str] = field(default_factory=Counter)
+    statements: Counter[str] = field(default_factory=Counter)
     delivery: Counter[str] = field(default_factory=Counter)
     reconciled: Counter[str] = field(default_factory=Counter)
     cancelled_at_last_look: Counter[str] = field(default_factory=Counter)
@@ -66,6 +67,10 @@ class Bookkeeping:
     def add_plan(self, summary: dict[str, object]) -> None:
         _add(self.plan, summary, ("send", "handoff", "skip", "outbox_added", "cancelled", "expired"))
 
+    def add_statements(self, summary: dict[str, object]) -> None:
+        _add(self.statements, summary, ("owing", "planned", "outbox_added", "courtesy_folded", "rendered", "held"))
+        self.statements["cycle_days"] += 1 if summary.get("owing") else 0
+
     def add_messages(self, summary: dict[str, object]) -> None:
         _add(self.messages, summary, ("rendered", "held", "cancelled", "email", "sms"))
 
@@ -91,10 +96,11 @@ class Bookkeeping:
         """The pipeline's own counts: ``sent`` is what its delivery runs reported sent, plus what
         reconciliation found the provider had (a killed process's sends are only known that way)."""
         return {
-            "due": self.plan["send"],
+            "due": self.plan["send"] + self.statements["planned"],
             "sent": self.delivery["sent"] + self.reconciled["sent"],
             "plan": dict(self.plan),
             "messages": dict(self.messages),
+            "statements": dict(self.statements),
             "delivery": dict(self.delivery),
             "reconciled": dict(self.reconciled),
             "cancelled_at_last_look": dict(self.cancelled_at_last_look),

@@ -8,6 +8,8 @@ recorded time are simulated time.
 A business day (UTC, the simulation's business time zone), as the schedules and sensors would run it:
 
 - 06:00 the daily run: ingest the day's drop, features, risk scores, segments, plan, messages;
+- 07:00 (every day, as its schedule runs an hour after the daily run) the statement run: the statements of
+  account of the customers whose billing cycle falls on the day, a courtesy note due then folded in;
 - 06:30, 13:00, 20:00 a delivery run per provider (email and SMS together), each followed 20 minutes
   later by a second one for the retries and unknown outcomes the first left (the delivery sensor
   looks every minute); between them every recipient's window is open at least once: Asia and
@@ -40,6 +42,7 @@ class Step(StrEnum):
     SECOND_DELIVERY = "second_delivery"
     CUSTOMERS = "customers"
     """Payments and replies arrive."""
+    STATEMENTS = "statements"
     STATUS = "status"
 
 
@@ -61,6 +64,7 @@ class Moment:
 DELIVERY_TIMES = (time(6, 30), time(13), time(20))
 CUSTOMER_TIMES = (time(7), time(12), time(17), time(22))
 DAILY_RUN_TIME = time(6)
+STATEMENTS_TIME = time(7)
 STATUS_TIME = time(23, 30)
 
 
@@ -72,6 +76,7 @@ def day_moments(day: date) -> list[Moment]:
     """The day's steps in time order (a weekend's daily run only ingests its drop; nothing is sent)."""
     moments = [Moment(day, at, Step.CUSTOMERS) for at in CUSTOMER_TIMES]
     moments.append(Moment(day, DAILY_RUN_TIME, Step.DAILY_RUN))
+    moments.append(Moment(day, STATEMENTS_TIME, Step.STATEMENTS))
     if is_business_day(day):
         for at in DELIVERY_TIMES:
             moments.append(Moment(day, at, Step.DELIVERY))

@@ -10,7 +10,9 @@ ones any arm could remind about):
 - ``collected_usd``: paid during the simulated days;
 - ``messages``, ``messages_per_collected_invoice`` (messages handed to a provider ÷ invoices paid in full
   during the simulated days) and ``message_cost_usd``: an email at :data:`EMAIL_PRICE_USD`, an SMS
-  segment at :data:`SMS_SEGMENT_PRICE_USD` (the fixed ladder's SMS at the pipeline's mean segments).
+  segment at :data:`SMS_SEGMENT_PRICE_USD` (the fixed ladder's SMS at the pipeline's mean segments);
+- ``statements``: of the messages, the statements of account the billing-cycle schedule sent (the
+  baselines send none: what is left, ``messages - statements``, are the reminders to compare).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
+from reminder_pipeline.core.outbox import STATEMENT_LADDER
 from reminder_pipeline.ledger.schema import invoices as invoice_table
+from reminder_pipeline.ledger.schema import outbox
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.simulation.accounts import Accounts, Reached
 from reminder_pipeline.simulation.audit_tables import message_log
@@ -89,6 +93,7 @@ def _figures(
     )
     emails = messages.filter(pl.col("channel") == "email").height
     sms = messages.filter(pl.col("channel") == "sms").height
+    statements = int(messages["statement"].sum()) if "statement" in messages.columns else 0
     cohort_amount = float(cohort["amount_usd"].sum())
     return {
         "dso": round(sum(receivables) / len(receivables) / daily_sales, 1) if daily_sales else None,
@@ -98,6 +103,7 @@ def _figures(
         "messages": emails + sms,
         "emails": emails,
         "sms": sms,
+        "statements": statements,
         "messages_per_collected_invoice": round((emails + sms) / paid_in_full, 3) if paid_in_full else None,
         "message_cost_usd": round(emails * EMAIL_PRICE_USD + sms * sms_segments * SMS_SEGMENT_PRICE_USD, 2),
         "cohort_due_invoices": cohort.height,
@@ -108,6 +114,14 @@ def _ledger_invoices(ledger: Ledger) -> pl.DataFrame:
     with ledger.begin() as connection:
         ids = [r[0] for r in connection.execute(select(invoice_table.c.invoice_id))]
     return pl.DataFrame({"invoice_id": ids}, schema={"invoice_id": pl.String})
+
+
+def _statement_keys(ledger: Ledger) -> pl.Series:
+    with ledger.begin() as connection:
+        keys = [
+            r[0] for r in connection.execute(select(outbox.c.dedupe_key).where(outbox.c.ladder == STATEMENT_LADDER))
+        ]
+    return pl.Series("reminder_key", keys, dtype=pl.String)
 
 
 def _sms_segments(ledger: Ledger) -> float:
@@ -129,7 +143,9 @@ def collection_figures(
 ) -> dict[str, Any]:
     covered = _usd(world).join(_ledger_invoices(ledger), on="invoice_id", how="semi")
     segments = _sms_segments(ledger)
-    log = message_log(messages).select("channel")
+    log = message_log(messages).select(
+        "channel", pl.col("reminder_key").is_in(_statement_keys(ledger).implode()).alias("statement")
+    )
     arms = {"pipeline": _figures(world, covered, pipeline.paid_frame(), log, segments)}
     for name, arm in baselines.items():
         sent = pl.DataFrame({"channel": [m[0] for m in arm.messages]}, schema={"channel": pl.String})

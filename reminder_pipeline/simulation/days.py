@@ -89,6 +89,8 @@ class DayLoop:
             return
         elif moment.step is Step.DAILY_RUN:
             self._daily_run(moment)
+        elif moment.step is Step.STATEMENTS:
+            self._statements(moment)
         elif moment.step in (Step.DELIVERY, Step.SECOND_DELIVERY):
             self._deliver(moment)
         elif moment.step is Step.STATUS:
@@ -119,6 +121,14 @@ class DayLoop:
         if is_business_day(moment.day):
             self.pipeline.plan(moment.day, self.clock())
             self.last_plan_at = now
+
+    def _statements(self, moment: Moment) -> None:
+        """The statement run; after an outage its first tick also runs the cycle days nobody ran, as the
+        schedule does."""
+        if moment.day == self.faults.schedule.recovery_day:
+            for missed in self.faults.schedule.outage:
+                self.pipeline.statements(missed, self.clock())
+        self.pipeline.statements(moment.day, self.clock())
 
     def _deliver(self, moment: Moment) -> None:
         schedule = self.faults.schedule

@@ -49,6 +49,7 @@ from reminder_pipeline.risk.service import (
 )
 from reminder_pipeline.simulation.bookkeeping import Bookkeeping
 from reminder_pipeline.simulation.clock import BUSINESS_TZ, SimClock
+from reminder_pipeline.statements.service import statements_day
 
 T = TypeVar("T")
 ATTEMPTS = 6
@@ -141,6 +142,15 @@ class Pipeline:
             "render", lambda: render_day(self.s.ledger, policy, self.s.templates, self.s.signer, day, now)
         )
         self.books.add_messages(messages.summary())
+
+    def statements(self, day: date, now: datetime) -> None:
+        """The statement run of ``day`` (its billing cycle's customers), as of ``now``."""
+        s = self.s
+        done = self.retried(
+            "statements",
+            lambda: statements_day(s.ledger, s.policy, s.templates, s.signer, day, now, business_tz=BUSINESS_TZ),
+        )
+        self.books.add_statements(done.summary())
 
     def deliver(self, providers: tuple[Provider, ...] | None = None) -> None:
         """One delivery run per provider, side by side (as the two delivery assets run in their own pools)."""

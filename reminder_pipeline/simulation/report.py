@@ -17,6 +17,7 @@ FIGURES = (
     "collected_within_30_days",
     "collected_usd",
     "messages",
+    "statements",
     "messages_per_collected_invoice",
     "message_cost_usd",
 )
@@ -91,9 +92,11 @@ def text_lines(report: dict[str, Any]) -> list[str]:
     ]
     for arm in ARMS:
         figures = report["collection"][arm]
+        statements = f", of which {figures['statements']} statements of account" if figures.get("statements") else ""
         lines.append(
             f"{arm}: DSO {figures['dso']}, collected within 30 days {figures['collected_within_30_days']}, "
-            f"{figures['messages']} messages ({figures['messages_per_collected_invoice']} per collected invoice), "
+            f"{figures['messages']} messages ({figures['messages_per_collected_invoice']} per collected invoice"
+            f"{statements}), "
             f"cost USD {figures['message_cost_usd']}"
         )
     lines.append(f"files: {', '.join(f'{k} {v}' for k, v in report['files'].items())}")

@@ -112,3 +112,25 @@ def test_collection_figures_for_the_three_arms(faulty_run: Run) -> None:
     assert collection["fixed_ladder"]["collected_usd"] > collection["no_reminders"]["collected_usd"]
     trial = collection["trial_analogue"]
     assert trial["paid_with_text"] > trial["paid_without_text"]
+
+
+def test_the_billing_cycle_statements_go_out_once_each_and_are_audited_like_any_message(faulty_run: Run) -> None:
+    """The statement schedule runs in the simulated day as in production: every customer whose cycle day fell
+    in the run and who owed something got one statement of account, at most once, within the promises."""
+    books = faulty_run.result["bookkeeping"]["statements"]
+    assert books["planned"] > 0
+    assert books["rendered"] > 0
+    with _ledger(faulty_run) as ledger:
+        rows = list(
+            ledger.execute(
+                "SELECT dedupe_key, customer_id, business_date, status FROM outbox WHERE ladder = ?", ("statement",)
+            )
+        )
+    assert len(rows) == books["outbox_added"]
+    assert len({(customer, day) for _, customer, day, _ in rows}) == len(rows), "one statement a customer and cycle"
+    keys = {key for key, *_ in rows}
+    sent = [m for m in faulty_run.messages() if m["reminder_key"] in keys]
+    assert sent, "statements reached the provider"
+    assert len({m["reminder_key"] for m in sent}) == len(sent)
+    assert faulty_run.result["collection"]["pipeline"]["statements"] == len(sent)
+    assert faulty_run.result["collection"]["fixed_ladder"]["statements"] == 0
