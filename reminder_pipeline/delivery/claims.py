@@ -45,11 +45,12 @@ def look(
     the same customers already handed over count against the day's cap, except the rows in ``besides``."""
     people = contacts(connection, rows["customer_id"])
     contacted = queries.contacted_on(connection, rows["customer_id"], rows["send_on"])
+    invoice_ids = rows["invoice_ids"].explode()
     return last_look(
         rows.select(list(CANDIDATE_SCHEMA)),
         contacts=people,
-        lines=invoice_lines(connection, rows["invoice_ids"].explode()),
-        disputed=open_disputes(connection, now.date()),
+        lines=invoice_lines(connection, invoice_ids),
+        disputed=open_disputes(connection, now.date(), invoice_ids),
         promises=promises(connection, people["customer_id"]),
         contacted=contacted.filter(~pl.col("outbox_id").is_in(besides.implode())),
         now=now,

@@ -61,11 +61,26 @@ def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
     return fetch(connection, query, columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
 
 
-def open_disputes(connection: Connection, day: date) -> pl.DataFrame:
-    """Invoices with a dispute not resolved by ``day`` (one opened since counts too: never chase it)."""
+KEYS_PER_QUERY = 1_000
+"""Invoices one query for a batch's disputes names: an IN list the disputes' invoice index is searched with
+(at a claim's few hundred invoices quicker than a staging table's round trips on PostgreSQL, and far below
+SQLite's limit of bound parameters)."""
+
+
+def open_disputes(connection: Connection, day: date, invoice_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Invoices with a dispute not resolved by ``day`` (one opened since counts too: never chase it): of
+    ``invoice_ids`` (a batch reads its own invoices' disputes), or of every invoice."""
     d = schema.disputes
+    columns = schema_of(d, ["invoice_id"])
     query = select(d.c.invoice_id).where(or_(d.c.resolved_on.is_(None), d.c.resolved_on > day)).distinct()
-    return fetch(connection, query, schema_of(d, ["invoice_id"]))
+    if invoice_ids is None:
+        return fetch(connection, query, columns)
+    keys = invoice_ids.drop_nulls().unique().sort().to_list()
+    found = [
+        fetch(connection, query.where(d.c.invoice_id.in_(keys[start : start + KEYS_PER_QUERY])), columns)
+        for start in range(0, len(keys), KEYS_PER_QUERY)
+    ]
+    return pl.concat(found) if found else pl.DataFrame(schema=columns)
 
 
 def promises(connection: Connection, customer_ids: pl.Series | None = None) -> pl.DataFrame:

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
+from reminder_pipeline.ledger import planning
 from reminder_pipeline.ledger.listening import customers_with_email, customers_with_phone, open_invoices_of
-from reminder_pipeline.ledger.planning import promises
+from reminder_pipeline.ledger.planning import open_disputes, promises
 from reminder_pipeline.ledger.receivables import invoice_lines
-from reminder_pipeline.ledger.schema import customers, invoices, promises_to_pay
+from reminder_pipeline.ledger.schema import customers, disputes, invoices, promises_to_pay
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline_tests.ledger.plans import plans, plans_of
 
@@ -111,3 +112,44 @@ def test_a_replys_sender_is_found_by_the_customers_phone_or_lower_case_email_ind
             assert customers_with_email(connection, "ana.ruiz@example.co") == []
     _each_plan_of(by_phone, "customers", "SEARCH customers USING INDEX ix_customers_phone (phone=?)")
     _each_plan_of(by_email, "customers", "SEARCH customers USING INDEX ix_customers_email_lower (<expr>=?)")
+
+
+def test_the_last_look_reads_its_invoices_disputes_not_every_dispute(
+    sqlite_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of the invoices asked about, those with a dispute still open on the day (one resolved later counts,
+    one resolved by then does not), each once, however many queries name them; a dispute of another
+    invoice is not read at all."""
+    with sqlite_ledger, sqlite_ledger.begin() as connection:
+        columns = "customer_id, issue_date, due_date, amount_minor, currency, source"
+        like_i1 = (
+            f"INSERT INTO invoices (invoice_id, {columns}) SELECT :id, {columns} FROM invoices WHERE invoice_id = 'I1'"
+        )
+        connection.execute(text(like_i1), [{"id": f"I{number}"} for number in (2, 3, 4)])
+        for dispute_id, invoice_id, resolved_on in [
+            ("D1", "I1", None),
+            ("D2", "I1", date(2026, 3, 5)),
+            ("D3", "I2", date(2026, 3, 20)),
+            ("D4", "I3", date(2026, 3, 5)),
+            ("D5", "I4", None),
+        ]:
+            connection.execute(
+                insert(disputes).values(
+                    dispute_id=dispute_id,
+                    invoice_id=invoice_id,
+                    opened_on=date(2026, 3, 2),
+                    resolved_on=resolved_on,
+                    source="test",
+                )
+            )
+        with plans(connection) as found:
+            theirs = open_disputes(connection, date(2026, 3, 10), pl.Series(["I1", "I2", "I3", "I9"]))
+        every = open_disputes(connection, date(2026, 3, 10))
+        monkeypatch.setattr(planning, "KEYS_PER_QUERY", 1)
+        one_by_one = open_disputes(connection, date(2026, 3, 10), pl.Series(["I1", "I2", "I3", "I1"]))
+        none = open_disputes(connection, date(2026, 3, 10), pl.Series([], dtype=pl.String))
+    assert sorted(theirs["invoice_id"].to_list()) == ["I1", "I2"]
+    assert sorted(one_by_one["invoice_id"].to_list()) == ["I1", "I2"]
+    assert none.is_empty()
+    assert sorted(every["invoice_id"].to_list()) == ["I1", "I2", "I4"]
+    _each_plan_of(found, "disputes", "SEARCH disputes USING INDEX ix_disputes_invoice_id (invoice_id=?)")
