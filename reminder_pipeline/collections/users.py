@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 
 from reminder_pipeline.collections.sessions import SessionEnd, end_user_sessions, new_session, utc_now
 from reminder_pipeline.ledger.schema import users
@@ -56,11 +56,16 @@ def _check(username: str, password: str) -> None:
 
 
 def add_user(ledger: Ledger, username: str, password: str, role: Role) -> User:
-    """A new user with ``password`` hashed (argon2id); UserProblem when the name is taken or unusable."""
+    """A new user with ``password`` hashed (argon2id); UserProblem when the name is taken or unusable.
+
+    A name is taken in any case ("Cora" when there is a "cora"): the login brake counts a username in
+    lower case, and a good login clears that count, so a user named like another but for case could
+    otherwise clear the other's failures and guess their password without end."""
     _check(username, password)
     hashed = _HASHER.hash(password)
     with ledger.begin_write(USERS_LOCK) as connection:
-        taken = connection.execute(select(users.c.user_id).where(users.c.username == username)).first()
+        same = func.lower(users.c.username) == username.lower()
+        taken = connection.execute(select(users.c.user_id).where(same)).first()
         if taken is not None:
             raise UserProblem(f"a user named {username!r} exists already: choose another name")
         row = connection.execute(insert(users).values(username=username, password_hash=hashed, role=role.value))
@@ -115,20 +120,28 @@ def enable_user(ledger: Ledger, username: str) -> bool:
 
 
 def _verified(ledger: Ledger, username: str, password: str) -> tuple[User, str] | None:
-    """The user and the hash their password matched, when it is theirs and they are not disabled."""
+    """The user and the hash their password matched, when it is theirs and they are not disabled. A name no
+    user can have (a NUL, which PostgreSQL refuses to compare, a space, 65 characters) is not looked up,
+    but its password is checked all the same, against a hash no password matches."""
+    if not USERNAME.match(username):
+        _verify(_DUMMY_HASH, password)
+        return None
     with ledger.begin() as connection:
         row = connection.execute(
             select(users.c.user_id, users.c.username, users.c.role, users.c.password_hash).where(
                 users.c.username == username, users.c.disabled_at.is_(None)
             )
         ).one_or_none()
-    try:
-        _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if row is None:
+    if not _verify(row.password_hash if row is not None else _DUMMY_HASH, password) or row is None:
         return None
     return User(int(row.user_id), str(row.username), Role(row.role)), str(row.password_hash)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(hashed, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(ledger: Ledger, username: str, password: str) -> User | None:

@@ -1,11 +1,16 @@
-"""Dashboard users: passwords stored as argon2id hashes at the shipped strength, checked on login."""
+"""Dashboard users: passwords stored as argon2id hashes at the shipped strength, checked on login in the
+same time whoever the name is; names unique whatever their case."""
 
 from __future__ import annotations
 
+import statistics
+import time
+
+import pytest
 from argon2 import extract_parameters
 from sqlalchemy import select
 
-from reminder_pipeline.collections.users import Role, add_user, authenticate
+from reminder_pipeline.collections.users import Role, UserProblem, add_user, authenticate, disable_user
 from reminder_pipeline.ledger.schema import users
 from reminder_pipeline.ledger.store import Ledger
 
@@ -23,3 +28,34 @@ def test_a_password_is_stored_as_an_argon2id_hash_at_the_shipped_strength_and_ch
     assert user.role is Role.COLLECTOR
     assert authenticate(ledger, "cora", "correct horse batterY") is None
     assert authenticate(ledger, "nobody", "correct horse battery") is None
+
+
+def test_a_name_that_differs_from_a_users_only_in_case_is_taken(ledger: Ledger) -> None:
+    """The login brake counts "Cora" and "cora" as one name and a good login clears that count: a "Cora" who
+    logs in between guesses would otherwise guess cora's password without end."""
+    add_user(ledger, "cora", "correct horse battery", Role.COLLECTOR)
+    for name in ("Cora", "CORA"):
+        with pytest.raises(UserProblem, match="exists already"):
+            add_user(ledger, name, "correct horse battery", Role.VIEWER)
+    add_user(ledger, "cora2", "correct horse battery", Role.VIEWER)
+
+
+def test_a_login_takes_as_long_for_a_user_as_for_no_user(ledger: Ledger) -> None:
+    """With the shipped hash strength: a wrong password of a user, a name nobody has, a disabled user and a
+    name no user can have each cost one hash check, so the time of a refusal does not tell which it was."""
+    add_user(ledger, "cora", "correct horse battery", Role.COLLECTOR)
+    add_user(ledger, "gone", "correct horse battery", Role.COLLECTOR)
+    disable_user(ledger, "gone")
+    authenticate(ledger, "cora", "warming up the hasher")
+
+    def median_seconds(username: str) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert authenticate(ledger, username, "not the password") is None
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    user = median_seconds("cora")
+    for other in ("nobody", "gone", "co\x00ra"):
+        assert 0.5 < median_seconds(other) / user < 2, other
