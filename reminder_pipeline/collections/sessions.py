@@ -33,6 +33,9 @@ class SessionEnd(StrEnum):
     PASSWORD = "password_changed"  # noqa: S105 (a reason, not a password)
     ROLE = "role_changed"
     DISABLED = "disabled"
+    REPLACED = "new_login"
+    """The browser that held it logged in again (as anyone): a copy of the old cookie opens nothing."""
+
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,16 @@ def touch(ledger: Ledger, session: OpenSession, now: datetime) -> None:
 def end_session(ledger: Ledger, digest: str, now: datetime, reason: SessionEnd = SessionEnd.LOGOUT) -> None:
     """End one session (a logout): its cookie no longer opens the dashboard in any process."""
     with ledger.begin_write(SESSIONS_LOCK) as connection:
-        connection.execute(
-            update(dashboard_sessions)
-            .where(dashboard_sessions.c.session_digest == digest, dashboard_sessions.c.ended_at.is_(None))
-            .values(ended_at=as_utc(now), ended_reason=reason.value)
-        )
+        end_digest(connection, digest, now, reason)
+
+
+def end_digest(connection: Connection, digest: str, now: datetime, reason: SessionEnd) -> None:
+    """End the session ``digest`` if it is open (inside the caller's transaction)."""
+    connection.execute(
+        update(dashboard_sessions)
+        .where(dashboard_sessions.c.session_digest == digest, dashboard_sessions.c.ended_at.is_(None))
+        .values(ended_at=as_utc(now), ended_reason=reason.value)
+    )
 
 
 def end_user_sessions(connection: Connection, user_id: int, now: datetime, reason: SessionEnd) -> int:

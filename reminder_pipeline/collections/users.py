@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, func, insert, select, update
 
-from reminder_pipeline.collections.sessions import SessionEnd, end_user_sessions, new_session, utc_now
+from reminder_pipeline.collections.sessions import SessionEnd, end_digest, end_user_sessions, new_session, utc_now
 from reminder_pipeline.ledger.schema import users
 from reminder_pipeline.ledger.store import Ledger
 
@@ -157,8 +157,17 @@ class SignedIn:
     """The new session's random id, for the cookie (the ledger keeps only its digest)."""
 
 
-def sign_in(ledger: Ledger, username: str, password: str, now: datetime, lifetime: timedelta) -> SignedIn | None:
+def sign_in(
+    ledger: Ledger,
+    username: str,
+    password: str,
+    now: datetime,
+    lifetime: timedelta,
+    replacing: str | None = None,
+) -> SignedIn | None:
     """Check the password and start a session; None when the password is wrong or the user disabled.
+    ``replacing``: the digest of the session the browser held before, ended with the new one's start
+    (a login never leaves the session it came with open, whoever it belonged to).
 
     The password is checked outside any lock; the session is written under the users' lock only if the
     user's password, role and state are still the ones checked, so a change made meanwhile (which ends
@@ -175,6 +184,8 @@ def sign_in(ledger: Ledger, username: str, password: str, now: datetime, lifetim
         ).one_or_none()
         if row is None or row.password_hash != checked_hash or row.role != user.role.value:
             return None
+        if replacing is not None:
+            end_digest(connection, replacing, now, SessionEnd.REPLACED)
         return SignedIn(user, new_session(connection, user.user_id, now, lifetime))
 
 

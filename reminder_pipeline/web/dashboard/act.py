@@ -75,7 +75,8 @@ async def login(request: Request) -> Response:
         refused = await login_form(request, f"Too many failed logins: try again in {minutes} minute(s).", 429)
         refused.headers["Retry-After"] = str(attempt.wait_seconds)
         return refused
-    cookie = await run_in_threadpool(dashboard.sessions.start, username, form.get("password", ""))
+    previous = request.cookies.get(SESSION_COOKIE)
+    cookie = await run_in_threadpool(dashboard.sessions.start, username, form.get("password", ""), previous)
     if cookie is None:
         return await login_form(request, "Wrong username or password.", 401)
     await run_in_threadpool(dashboard.throttle.succeeded, username, attempt)

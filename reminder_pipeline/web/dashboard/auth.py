@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from reminder_pipeline.collections.sessions import end_session, find_session, touch, utc_now
+from reminder_pipeline.collections.sessions import digest_of, end_session, find_session, touch, utc_now
 from reminder_pipeline.collections.users import Role, User, sign_in
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
@@ -58,10 +58,13 @@ class Sessions:
     def lifetime(self) -> timedelta:
         return timedelta(hours=self.settings.session_hours)
 
-    def start(self, username: str, password: str) -> str | None:
+    def start(self, username: str, password: str, previous: str | None = None) -> str | None:
         """Check the password and start a session in the ledger: the session cookie's value; None when the
-        password is wrong or the user disabled."""
-        signed_in = sign_in(self.ledger, username, password, self.clock(), self.lifetime)
+        password is wrong or the user disabled. ``previous``: the session cookie the browser came with,
+        whose session (if it is one) ends as this one starts, so no copy of it outlives the new login."""
+        held = self._payload(previous)
+        replacing = digest_of(held["s"]) if held is not None else None
+        signed_in = sign_in(self.ledger, username, password, self.clock(), self.lifetime, replacing)
         if signed_in is None:
             return None
         return self.signer.dumps({"s": signed_in.session_id, "c": secrets.token_urlsafe(24)})
@@ -82,8 +85,9 @@ class Sessions:
             path="/",
         )
 
-    def read(self, request: Request) -> Session | None:
-        raw = request.cookies.get(SESSION_COOKIE)
+    def _payload(self, raw: str | None) -> dict[str, str] | None:
+        """The session id ("s") and CSRF token ("c") of a session cookie signed by this server, not older
+        than a session lasts; None for anything else."""
         if not raw:
             return None
         try:
@@ -91,6 +95,12 @@ class Sessions:
         except BadSignature:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("s"), str) or not isinstance(data.get("c"), str):
+            return None
+        return {"s": data["s"], "c": data["c"]}
+
+    def read(self, request: Request) -> Session | None:
+        data = self._payload(request.cookies.get(SESSION_COOKIE))
+        if data is None:
             return None
         now = self.clock()
         with self.ledger.begin() as connection:
