@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, func, insert, select, update
 
-from reminder_pipeline.collections.users import User
+from reminder_pipeline.collections.sessions import hold_session
+from reminder_pipeline.collections.users import Role, User
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.ledger.receivables import paid_per_invoice
@@ -67,6 +68,11 @@ class ActionProblem(ValueError):
 
 class NotAllowed(PermissionError):
     """The user's role may not act."""
+
+
+class SessionEnded(NotAllowed):
+    """The session the action came from ended (a logout, a new password or role, the user disabled) before
+    the action could be written: nothing was."""
 
 
 @dataclass(frozen=True)
@@ -196,8 +202,15 @@ def _apply(connection: Connection, action: Action, user: User, day: date, action
     return f"call logged: {action.outcome.value.replace('_', ' ')}", None
 
 
-def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day: date) -> Recorded:
-    """Take ``action`` for ``user`` on business day ``day``: its effect and its audit row, or nothing."""
+def record_action(
+    ledger: Ledger, action: Action, user: User, now: datetime, day: date, session: str | None = None
+) -> Recorded:
+    """Take ``action`` for ``user`` on business day ``day``: its effect and its audit row, or nothing.
+
+    ``session``: the digest of the dashboard session the action comes from. Its row is read again, and
+    held, in the action's own transaction, with the user's role as it is then: a logout or a change of
+    the user that committed after the request read its session refuses the action (SessionEnded, or
+    NotAllowed for a role that may no longer act) instead of letting it finish with the old rights."""
     if not user.role.can_act:
         raise NotAllowed(f"the {user.role.value} role may not act on customers")
     note = (action.note or "").strip()[:MAX_NOTE] or None
@@ -212,6 +225,8 @@ def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day
         outcome=action.outcome if "outcome" in taken else None,
     )
     with ledger.begin_write(OUTBOX_LOCK) as connection:
+        if session is not None:
+            user = _still_signed_in(connection, session)
         query = select(customers.c.customer_id).where(customers.c.customer_id == action.customer_id)
         exists = connection.execute(query)
         if exists.first() is None:
@@ -241,6 +256,16 @@ def record_action(ledger: Ledger, action: Action, user: User, now: datetime, day
             .values(record_id=record_id, note=_with_detail(note, detail))
         )
     return Recorded(action_id, action.kind, detail)
+
+
+def _still_signed_in(connection: Connection, session: str) -> User:
+    held = hold_session(connection, session)
+    if held is None:
+        raise SessionEnded("the session has ended: log in again")
+    user = User(held.user_id, held.username, Role(held.role))
+    if not user.role.can_act:
+        raise NotAllowed(f"the {user.role.value} role may not act on customers")
+    return user
 
 
 def _with_detail(note: str | None, detail: str) -> str:

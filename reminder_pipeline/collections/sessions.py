@@ -15,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, Select, delete, insert, select, update
 
 from reminder_pipeline.ledger.schema import dashboard_sessions, users
 from reminder_pipeline.ledger.store import Ledger
@@ -35,7 +36,6 @@ class SessionEnd(StrEnum):
     DISABLED = "disabled"
     REPLACED = "new_login"
     """The browser that held it logged in again (as anyone): a copy of the old cookie opens nothing."""
-
 
 
 @dataclass(frozen=True)
@@ -78,26 +78,38 @@ def new_session(connection: Connection, user_id: int, now: datetime, lifetime: t
     return session_id
 
 
-def find_session(connection: Connection, session_id: str, now: datetime) -> OpenSession | None:
-    """The open session of ``session_id`` with its user as they are now; None when it is unknown, ended,
-    expired, or its user disabled. One lookup by primary key."""
+def _open_query(digest: str) -> Select[Any]:
     s = dashboard_sessions.c
-    query = (
+    return (
         select(s.session_digest, s.last_seen_at, users.c.user_id, users.c.username, users.c.role)
         .join(users, users.c.user_id == s.user_id)
-        .where(
-            s.session_digest == digest_of(session_id),
-            s.ended_at.is_(None),
-            s.expires_at > as_utc(now),
-            users.c.disabled_at.is_(None),
-        )
+        .where(s.session_digest == digest, s.ended_at.is_(None), users.c.disabled_at.is_(None))
     )
-    row = connection.execute(query).one_or_none()
+
+
+def _found(row: Row[Any] | None) -> OpenSession | None:
     if row is None:
         return None
     return OpenSession(
         str(row.session_digest), int(row.user_id), str(row.username), str(row.role), as_utc(row.last_seen_at)
     )
+
+
+def find_session(connection: Connection, session_id: str, now: datetime) -> OpenSession | None:
+    """The open session of ``session_id`` with its user as they are now; None when it is unknown, ended,
+    expired, or its user disabled. One lookup by primary key."""
+    query = _open_query(digest_of(session_id)).where(dashboard_sessions.c.expires_at > as_utc(now))
+    return _found(connection.execute(query).one_or_none())
+
+
+def hold_session(connection: Connection, digest: str) -> OpenSession | None:
+    """The session ``digest`` with its user as they are now, when it is still open and the user active, its
+    row held until the caller's write transaction ends (``FOR SHARE`` on PostgreSQL; SQLite's write lock
+    holds the whole ledger): a logout, or a change of the user's password, role or state — which end the
+    row — either waits for that transaction or is seen by it, so nothing written in it outlives them.
+    Its expiry was checked when the request began (by :func:`find_session`)."""
+    query = _open_query(digest).with_for_update(read=True, of=dashboard_sessions)
+    return _found(connection.execute(query).one_or_none())
 
 
 def touch(ledger: Ledger, session: OpenSession, now: datetime) -> None:

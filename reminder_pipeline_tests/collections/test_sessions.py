@@ -3,14 +3,17 @@ to a user that end every session of theirs. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from reminder_pipeline.collections import users as accounts
-from reminder_pipeline.collections.sessions import SessionEnd, end_session, find_session, touch
+from reminder_pipeline.collections.sessions import SessionEnd, digest_of, end_session, find_session, hold_session, touch
 from reminder_pipeline.collections.users import Role, add_user, disable_user, set_password, set_role, sign_in
+from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger.schema import dashboard_sessions
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline_tests.web.dashboard.conftest import CHEAP_HASHER
@@ -110,3 +113,25 @@ def test_a_login_checked_before_a_password_change_does_not_outlive_it(
     assert sign_in(ledger, "cora", PASSWORD, NOW, HOURS) is None
     with ledger.begin() as connection:
         assert connection.execute(select(dashboard_sessions)).all() == []
+
+
+def test_a_change_of_the_user_waits_for_a_transaction_holding_their_session(ledger: Ledger) -> None:
+    """An action holds its session's row (``hold_session``) in its own transaction: a role change made
+    meanwhile waits for it (PostgreSQL: the row's share lock; SQLite: the write lock), so either the action
+    is written before the change or it sees the session ended, never the old role after the change."""
+    add_user(ledger, "cora", PASSWORD, Role.COLLECTOR)
+    signed_in = sign_in(ledger, "cora", PASSWORD, NOW, HOURS)
+    assert signed_in is not None
+    ended: list[int | None] = []
+    change = threading.Thread(target=lambda: ended.append(set_role(ledger, "cora", Role.VIEWER)))
+    with ledger.begin_write(OUTBOX_LOCK) as connection:
+        held = hold_session(connection, digest_of(signed_in.session_id))
+        assert held is not None
+        assert held.role == Role.COLLECTOR.value
+        change.start()
+        time.sleep(0.5)
+        assert change.is_alive(), "the change waits for the transaction holding the session"
+    change.join(timeout=30)
+    assert ended == [1]
+    with ledger.begin_write(OUTBOX_LOCK) as connection:
+        assert hold_session(connection, digest_of(signed_in.session_id)) is None

@@ -16,6 +16,7 @@ from reminder_pipeline.collections.actions import (
     ActionProblem,
     CallOutcome,
     NotAllowed,
+    SessionEnded,
     record_action,
 )
 from reminder_pipeline.collections.users import Role
@@ -148,9 +149,11 @@ async def action(request: Request, session: Session) -> Response:
 
         def take() -> int:
             now, day = dashboard.clock(), dashboard.today()
-            return record_action(dashboard.ledger, chosen, session.user, now, day).action_id
+            return record_action(dashboard.ledger, chosen, session.user, now, day, session.digest).action_id
 
         action_id = await run_in_threadpool(dashboard.resubmissions.once, submission, take)
+    except SessionEnded as ended:
+        return PlainTextResponse(str(ended), status_code=401)
     except NotAllowed as refused:
         return PlainTextResponse(str(refused), status_code=403)
     except ActionProblem as problem:
