@@ -15,9 +15,10 @@ message the sandbox accepted is matched to its ledger row by its reminder key, a
 - ``over_cap``: messages beyond the first on a customer's local day, or beyond the weekly cap in any
   seven local days, counting only messages the provider did not report undelivered (promise 4);
 - ``stale_after_catch_up``: on the first business day after an outage, a message whose step was
-  superseded by a later step of its ladder already due, a second message reaching a customer that day (one
-  the provider reported undelivered aside: its fallback is the same reminder), or any message planned
-  for a missed day, a missed cycle day's statement of account included (promise 5);
+  superseded by a later step of its ladder already due, a second message reaching a customer that day or a
+  second ladder step that day's plan wrote for a customer, whenever it went (one the provider reported
+  undelivered aside: its fallback is the same reminder), or any message planned for a missed day, a missed
+  cycle day's statement of account included (promise 5);
 - ``lost_rows`` (promise 6): see :mod:`reminder_pipeline.simulation.audit_lost`.
 """
 
@@ -147,16 +148,19 @@ def _local_checks(sent: pl.DataFrame, policy: Policy) -> dict[str, Any]:
 
 
 def _stale(sent: pl.DataFrame, tables: Tables, policy: Policy, calendar: Calendar) -> dict[str, int]:
-    """Promise 5 on the catch-up day: superseded ladder steps planned that day, more than one message reaching
-    a customer that day, missed days' rows. A statement of account is no ladder step (never superseded);
-    it counts in the burst like any message, and a missed cycle day's statement is never sent late."""
+    """Promise 5 on the catch-up day: superseded ladder steps planned that day, a burst (more than one message
+    reaching a customer that day, or more than one ladder step the day's plan wrote for a customer reaching
+    them, whatever day each went), missed days' rows. A statement of account is no ladder step (never
+    superseded, and planned by the billing cycle, not the catch-up); it counts in the day's burst like any
+    message, and a missed cycle day's statement is never sent late."""
     catch_up = calendar.catch_up_day
     if catch_up is None:
         return {"superseded": 0, "burst": 0, "missed_days": 0}
     missed = sent.filter(pl.col("business_date").is_in(list(calendar.outage))).height
     steps = sent.filter(pl.col("ladder") != STATEMENT_LADDER)
     due = tables.invoices.select(pl.col("invoice_id").alias("episode_id"), "due_date")
-    planned = steps.filter(pl.col("business_date") == catch_up).join(due, on="episode_id", how="left")
+    today = pl.col("business_date") == catch_up
+    planned = steps.filter(today).join(due, on="episode_id", how="left")
     superseded = 0
     for row in planned.iter_rows(named=True):
         ladder = policy.ladders.get(row["ladder"])
@@ -165,9 +169,17 @@ def _stale(sent: pl.DataFrame, tables: Tables, policy: Policy, calendar: Calenda
             continue
         late = (row["business_date"] - row["due_date"]).days
         superseded += any(s.offset_days <= late for s in ladder.steps[row["step_index"] + 1 :])
-    reached = sent.filter((pl.col("accepted_at").dt.date() == catch_up) & ~pl.col("status").is_in(REACHED_NOBODY))
-    burst = reached.height - reached["customer_id"].n_unique() if reached.height else 0
-    return {"superseded": superseded, "burst": burst, "missed_days": missed}
+    reached = sent.filter(~pl.col("status").is_in(REACHED_NOBODY) & pl.col("customer_id").is_not_null())
+    on_the_day = _beyond_the_first(reached.filter(pl.col("accepted_at").dt.date() == catch_up))
+    # the catch-up's own plan chasing a customer twice, even when the day's cap spread the sends over two days
+    of_the_plan = _beyond_the_first(reached.filter(pl.col("ladder") != STATEMENT_LADDER).filter(today))
+    return {"superseded": superseded, "burst": len(on_the_day | of_the_plan), "missed_days": missed}
+
+
+def _beyond_the_first(messages: pl.DataFrame) -> set[tuple[Any, ...]]:
+    """The messages after each customer's first (by ``accepted_at``), as (reminder_key, accepted_at)."""
+    later = messages.sort("accepted_at", "reminder_key").filter(pl.int_range(pl.len()).over("customer_id") > 0)
+    return set(later.select("reminder_key", "accepted_at").iter_rows())
 
 
 def audit(

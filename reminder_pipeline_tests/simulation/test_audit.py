@@ -192,3 +192,46 @@ def test_an_acknowledged_payment_the_ledger_never_got_is_lost(faulty_run: Run, t
 
     audited = _audit(faulty_run, tmp_path, folder_change=forget)
     assert audited["details"]["lost_rows"]["payments_unaccounted"] == 1
+
+
+def _a_customer_reached_on_the_catch_up_day_and_later(connection: sqlite3.Connection, catch_up: str) -> tuple[str, str]:
+    """The reminder keys of a ladder step planned on the catch-up day and of a later one to the same customer,
+    both delivered."""
+    first, later = _row(
+        connection,
+        "SELECT a.dedupe_key, b.dedupe_key FROM outbox a JOIN outbox b ON b.customer_id = a.customer_id "
+        "AND b.business_date > a.business_date WHERE a.business_date = ? AND a.ladder != 'statement' "
+        "AND b.ladder != 'statement' AND a.status = 'delivered' AND b.status = 'delivered' "
+        "ORDER BY a.outbox_id, b.outbox_id LIMIT 1",
+        catch_up,
+    )
+    return str(first), str(later)
+
+
+def test_a_second_message_reaching_a_customer_on_the_catch_up_day_is_a_burst(faulty_run: Run, tmp_path: Path) -> None:
+    catch_up = faulty_run.result["audit"]["stale_after_catch_up"]["catch_up_day"]
+
+    def also_that_day(messages: Messages, connection: sqlite3.Connection) -> None:
+        first, later = _a_customer_reached_on_the_catch_up_day_and_later(connection, catch_up)
+        at = datetime.fromisoformat(next(m["accepted_at"] for m in messages if m["reminder_key"] == first))
+        next(m for m in messages if m["reminder_key"] == later)["accepted_at"] = (at + timedelta(hours=1)).isoformat()
+
+    audited = _audit(faulty_run, tmp_path, log_change=also_that_day)
+    assert audited["details"]["stale_after_catch_up"]["burst"] == 1
+    assert audited["counters"]["stale_after_catch_up"] >= 1
+
+
+def test_two_steps_the_catch_up_planned_for_one_customer_are_a_burst_whatever_day_each_went(
+    faulty_run: Run, tmp_path: Path
+) -> None:
+    """The catch-up's plan chased one customer twice: the day's cap spread the two over two days, the burst stays
+    (a statement of the same day is no such step: it is planned by the billing cycle)."""
+    catch_up = faulty_run.result["audit"]["stale_after_catch_up"]["catch_up_day"]
+
+    def planned_twice(connection: sqlite3.Connection) -> None:
+        _, later = _a_customer_reached_on_the_catch_up_day_and_later(connection, catch_up)
+        connection.execute("UPDATE outbox SET business_date = ? WHERE dedupe_key = ?", (catch_up, later))
+
+    audited = _audit(faulty_run, tmp_path, ledger_change=planned_twice)
+    assert audited["details"]["stale_after_catch_up"]["burst"] == 1
+    assert audited["counters"]["stale_after_catch_up"] >= 1
