@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, TextClause, bindparam, func, select, text, update
 
 from reminder_pipeline.ledger.listening import EVENT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_JOIN, MESSAGE_QUERY, MessageRow
+from reminder_pipeline.ledger.planner import not_by_index
 from reminder_pipeline.ledger.schema import customers, delivery_events, outbox
 
 IN_LIST_ROWS = 500
@@ -145,9 +146,9 @@ def _move_statement(columns: tuple[str, ...]) -> Any:
             update(outbox)
             .where(
                 outbox.c.outbox_id.in_(bindparam("moved", expanding=True)),
-                # through a function: SQLite's planner would otherwise walk the status index (every
-                # ``sent`` row, 4 ms at 40,000 customers) instead of the key
-                func.coalesce(outbox.c.status, "").in_(bindparam("allowed", expanding=True)),
+                # by the key only: SQLite would walk the status index (every ``sent`` row, 4 ms at
+                # 40,000 customers)
+                not_by_index(outbox.c.status).in_(bindparam("allowed", expanding=True)),
             )
             .values({**{c: bindparam(f"set_{c}") for c in columns}, "updated_at": func.now()})
             .returning(outbox.c.outbox_id)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from reminder_pipeline.core.money import AmountProblem, parse_major
 from reminder_pipeline.core.outbox import NOT_HANDED_OVER, OutboxStatus
+from reminder_pipeline.ledger.planner import not_by_index
 from reminder_pipeline.ledger.schema import invoices, outbox, payments
 
 
@@ -65,9 +66,9 @@ _CANCEL = (
     update(outbox)
     .where(
         outbox.c.customer_id.in_(bindparam("paying", expanding=True)),
-        # through a function: SQLite's planner would otherwise walk the status index, every row not handed
-        # over yet (the day's rendered messages: 12 ms a batch at 20,000), once five customers pay together
-        func.coalesce(outbox.c.status, "").in_(NOT_HANDED_OVER),
+        # by the customer only: SQLite would walk the status index, every row not handed over yet (the day's
+        # rendered messages: 12 ms a batch at 20,000), once five customers pay together
+        not_by_index(outbox.c.status).in_(NOT_HANDED_OVER),
     )
     .values(status=OutboxStatus.CANCELLED, status_reason=bindparam("reason"), updated_at=func.now())
     .returning(outbox.c.customer_id)
