@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 
 class NotByIndex(ColumnElement[Any]):
     """``column`` compared as itself, but through none of its indexes on SQLite."""
 
     inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+    _traverse_internals: _TraverseInternalsType = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
     """The column is part of the statement's cache key: two columns never share a compiled statement."""
 
     def __init__(self, column: ColumnElement[Any]) -> None:
