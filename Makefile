@@ -69,7 +69,7 @@ validate: setup
 # One pytest worker per core (pytest-xdist); a file's tests stay together, so that a module's
 # expensive fixture (the demo, the audited ledger) is built once.
 unit: setup
-	$(RUN) pytest -n auto --dist loadfile
+	$(RUN) pytest -n auto --dist loadfile --durations=25
 
 test: lint typecheck validate unit
 

@@ -213,7 +213,9 @@ NOT_LOGS = {"ledger.sqlite", "drop", "features", "link.secret", "sandbox.jsonl",
 """The ledger itself, the billing system's files and the feature store hold personal data by design, and so
 does what the provider sandbox received (the messages themselves, as SendGrid and Twilio keep them)."""
 PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]{0,3}\d){6,}")
-EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:\\]+@[^\s\"'<>(),;:\\]+")
+NOT_IN_AN_ADDRESS = re.compile(r"[\s\"'<>(),;:\\]+")
+"""What ends an address-like token. Splitting on it, rather than searching for ``[^...]+@[^...]+``, keeps the
+scan linear: the search backtracks over every position of a long run without an ``@`` (a chart's base64)."""
 WORD = re.compile(r"\w+")
 
 
@@ -224,6 +226,8 @@ class PersonalData:
     names: set[str] = field(default_factory=set)
     name_words: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
+    malformed_emails: set[str] = field(default_factory=set)
+    """Those without exactly one ``@``: no address-like token holds them whole, so they are searched as they are."""
     phone_digits: set[str] = field(default_factory=set)
     national_numbers: set[str] = field(default_factory=set)
 
@@ -233,6 +237,8 @@ class PersonalData:
             self.name_words.update(w for w in name.split() if len(w) >= 3)
         if email and email.strip():
             self.emails.add(email.strip().lower())
+            if email.count("@") != 1:
+                self.malformed_emails.add(email.strip().lower())
         if phone and phone.strip():
             try:
                 number = phonenumbers.parse(phone, country)
@@ -255,13 +261,29 @@ class PersonalData:
         found = [n for n in self.names if " " not in n and n in text]
         found += [w for w in WORD.findall(text) if w in self.name_words]
         lowered = text.lower()
-        found += [e for e in EMAIL_LIKE.findall(lowered) if e.strip(".") in self.emails]
-        found += [e for e in self.emails if e.count("@") != 1 and e in lowered]
+        tokens = (token.strip(".") for token in NOT_IN_AN_ADDRESS.split(lowered) if "@" in token)
+        found += [e for e in tokens if e in self.emails]
+        found += [e for e in self.malformed_emails if e in lowered]
         for run in PHONE_LIKE.findall(text):
             digits = re.sub(r"\D", "", run)
             if digits in self.phone_digits or any(digits[-k:] in self.national_numbers for k in range(7, 16)):
                 found.append(run)
         return found
+
+
+def test_the_search_finds_a_name_an_address_and_a_number_in_any_form_even_after_a_long_run() -> None:
+    people = PersonalData()
+    people.add("Jane Example", "Jane.Doe@Example.com", "+49 30 12345678", "DE")
+    people.add("鈴木花子", "no-at-sign.example.com", None, None)
+    chart = "iVBORw0KGgo" * 20_000
+    text = f'{{"preview": "{chart} to <jane.doe@example.com>, call 030 1234-5678"}}'
+    assert set(people.found_in(text)) == {"jane.doe@example.com", "030 1234-5678"}
+    assert set(people.found_in("Dear Jane, 鈴木花子 at no-at-sign.example.com")) == {
+        "Jane",
+        "鈴木花子",
+        "no-at-sign.example.com",
+    }
+    assert people.found_in(f"{chart} j***@example.com, +49 30 *** **78, Customer C000123") == []
 
 
 def _personal_data(ledger: Path) -> PersonalData:

@@ -11,7 +11,6 @@ is (slope 1, nothing else stacked, no intercept), with the strength of ``PRIOR_S
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 HALF_LIFE_DAYS = 365.0
 """An invoice a year older than the newest one counts half as much in training and calibration."""
@@ -69,6 +68,8 @@ def fit_platt(
         value = float(np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * strength * np.sum((beta - centre) ** 2))
         gradient = x.T @ (w * (sigmoid(z) - y)) + strength * (beta - centre)
         return value, gradient
+
+    from scipy.optimize import minimize  # here, not at the top: only a training needs scipy
 
     found = minimize(loss, centre.copy(), jac=True, method="L-BFGS-B")
     return np.asarray(found.x, dtype=float)

@@ -10,9 +10,8 @@ so that when the late share moves the model leans to what happened lately.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
@@ -29,6 +28,9 @@ from reminder_pipeline.core.model.calibration import (
 from reminder_pipeline.core.model.prior import fit_prior
 from reminder_pipeline.core.model.risk_model import RiskModel, feature_matrix
 from reminder_pipeline.core.model.rules import rule_p_late
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 MIN_FIT_EXAMPLES = 50
 """Fewer invoices to learn from, or only one outcome among them, and no model is fitted."""
@@ -109,6 +111,8 @@ def _train(
     weight: np.ndarray,
     init: np.ndarray | None = None,
 ) -> _Fitted:
+    import lightgbm as lgb  # here, not at the top: loading the code location should not cost its seconds
+
     def part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
         return values[rows] if values is not None else None
 

@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from reminder_pipeline.core.model.calibration import expected_calibration_error
 
@@ -14,6 +13,8 @@ CALIBRATION_BINS = 10
 def classification_metrics(late: np.ndarray, p_late: np.ndarray) -> dict[str, float]:
     """AUC, PR-AUC, Brier score, expected calibration error and the base rate; AUC and PR-AUC are NaN with
     one class only."""
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score  # seconds to import
+
     late = late.astype(int)
     both_classes = 0 < late.sum() < len(late)
     return {

@@ -17,14 +17,17 @@ import base64
 import json
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
 from reminder_pipeline.core.model.calibration import logit, sigmoid
 from reminder_pipeline.core.model.prior import PRIOR_FEATURE, Prior
 from reminder_pipeline.core.model.rules import rule_p_late
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 MODEL_FORMAT = 4
 READABLE_FORMATS = (2, 3, 4)
@@ -160,6 +163,8 @@ class RiskModel:
 
     @classmethod
     def from_text(cls, text: str) -> RiskModel:
+        import lightgbm as lgb  # here, not at the top: loading the code location should not cost its seconds
+
         data = json.loads(text)
         if data.get("format") not in READABLE_FORMATS:
             raise ValueError(f"unknown model format {data.get('format')!r}")

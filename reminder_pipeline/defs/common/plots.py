@@ -9,26 +9,38 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-
-import matplotlib
-
-matplotlib.use("Agg")
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import matplotlib.pyplot as plt
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-def markdown_png(figure: plt.Figure, title: str) -> dg.MarkdownMetadataValue:
+def pyplot() -> ModuleType:
+    """matplotlib's pyplot on the file-only Agg backend, imported when a chart is drawn: importing it costs
+    every process that loads the code location (the webserver, the daemon, each run) seconds it needs only
+    for charts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def markdown_png(figure: Figure, title: str) -> dg.MarkdownMetadataValue:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    plt.close(figure)
+    pyplot().close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, unit: str) -> dg.MarkdownMetadataValue:
     """Vertical bars with their value written on top, e.g. open invoices per aging bucket."""
-    figure, axis = plt.subplots(figsize=(max(3.5, 0.8 * len(labels) + 1), 3))
+    figure, axis = pyplot().subplots(figsize=(max(3.5, 0.8 * len(labels) + 1), 3))
     bars = axis.bar([str(label) for label in labels], list(values), color="#4f6fad")
     axis.bar_label(bars, fmt="{:,.0f}", fontsize=8)
     axis.set(ylabel=unit, title=title)

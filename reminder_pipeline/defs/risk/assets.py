@@ -155,8 +155,11 @@ def risk_scores(
             "scorer": last.scored.scorer,
         },
     )
-    record_each_day(context, ((d.day, scores_metadata([d], segmentation)) for d in days))
-    return dg.MaterializeResult(metadata=scores_metadata(days, segmentation), check_results=[drift])
+    drawn_for = days[-1].day
+    record_each_day(context, ((d.day, scores_metadata([d], segmentation, chart_drawn_for=drawn_for)) for d in days))
+    return dg.MaterializeResult(
+        metadata=scores_metadata(days, segmentation, chart_drawn_for=drawn_for), check_results=[drift]
+    )
 
 
 @dg.asset(deps=[risk_scores], kinds={"polars"}, **DAILY)

@@ -72,6 +72,8 @@ def test_two_business_days_in_one_run(ledger_url: str, tmp_path: Path) -> None:
     aging = {r.data["days_past_due"]: r.data["invoices"] for r in payment_meta[D2]["aging"].records}  # type: ignore[attr-defined]
     assert aging == {"not yet due": 20, "1-7": 0, "8-30": 0, "31-60": 0, "60+": 0}
     assert "data:image/png;base64," in payment_meta[D2]["aging_chart"]
+    assert "data:image" not in payment_meta[D1]["aging_chart"], "one chart per run, for its last day"
+    assert f"Drawn for the run's last day, {D2}" in payment_meta[D1]["aging_chart"]
     checks = check_outcomes(result)
     assert checks["customers.rows_conserved"] is True
     assert checks["invoices.rows_conserved"] is True

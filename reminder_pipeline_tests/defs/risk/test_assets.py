@@ -32,7 +32,7 @@ from reminder_pipeline.ledger.schema import customer_segments as segments_table
 from reminder_pipeline.ledger.schema import model_versions
 from reminder_pipeline.ledger.schema import risk_scores as scores_table
 from reminder_pipeline.ledger.store import Ledger
-from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, partition_range
+from reminder_pipeline_tests.defs.runs import asset_metadata, asset_resources, partition_metadata, partition_range
 
 START, END = date(2025, 1, 1), date(2026, 2, 28)
 TRAINED = END - timedelta(days=3)
@@ -94,6 +94,9 @@ def test_train_score_and_segment(workdir: Path) -> None:
     assert scored.success
     score_meta = asset_metadata(scored, "risk_scores")
     assert score_meta["scorer"] == model_meta["version"]
+    histograms = {day: m["risk_histogram"] for day, m in partition_metadata(scored, "risk_scores").items()}
+    assert "data:image/png;base64," in histograms[SCORED[1].isoformat()]
+    assert "data:image" not in histograms[SCORED[0].isoformat()], "one histogram per run, for its last day"
     with Ledger(f"sqlite:///{workdir / 'ledger.sqlite'}") as ledger, ledger.begin() as connection:
         days = {row[0] for row in connection.execute(select(scores_table.c.business_date)).all()}
         reasons = json.loads(connection.execute(select(scores_table.c.reasons).limit(1)).scalar_one())
