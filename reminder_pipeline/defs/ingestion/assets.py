@@ -25,7 +25,7 @@ from reminder_pipeline.core.validation.reasons import DESCRIPTIONS, Reason
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.metadata import table, with_money
 from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run, record_each_day
-from reminder_pipeline.defs.common.plots import bar_chart
+from reminder_pipeline.defs.common.plots import bar_chart, chart_of_the_runs_last_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.ingestion.previews import customer_preview
@@ -256,9 +256,7 @@ def receivables_figures(
 ) -> dict[str, Any]:
     """Money received over ``first .. last``, and what is owed and how late, as of ``last``.
 
-    The aging chart is drawn as of ``chart_drawn_for`` (the run's last day) only: a chart costs a third of a
-    second, and a backfill of a year would spend minutes drawing one per day that nobody opens; the other
-    days keep their figures in ``aging`` and say where the chart is.
+    The aging chart is drawn as of ``chart_drawn_for`` (the run's last day) only.
     """
     with ledger.begin() as connection:
         received = receivables.payments_received(connection, first, last)
@@ -272,14 +270,17 @@ def receivables_figures(
         "open_invoices": open_now.height,
         "outstanding_by_currency": table(with_money(outstanding_by_currency(open_now))),
         "aging": table(with_money(shown)),
-        "aging_chart": bar_chart(
-            per_bucket["aging_bucket"].cast(pl.String).to_list(),
-            per_bucket["invoices"].to_list(),
-            title=f"Open invoices by days past due, {last}",
-            unit="open invoices",
-        )
-        if last == chart_drawn_for
-        else dg.MetadataValue.md(f"Drawn for the run's last day, {chart_drawn_for}; this day's figures: `aging`."),
+        "aging_chart": chart_of_the_runs_last_day(
+            last,
+            chart_drawn_for,
+            lambda: bar_chart(
+                per_bucket["aging_bucket"].cast(pl.String).to_list(),
+                per_bucket["invoices"].to_list(),
+                title=f"Open invoices by days past due, {last}",
+                unit="open invoices",
+            ),
+            figures="aging",
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from reminder_pipeline.core.policy.config import Segmentation
 from reminder_pipeline.core.scoring import MOST_AT_RISK
 from reminder_pipeline.core.segments import segment_summary
 from reminder_pipeline.defs.common.metadata import rounded, table, with_money
+from reminder_pipeline.defs.common.plots import chart_of_the_runs_last_day
 from reminder_pipeline.defs.risk.plots import calibration_plot, importance_plot, risk_histogram
 from reminder_pipeline.risk.service import DayRisk, Training
 
@@ -81,15 +82,15 @@ def _most_at_risk(customers: pl.DataFrame) -> dg.TableMetadataValue:
 
 
 def scores_metadata(days: list[DayRisk], segmentation: Segmentation, *, chart_drawn_for: date) -> dict[str, Any]:
-    """The last of ``days``' scores; its histogram only when that day is ``chart_drawn_for`` (the run's last day:
-    a backfill would otherwise spend a third of a second per day on charts nobody opens)."""
+    """The last of ``days``' scores; its histogram only when that day is ``chart_drawn_for`` (the run's last day)."""
     last = days[-1]
     customers = last.scored.customers
     bands = customers.group_by("risk_band").agg(pl.len().alias("customers"), pl.col("p_late").mean())
-    histogram = (
-        risk_histogram(customers["p_late"], segmentation.risk_bands)
-        if last.day == chart_drawn_for
-        else dg.MetadataValue.md(f"Drawn for the run's last day, {chart_drawn_for}; this day's figures: `by_band`.")
+    histogram = chart_of_the_runs_last_day(
+        last.day,
+        chart_drawn_for,
+        lambda: risk_histogram(customers["p_late"], segmentation.risk_bands),
+        figures="by_band",
     )
     return {
         "risk_histogram": histogram,
