@@ -66,6 +66,7 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
         ("users", "set-role"): {"--db": ledger, "--username": "cora", "--role": "viewer"},
         ("users", "disable"): {"--db": ledger, "--username": "cora"},
         ("users", "enable"): {"--db": ledger, "--username": "cora"},
+        ("users", "list"): {"--db": ledger},
     }
 
 
@@ -102,6 +103,7 @@ BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
     ("users", "set-role"): [("--role", "boss"), ("--username", "no spaces")],
     ("users", "disable"): [("--username", "no spaces")],
     ("users", "enable"): [("--username", "no spaces")],
+    ("users", "list"): [],
 }
 """A bad value per option that can take one, and the value the message must quote (or the option it must name)."""
 

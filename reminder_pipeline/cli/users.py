@@ -1,4 +1,4 @@
-"""``reminders users``: the people who may log in to the collections dashboard.
+"""``reminders users``: the people who may log in to the collections dashboard, and the list of them.
 
 Changing a user's password or role, or disabling them, ends every session of theirs at once, in every
 ``reminders serve`` process (sessions live in the ledger)."""
@@ -6,11 +6,16 @@ Changing a user's password or role, or disabling them, ends every session of the
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, examples, main, open_ledger
+from reminder_pipeline.cli.base import UserMistake, emit, examples, main, open_ledger
 from reminder_pipeline.collections.users import USERNAME, Role
+
+if TYPE_CHECKING:
+    from reminder_pipeline.collections.users import UserListing
 
 
 def _username(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -27,6 +32,7 @@ def _username(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
         "reminders users set-role --username cora --role viewer",
         "reminders users disable --username cora",
         "reminders users enable --username cora",
+        "reminders users list --json",
     )
 )
 def users() -> None:
@@ -146,3 +152,55 @@ def enable(username: str, db_url: str | None) -> None:
     if not found:
         raise _no_such_user(username)
     click.echo(f"{username} may log in again")
+
+
+def _moment(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _row(user: UserListing) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "enabled": user.enabled,
+        "created_at": user.created_at.isoformat(),
+        "disabled_at": None if user.disabled_at is None else user.disabled_at.isoformat(),
+        "last_login_at": None if user.last_login_at is None else user.last_login_at.isoformat(),
+        "open_sessions": user.open_sessions,
+    }
+
+
+def _table(listed: list[UserListing]) -> str:
+    header = ("username", "role", "state", "created (UTC)", "last login (UTC)", "open sessions")
+    rows = [header] + [
+        (
+            u.username,
+            u.role.value,
+            "enabled" if u.enabled else "disabled",
+            _moment(u.created_at),
+            _moment(u.last_login_at),
+            str(u.open_sessions),
+        )
+        for u in listed
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@users.command("list")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def list_users(db_url: str | None, as_json: bool) -> None:
+    """List the dashboard's users: role, enabled or disabled, created, last login and open sessions (never
+    a password hash). Times are UTC; a last login of '-' is none the ledger recorded.
+
+    Example: reminders users list --json
+    """
+    from reminder_pipeline.collections.users import list_users as listing
+
+    with open_ledger(db_url, upgrade=False) as ledger:
+        listed = listing(ledger)
+    none = "no dashboard users yet: add one with `reminders users add --username NAME --role admin`"
+    text = _table(listed) if listed else none
+    emit({"users": [_row(u) for u in listed]}, as_json, text)

@@ -11,10 +11,17 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, and_, func, insert, select, update
 
-from reminder_pipeline.collections.sessions import SessionEnd, end_digest, end_user_sessions, new_session, utc_now
-from reminder_pipeline.ledger.schema import users
+from reminder_pipeline.collections.sessions import (
+    SessionEnd,
+    as_utc,
+    end_digest,
+    end_user_sessions,
+    new_session,
+    utc_now,
+)
+from reminder_pipeline.ledger.schema import dashboard_sessions, users
 from reminder_pipeline.ledger.store import Ledger
 
 USERS_LOCK = "dashboard_users"
@@ -186,7 +193,56 @@ def sign_in(
             return None
         if replacing is not None:
             end_digest(connection, replacing, now, SessionEnd.REPLACED)
-        return SignedIn(user, new_session(connection, user.user_id, now, lifetime))
+        session_id = new_session(connection, user.user_id, now, lifetime)
+        connection.execute(update(users).where(users.c.user_id == user.user_id).values(last_login_at=as_utc(now)))
+        return SignedIn(user, session_id)
+
+
+@dataclass(frozen=True)
+class UserListing:
+    """A user as ``reminders users list`` shows them: never their password hash."""
+
+    username: str
+    role: Role
+    created_at: datetime
+    disabled_at: datetime | None
+    last_login_at: datetime | None
+    """None: not logged in since the ledger began to keep it (migration 0010), and no session of theirs left."""
+    open_sessions: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+
+def list_users(ledger: Ledger, now: datetime | None = None) -> list[UserListing]:
+    """Every dashboard user by name, with how many sessions of theirs are open (not ended, not expired) at
+    ``now``: one query, the sessions counted through their user index."""
+    moment = as_utc(now or utc_now())
+    s = dashboard_sessions.c
+    is_open = and_(s.user_id == users.c.user_id, s.ended_at.is_(None), s.expires_at > moment)
+    open_sessions = select(func.count()).where(is_open).scalar_subquery()
+    query = select(
+        users.c.username,
+        users.c.role,
+        users.c.created_at,
+        users.c.disabled_at,
+        users.c.last_login_at,
+        open_sessions.label("open_sessions"),
+    ).order_by(users.c.username)
+    with ledger.begin() as connection:
+        rows = connection.execute(query).all()
+    return [
+        UserListing(
+            str(row.username),
+            Role(row.role),
+            as_utc(row.created_at),
+            None if row.disabled_at is None else as_utc(row.disabled_at),
+            None if row.last_login_at is None else as_utc(row.last_login_at),
+            int(row.open_sessions),
+        )
+        for row in rows
+    ]
 
 
 def _new_id(result: CursorResult[Any]) -> int:

@@ -1,17 +1,22 @@
 """``reminders users set-password``, ``set-role``, ``disable`` and ``enable``: each changes the user and the
-first three end every session of theirs. On SQLite and PostgreSQL."""
+first three end every session of theirs; ``reminders users list`` shows them all. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from reminder_pipeline.cli import main
 from reminder_pipeline.collections import users as accounts
-from reminder_pipeline.collections.sessions import find_session
-from reminder_pipeline.collections.users import Role, add_user, authenticate, sign_in
+from reminder_pipeline.collections.sessions import digest_of, end_session, find_session
+from reminder_pipeline.collections.users import Role, add_user, authenticate, disable_user, sign_in
+from reminder_pipeline.ledger.schema import users
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline_tests.web.dashboard.conftest import CHEAP_HASHER
 
@@ -83,3 +88,64 @@ def test_an_unknown_user_is_one_line_and_exit_2(ledger: Ledger, args: list[str])
     assert result.stderr.splitlines() == [
         "error: no user named 'nobody': check the name, or add them with `reminders users add`"
     ]
+
+
+def _list(ledger: Ledger, *args: str) -> str:
+    result = CliRunner().invoke(main, ["users", "list", "--db", ledger.url, *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_list_shows_each_user_with_their_state_last_login_and_open_sessions_but_no_hash(ledger: Ledger) -> None:
+    assert _list(ledger).startswith("no dashboard users yet: add one with `reminders users add")
+    assert json.loads(_list(ledger, "--json")) == {"users": []}
+    add_user(ledger, "cora", PASSWORD, Role.COLLECTOR)
+    add_user(ledger, "vic", PASSWORD, Role.VIEWER)
+    add_user(ledger, "ada", PASSWORD, Role.ADMIN)
+    now = datetime.now(UTC).replace(microsecond=0)
+    expired = sign_in(ledger, "cora", PASSWORD, now - timedelta(hours=3), timedelta(hours=1))
+    logged_out = sign_in(ledger, "cora", PASSWORD, now - timedelta(minutes=30), timedelta(hours=1))
+    for _ in range(2):
+        assert sign_in(ledger, "cora", PASSWORD, now - timedelta(minutes=5), timedelta(hours=1)) is not None
+    assert expired is not None
+    assert logged_out is not None
+    end_session(ledger, digest_of(logged_out.session_id), now)
+    assert sign_in(ledger, "vic", PASSWORD, now - timedelta(minutes=1), timedelta(hours=1)) is not None
+    disable_user(ledger, "vic")
+
+    listed = {row["username"]: row for row in json.loads(_list(ledger, "--json"))["users"]}
+    assert list(listed) == ["ada", "cora", "vic"]
+    assert {k: listed["cora"][k] for k in ("role", "enabled", "disabled_at", "open_sessions")} == {
+        "role": "collector",
+        "enabled": True,
+        "disabled_at": None,
+        "open_sessions": 2,
+    }, "neither the expired nor the logged-out session is open"
+    assert datetime.fromisoformat(listed["cora"]["last_login_at"]) == now - timedelta(minutes=5)
+    assert (listed["vic"]["enabled"], listed["vic"]["open_sessions"]) == (False, 0)
+    assert datetime.fromisoformat(listed["vic"]["disabled_at"]) >= now - timedelta(minutes=1)
+    assert (listed["ada"]["last_login_at"], listed["ada"]["open_sessions"]) == (None, 0)
+    assert all(datetime.fromisoformat(row["created_at"]).tzinfo is not None for row in listed.values())
+
+    table = [re.split(r"\s{2,}", line) for line in _list(ledger).splitlines()]
+    assert table[0] == ["username", "role", "state", "created (UTC)", "last login (UTC)", "open sessions"]
+    login = (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+    assert [row[:3] + row[4:] for row in table[1:]] == [
+        ["ada", "admin", "enabled", "-", "0"],
+        ["cora", "collector", "enabled", login, "2"],
+        ["vic", "viewer", "disabled", (now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"), "0"],
+    ]
+    with ledger.begin() as connection:
+        hashes = list(connection.execute(select(users.c.password_hash)).scalars())
+    for output in ("\n".join("  ".join(row) for row in table), _list(ledger, "--json")):
+        assert "$argon2" not in output
+        assert not any(hashed in output for hashed in hashes)
+        assert "password" not in output
+
+
+def test_the_list_needs_an_existing_ledger_at_the_current_schema(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite"
+    result = CliRunner().invoke(main, ["users", "list", "--db", f"sqlite:///{missing}", "--json"])
+    assert result.exit_code == 2, result.output
+    assert "no ledger at" in result.stderr
+    assert not missing.exists(), "listing creates nothing"

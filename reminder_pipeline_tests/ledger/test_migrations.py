@@ -155,3 +155,34 @@ def test_dashboard_sessions_come_to_a_ledger_with_users_and_go_again(ledger_url:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT username FROM users").scalar_one() == "cora"
     engine.dispose()
+
+
+def test_a_users_last_login_is_filled_from_the_sessions_the_ledger_still_holds(ledger_url: str) -> None:
+    """Revision 0010: ``users.last_login_at`` takes the newest session of each user (none: none), and a
+    downgrade to 0009 takes the column away and keeps the users."""
+    engine = make_engine(ledger_url)
+    upgrade(engine, "0009")
+    with engine.begin() as connection:
+        for user_id, name in ((7, "cora"), (8, "vic")):
+            connection.execute(
+                text("INSERT INTO users (user_id, username, password_hash, role) VALUES (:id, :name, 'x', 'viewer')"),
+                {"id": user_id, "name": name},
+            )
+        for digest, at in (("d" * 64, "2026-03-10 09:00:00"), ("e" * 64, "2026-03-11 17:30:00")):
+            connection.execute(
+                text(
+                    "INSERT INTO dashboard_sessions (session_digest, user_id, created_at, last_seen_at, expires_at)"
+                    " VALUES (:digest, 7, :at, :at, :at)"
+                ),
+                {"digest": digest, "at": at},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT username, last_login_at FROM users")).tuples().all())
+    assert rows["vic"] is None
+    assert str(rows["cora"]).startswith("2026-03-11 17:30:00")
+    _downgrade(engine, "0009")
+    assert "last_login_at" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.connect() as connection:
+        assert sorted(connection.exec_driver_sql("SELECT username FROM users").scalars()) == ["cora", "vic"]
+    engine.dispose()

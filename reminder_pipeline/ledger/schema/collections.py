@@ -1,7 +1,8 @@
 """Ledger tables of the collections dashboard (migration 0007): who may log in, what collectors did,
 and the pauses they put on a customer's reminders.
 
-- ``users``: a dashboard user, their argon2 password hash and role (viewer, collector, admin).
+- ``users``: a dashboard user, their argon2 password hash and role (viewer, collector, admin), and
+  since migration 0010 when they last logged in (``last_login_at``, written by each login).
 - ``collector_actions``: the audit of every action taken from the dashboard — who, when, on which
   customer, and what (a pause, a resume, a dispute, a promise to pay, a call and its outcome) —
   kept whatever happens later. ``record_id`` names the row the action wrote (a dispute, a promise,
@@ -34,6 +35,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     _at("created_at"),
     Column("disabled_at", DateTime(timezone=True)),
+    Column("last_login_at", DateTime(timezone=True)),
 )
 
 collector_actions = Table(
