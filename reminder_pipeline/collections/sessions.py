@@ -4,7 +4,8 @@ A session is a row of ``dashboard_sessions`` keyed by the SHA-256 of a random id
 only in the user's signed cookie). It opens the dashboard while the row is not ended, not expired, and
 its user not disabled: one lookup by primary key, joined to the user for their current role. A logout
 ends the row; a change of password or role, and disabling the user, end every row of theirs (in the
-transaction that makes the change, see :mod:`reminder_pipeline.collections.users`). Expired rows are
+transaction that makes the change, see :mod:`reminder_pipeline.collections.users`). A user has at most
+``SESSIONS_PER_USER`` open sessions (configurable): a login past it ends their oldest. Expired rows are
 deleted when the next session starts. Times are UTC.
 """
 
@@ -25,6 +26,9 @@ from reminder_pipeline.ledger.store import Ledger
 SESSIONS_LOCK = "dashboard_sessions"
 TOUCH_EVERY = timedelta(minutes=5)
 """``last_seen_at`` is written at most this often per session (a request otherwise only reads)."""
+SESSIONS_PER_USER = 10
+"""Open sessions a user may hold (a laptop, a phone, a few browsers and private windows); a login past it
+ends the oldest, so cookies left on machines nobody uses any more do not stay valid for ever-more logins."""
 
 
 class SessionEnd(StrEnum):
@@ -36,6 +40,8 @@ class SessionEnd(StrEnum):
     DISABLED = "disabled"
     REPLACED = "new_login"
     """The browser that held it logged in again (as anyone): a copy of the old cookie opens nothing."""
+    TOO_MANY = "session_limit"
+    """Its user logged in again with ``SESSIONS_PER_USER`` sessions open, and it was the oldest."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,29 @@ def new_session(connection: Connection, user_id: int, now: datetime, lifetime: t
         )
     )
     return session_id
+
+
+def end_oldest_sessions(connection: Connection, user_id: int, newest: str, keep: int, now: datetime) -> int:
+    """End the oldest open sessions of ``user_id`` so that ``keep`` stay open, the session ``newest`` (a
+    digest, the one just started) always among them (inside the caller's write transaction): how many
+    ended. Oldest by login, then by last use."""
+    now = as_utc(now)
+    s = dashboard_sessions.c
+    beyond = (
+        select(s.session_digest)
+        .where(s.user_id == user_id, s.ended_at.is_(None), s.expires_at > now, s.session_digest != newest)
+        .order_by(s.created_at.desc(), s.last_seen_at.desc(), s.session_digest)
+        .offset(max(keep - 1, 0))
+    )
+    digests = list(connection.execute(beyond).scalars())
+    if not digests:
+        return 0
+    connection.execute(
+        update(dashboard_sessions)
+        .where(s.session_digest.in_(digests), s.ended_at.is_(None))
+        .values(ended_at=now, ended_reason=SessionEnd.TOO_MANY.value)
+    )
+    return len(digests)
 
 
 def _open_query(digest: str) -> Select[Any]:

@@ -14,9 +14,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, and_, func, insert, select, update
 
 from reminder_pipeline.collections.sessions import (
+    SESSIONS_PER_USER,
     SessionEnd,
     as_utc,
+    digest_of,
     end_digest,
+    end_oldest_sessions,
     end_user_sessions,
     new_session,
     utc_now,
@@ -171,10 +174,12 @@ def sign_in(
     now: datetime,
     lifetime: timedelta,
     replacing: str | None = None,
+    sessions_per_user: int = SESSIONS_PER_USER,
 ) -> SignedIn | None:
     """Check the password and start a session; None when the password is wrong or the user disabled.
     ``replacing``: the digest of the session the browser held before, ended with the new one's start
-    (a login never leaves the session it came with open, whoever it belonged to).
+    (a login never leaves the session it came with open, whoever it belonged to). The user's oldest
+    sessions past ``sessions_per_user`` (the new one counted) end in the same transaction.
 
     The password is checked outside any lock; the session is written under the users' lock only if the
     user's password, role and state are still the ones checked, so a change made meanwhile (which ends
@@ -194,6 +199,7 @@ def sign_in(
         if replacing is not None:
             end_digest(connection, replacing, now, SessionEnd.REPLACED)
         session_id = new_session(connection, user.user_id, now, lifetime)
+        end_oldest_sessions(connection, user.user_id, digest_of(session_id), sessions_per_user, now)
         connection.execute(update(users).where(users.c.user_id == user.user_id).values(last_login_at=as_utc(now)))
         return SignedIn(user, session_id)
 

@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from reminder_pipeline.collections import users as accounts
-from reminder_pipeline.collections.sessions import SessionEnd, digest_of, end_session, find_session, hold_session, touch
+from reminder_pipeline.collections.sessions import (
+    SESSIONS_PER_USER,
+    SessionEnd,
+    digest_of,
+    end_session,
+    find_session,
+    hold_session,
+    touch,
+)
 from reminder_pipeline.collections.users import Role, add_user, disable_user, set_password, set_role, sign_in
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger.schema import dashboard_sessions
@@ -135,3 +143,35 @@ def test_a_change_of_the_user_waits_for_a_transaction_holding_their_session(ledg
     assert ended == [1]
     with ledger.begin_write(OUTBOX_LOCK) as connection:
         assert hold_session(connection, digest_of(signed_in.session_id)) is None
+
+
+def _signed_in(ledger: Ledger, username: str, at: datetime, cap: int = SESSIONS_PER_USER) -> str:
+    signed_in = sign_in(ledger, username, PASSWORD, at, HOURS, sessions_per_user=cap)
+    assert signed_in is not None
+    return signed_in.session_id
+
+
+def test_a_login_past_the_cap_ends_the_users_oldest_sessions_and_no_one_elses(ledger: Ledger) -> None:
+    add_user(ledger, "cora", PASSWORD, Role.COLLECTOR)
+    add_user(ledger, "ada", PASSWORD, Role.ADMIN)
+    ada = _signed_in(ledger, "ada", NOW)
+    assert SESSIONS_PER_USER == 10
+    cora = [_signed_in(ledger, "cora", NOW + timedelta(minutes=n)) for n in range(SESSIONS_PER_USER)]
+    assert all(_open(ledger, s) for s in cora), "ten sessions are within the default cap"
+    cora.append(_signed_in(ledger, "cora", NOW + timedelta(minutes=10)))
+    assert [_open(ledger, s) is not None for s in cora] == [False] + [True] * 10, "the oldest ended"
+    cora.append(_signed_in(ledger, "cora", NOW + timedelta(minutes=11), cap=3))
+    assert [_open(ledger, s) is not None for s in cora] == [False] * 9 + [True] * 3, "a lower cap ends more"
+    assert _reasons(ledger).count(SessionEnd.TOO_MANY.value) == 9
+    assert _open(ledger, ada) == "ada (admin)", "another user's sessions do not count"
+
+
+def test_the_login_that_reaches_the_cap_keeps_its_own_session_whatever_the_clock(ledger: Ledger) -> None:
+    """Logins in the same instant (a clock that does not move): the new session is never the one ended."""
+    add_user(ledger, "cora", PASSWORD, Role.COLLECTOR)
+    for _ in range(4):
+        newest = _signed_in(ledger, "cora", NOW, cap=2)
+        assert _open(ledger, newest) == "cora (collector)"
+    with ledger.begin() as connection:
+        still = connection.execute(select(dashboard_sessions).where(dashboard_sessions.c.ended_at.is_(None))).all()
+    assert len(still) == 2

@@ -5,8 +5,8 @@
   its SHA-256 (``session_digest``), so the table opens no session by itself. A session opens the
   dashboard while its row is not ended, not expired and its user is active. ``ended_at`` and
   ``ended_reason`` (a :class:`~reminder_pipeline.collections.sessions.SessionEnd`) are set by a logout
-  and, for every session of the user, by a change of password or role and by disabling them. Expired
-  rows are deleted at the next login.
+  and, for every session of the user, by a change of password or role and by disabling them; for their
+  oldest, by a login past the sessions a user may hold. Expired rows are deleted at the next login.
 - ``login_failures``: one row per failed (or still running) login attempt, under a keyed digest of
   the username and another of the client address (neither kept in clear); rows older than the
   brake's window are deleted as new attempts come.

@@ -61,10 +61,13 @@ class Sessions:
     def start(self, username: str, password: str, previous: str | None = None) -> str | None:
         """Check the password and start a session in the ledger: the session cookie's value; None when the
         password is wrong or the user disabled. ``previous``: the session cookie the browser came with,
-        whose session (if it is one) ends as this one starts, so no copy of it outlives the new login."""
+        whose session (if it is one) ends as this one starts, so no copy of it outlives the new login; so
+        do the user's oldest sessions past ``sessions_per_user``."""
         held = self._payload(previous)
         replacing = digest_of(held["s"]) if held is not None else None
-        signed_in = sign_in(self.ledger, username, password, self.clock(), self.lifetime, replacing)
+        signed_in = sign_in(
+            self.ledger, username, password, self.clock(), self.lifetime, replacing, self.settings.sessions_per_user
+        )
         if signed_in is None:
             return None
         return self.signer.dumps({"s": signed_in.session_id, "c": secrets.token_urlsafe(24)})

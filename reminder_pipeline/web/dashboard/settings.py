@@ -1,4 +1,5 @@
-"""What the dashboard needs, from the environment: the session-signing secret, cookie flags, refresh pace."""
+"""What the dashboard needs, from the environment: the session-signing secret, cookie flags, refresh pace,
+how many sessions a user may hold."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from reminder_pipeline.collections.sessions import SESSIONS_PER_USER
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.yaml_config import ConfigError
 from reminder_pipeline.listening.handlers import POLICY_ENV
 
 SESSION_SECRET_ENV = "REMINDERS_SESSION_SECRET"  # noqa: S105 (a variable name)
 COOKIE_SECURE_ENV = "REMINDERS_COOKIE_SECURE"
 REFRESH_ENV = "REMINDERS_DASHBOARD_REFRESH_SECONDS"
+SESSIONS_PER_USER_ENV = "REMINDERS_SESSIONS_PER_USER"
 log = logging.getLogger("reminder_pipeline.web.dashboard")
 
 
@@ -26,6 +30,8 @@ class DashboardSettings:
     """Send cookies over HTTPS only; off for a plain-HTTP loopback (the demo, tests)."""
     session_hours: float = 12.0
     """How long a session lasts from its login (its cookie and its row in the ledger)."""
+    sessions_per_user: int = SESSIONS_PER_USER
+    """Open sessions a user may hold; a login past it ends their oldest."""
     poll_seconds: float = 1.0
     """How often the ledger's inbox, delivery events, replies and actions are looked at (by primary key)."""
     full_seconds: float = 300.0
@@ -51,6 +57,18 @@ class DashboardSettings:
         secure = flag in {"1", "true", "yes"} if flag else bool(public_url and public_url.startswith("https://"))
         refresh = float(env.get(REFRESH_ENV) or 300)
         grace = load_policy(env.get(POLICY_ENV) or None).contact.promise_grace_days
-        if secret:
-            return cls(session_secret=secret, cookie_secure=secure, full_seconds=refresh, promise_grace_days=grace)
-        return cls(cookie_secure=secure, full_seconds=refresh, promise_grace_days=grace)
+        settings = cls(
+            cookie_secure=secure,
+            full_seconds=refresh,
+            promise_grace_days=grace,
+            sessions_per_user=_sessions_per_user(env.get(SESSIONS_PER_USER_ENV, "").strip()),
+        )
+        return replace(settings, session_secret=secret) if secret else settings
+
+
+def _sessions_per_user(value: str) -> int:
+    if not value:
+        return SESSIONS_PER_USER
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ConfigError(f"{SESSIONS_PER_USER_ENV} must be a whole number of at least 1, not {value!r}")
+    return int(value)
