@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -107,13 +108,20 @@ def end_oldest_sessions(connection: Connection, user_id: int, newest: str, keep:
     return len(digests)
 
 
-def _open_query(digest: str) -> Select[Any]:
+def _open_rows(*columns: Any) -> Select[Any]:
+    """``columns`` of the sessions not ended whose user is active (their expiry is the caller's to check)."""
     s = dashboard_sessions.c
     return (
-        select(s.session_digest, s.last_seen_at, users.c.user_id, users.c.username, users.c.role)
+        select(*columns)
         .join(users, users.c.user_id == s.user_id)
-        .where(s.session_digest == digest, s.ended_at.is_(None), users.c.disabled_at.is_(None))
+        .where(s.ended_at.is_(None), users.c.disabled_at.is_(None))
     )
+
+
+def _open_query(digest: str) -> Select[Any]:
+    s = dashboard_sessions.c
+    columns = (s.session_digest, s.last_seen_at, users.c.user_id, users.c.username, users.c.role)
+    return _open_rows(*columns).where(s.session_digest == digest)
 
 
 def _found(row: Row[Any] | None) -> OpenSession | None:
@@ -129,6 +137,19 @@ def find_session(connection: Connection, session_id: str, now: datetime) -> Open
     expired, or its user disabled. One lookup by primary key."""
     query = _open_query(digest_of(session_id)).where(dashboard_sessions.c.expires_at > as_utc(now))
     return _found(connection.execute(query).one_or_none())
+
+
+def open_among(connection: Connection, digests: Collection[str], now: datetime) -> set[str]:
+    """Those of the session ``digests`` still open at ``now`` (not ended, not expired, the user active):
+    a query by primary key per 500."""
+    s = dashboard_sessions.c
+    ordered = sorted(digests)
+    found: set[str] = set()
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = _open_rows(s.session_digest).where(s.session_digest.in_(chunk), s.expires_at > as_utc(now))
+        found.update(str(digest) for digest in connection.execute(query).scalars())
+    return found
 
 
 def hold_session(connection: Connection, digest: str) -> OpenSession | None:

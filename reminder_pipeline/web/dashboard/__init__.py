@@ -19,6 +19,7 @@ from reminder_pipeline.web.dashboard.auth import Sessions
 from reminder_pipeline.web.dashboard.resubmit import Resubmissions
 from reminder_pipeline.web.dashboard.settings import DashboardSettings
 from reminder_pipeline.web.dashboard.throttle import LoginThrottle
+from reminder_pipeline.web.dashboard.watch import StreamSessions
 
 HERE = Path(__file__).parent
 
@@ -33,6 +34,8 @@ class Dashboard:
     clock: Callable[[], datetime]
     business_tz: str
     throttle: LoginThrottle
+    streams: StreamSessions
+    """The sessions of the open live streams, looked up again together (a stream ends with its session)."""
     resubmissions: Resubmissions = field(default_factory=Resubmissions)
 
     def today(self) -> date:
@@ -75,7 +78,9 @@ def make_dashboard(
         settings.login_failures_per_address,
         settings.login_window_seconds,
     )
-    return Dashboard(ledger, settings, Sessions(ledger, settings), snapshot, templates, clock, business_tz, throttle)
+    sessions = Sessions(ledger, settings)
+    streams = StreamSessions(ledger, sessions.clock, settings.session_check_seconds)
+    return Dashboard(ledger, settings, sessions, snapshot, templates, clock, business_tz, throttle, streams)
 
 
 def dashboard_routes() -> list[BaseRoute]:

@@ -38,6 +38,9 @@ class DashboardSettings:
     """How often everything is reloaded."""
     stream_seconds: float = 25.0
     """How long one server-sent-event response lasts before the browser reconnects."""
+    session_check_seconds: float = 1.0
+    """How often an open live stream's session is looked up again, so that the stream ends soon after its
+    session (one query for all the streams of a process, see :mod:`reminder_pipeline.web.dashboard.watch`)."""
     promise_grace_days: int = 3
     """Days after a promised date before the promise counts as broken: the policy's, as the plan waits."""
     login_failures_per_user: int = 5

@@ -1,6 +1,7 @@
 // The dashboard's own script: charts from each canvas's data, the CSRF header for htmx, and live
 // updates — a server-sent event when payments, replies or delivery events arrive refreshes the page's
-// content in place (no reload), and says so in the status line.
+// content in place (no reload), and says so in the status line; when the session ends (a logout, a new
+// password or role) the stream says so and the page stops listening.
 (function () {
   "use strict";
   var charts = [];
@@ -49,6 +50,11 @@
       var data = JSON.parse(event.data);
       document.body.setAttribute("data-version", String(data.version));
       refresh(data.kinds);
+    });
+    source.addEventListener("ended", function () {
+      source.close();
+      var status = document.getElementById("live-status");
+      if (status) { status.textContent = "Your session has ended: log in again for live updates."; }
     });
   }
 
