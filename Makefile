@@ -13,12 +13,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= $(CURDIR)/data/demo
 PORT ?= 3000
 
-.PHONY: help setup chromium test lint typecheck validate unit demo ui screenshots bench clean
+.PHONY: help setup chromium test lint typecheck validate unit simulation-check demo ui screenshots bench clean
 
 help:
 	@echo "make demo   set up, generate demo data, run the pipeline into a local Dagster instance"
 	@echo "make ui     open the Dagster UI on the demo instance (after make demo; PORT=3001 for another port)"
 	@echo "make test   set up and run lint, type check, definitions validation and the test suite"
+	@echo "make simulation-check  the 60-day, 5,000-customer simulation under heavy faults (CI runs it after make test)"
 	@echo "make screenshots  regenerate docs/*.png from a fresh demo (a few minutes; REUSE=1: of the make demo folder)"
 	@echo "make bench  run the benchmarks (about 15 minutes) and write benchmarks/results/"
 
@@ -72,6 +73,10 @@ unit: setup
 	$(RUN) pytest -n auto --dist loadfile --durations=25
 
 test: lint typecheck validate unit
+
+# The issue's full-size run (60 days x 5,000 customers, heavy faults; minutes): CI runs it after make test.
+simulation-check: setup
+	$(RUN) pytest -m ci_simulation --durations=5
 
 demo: setup
 	$(RUN) reminders demo --workdir $(DEMO_DIR)

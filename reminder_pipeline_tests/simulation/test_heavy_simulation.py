@@ -1,27 +1,35 @@
-"""The issue's check in CI: ``reminders simulate --days 40 --customers 1000 --faults heavy --json`` keeps every
+"""The issue's check in CI: ``reminders simulate --days 60 --customers 5000 --faults heavy --json`` keeps every
 promise — by the independent audit of the ledger and the provider's log — and loses nothing.
 
-The issue names 60 days and 5,000 customers; that run took 5 min 20 s–5 min 40 s on this project's 2-core
-machine, and 10 min 34 s with the statement run on a slower one (2026-12-01, every counter 0, in the README),
-more than the test suite can spend on one test, so CI runs a smaller world with every heavy fault
-(two killed delivery runs, two database restarts on PostgreSQL's runs, a three-day outage, provider errors,
-timeouts, lost and duplicated webhooks): 40 days × 1,500 customers took 4 min 16 s in the whole suite on the
-slower machine, so CI runs 1,000 (the faults are per day and per run, not per customer).
-The 60-day, 5,000-customer run is the documented command in the README.
+Every heavy fault is in it (two killed delivery runs, a three-day outage caught up, provider errors, timeouts,
+lost and duplicated webhooks; the database restarts are PostgreSQL's, and this run is on SQLite). It takes
+minutes, more than ``make test`` can spend on one test, so it is marked ``ci_simulation``: ``make test``
+leaves it out and ``make simulation-check`` (which ``.ci/run`` calls after ``make test``) runs it alone.
+``make test`` keeps a smaller run under the same faults (``faulty_run`` in ``conftest.py``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reminder_pipeline.simulation.report import VIOLATIONS
 from reminder_pipeline_tests.simulation.conftest import simulate
 
-DAYS, CUSTOMERS = "40", "1000"
+DAYS, CUSTOMERS = "60", "5000"
+MINUTES = 40
+"""The bound on the run (measured: 10 min 34 s on the slowest machine this project has run on)."""
+
+pytestmark = [pytest.mark.ci_simulation, pytest.mark.timeout(MINUTES * 60)]
 
 
-def test_forty_days_under_heavy_faults_keep_every_promise(tmp_path: Path) -> None:
-    run = simulate(tmp_path / "simulation", "--days", DAYS, "--customers", CUSTOMERS, "--faults", "heavy")
+def test_sixty_days_under_heavy_faults_keep_every_promise(tmp_path: Path) -> None:
+    run = simulate(
+        tmp_path / "simulation",
+        *("--days", DAYS, "--customers", CUSTOMERS, "--faults", "heavy"),
+        timeout=MINUTES * 60 - 60,
+    )
     counters = run.counters
     assert {name: counters[name] for name in VIOLATIONS} == dict.fromkeys(VIOLATIONS, 0), run.result["audit"]
     assert counters["lost_rows"] == 0
