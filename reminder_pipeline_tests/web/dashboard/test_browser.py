@@ -1,6 +1,7 @@
 """End to end in real headless Chromium (Debian's, driven by Playwright): filters change the table, a
 payment posted to the webhook appears without a reload, a collector action is saved, audited and changes
-the next plan, a viewer cannot act. One server for the module, on the embedded SQLite ledger."""
+the next plan, a viewer cannot act, an open page stops listening when its session ends. One server for
+the module, on the embedded SQLite ledger."""
 
 from __future__ import annotations
 
@@ -131,4 +132,18 @@ def test_a_viewer_cannot_act(browser: Browser, served: Board) -> None:
         }"""
     )
     assert status == 403
+    page.context.close()
+
+
+def test_an_open_page_says_so_and_stops_listening_when_its_session_ends(browser: Browser, served: Board) -> None:
+    page = _logged_in(browser, served, "vic")
+    page.goto(f"{served.url}/customers/A")
+    expect(page.locator("#live-status")).not_to_contain_text("session has ended")
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{served.url}/customers")
+    other_tab.get_by_role("button", name="Log out").click()
+    expect(other_tab).to_have_url(re.compile(r"/login"))
+    expect(page.locator("#live-status")).to_contain_text("Your session has ended", timeout=5_000)
+    page.wait_for_timeout(1_000 * (FAST.stream_seconds + 1))  # past the stream's own end: no reconnect
+    expect(page.locator("#live-status")).to_contain_text("Your session has ended")
     page.context.close()
