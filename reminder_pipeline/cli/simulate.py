@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from reminder_pipeline.cli.base import UserMistake, emit, examples, main, writable_folder
+from reminder_pipeline.cli.base import INPUT_FILE, UserMistake, emit, examples, main, writable_folder
 from reminder_pipeline.cli.progress import bars, interactive
 
 
@@ -19,6 +19,8 @@ from reminder_pipeline.cli.progress import bars, interactive
         "reminders simulate --days 30 --customers 1000",
         "reminders simulate --days 60 --customers 2000 --faults heavy --seeds 3 --json",
         "reminders simulate --days 30 --customers 500 --faults provider_error_rate=0.05,outage_days=2 --model",
+        "# measure a policy of your own against the fixed ladder",
+        "reminders simulate --days 60 --customers 1500 --seeds 3 --policy my-policy.yaml --json",
     )
 )
 @click.option("--days", required=True, type=click.IntRange(1, 3650), help="Simulated days (calendar days).")
@@ -58,6 +60,12 @@ from reminder_pipeline.cli.progress import bars, interactive
     help="Train the LightGBM risk model once, as of the day before the first day (through its quality gate), and "
     "score every day with it; default: the rule score (the risk assets' fallback), which is much faster.",
 )
+@click.option(
+    "--policy",
+    "policy_path",
+    type=INPUT_FILE,
+    help="The reminder policy to simulate (default: the shipped one; $REMINDERS_POLICY is not read).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr).")
 def simulate(
     days: int,
@@ -68,11 +76,14 @@ def simulate(
     workdir: Path,
     ledger_url: str | None,
     train_model: bool,
+    policy_path: Path | None,
     as_json: bool,
 ) -> None:
     """Run the whole loop over DAYS simulated days for CUSTOMERS customers, injecting the faults of SPEC, and
     print the promise counters (from an audit of the ledger and the provider's log left in WORKDIR) and the
-    collection figures of the pipeline, of a fixed +1/+7/+14 ladder and of no reminders."""
+    collection figures of the pipeline, of a fixed +1/+7/+14 ladder (alone and with the same statements of
+    account) and of no reminders, the pipeline following the policy of --policy."""
+    from reminder_pipeline.config_files import load_policy
     from reminder_pipeline.simulation.clock import FIRST_DAY
     from reminder_pipeline.simulation.faults import FaultPlan, FaultPlanError, schedule_faults
     from reminder_pipeline.simulation.report import combine, text_lines
@@ -83,6 +94,9 @@ def simulate(
         schedule_faults(plan, [FIRST_DAY + timedelta(days=i) for i in range(days)])
     except FaultPlanError as error:
         raise UserMistake(f"--faults: {error}", as_json=as_json) from error
+    if policy_path is not None:
+        policy_path = policy_path.resolve()
+        load_policy(policy_path)  # a bad file is the user's mistake, said before anything starts
     if ledger_url and seeds > 1:
         raise UserMistake("--db holds one simulation: with --seeds more than 1, leave --db out", as_json=as_json)
     workdir = workdir.resolve()
@@ -97,6 +111,7 @@ def simulate(
                 workdir=workdir if number == 0 else workdir / f"seed-{seed + number}",
                 db_url=ledger_url,
                 train_model=train_model,
+                policy_path=policy_path,
             )
             try:
                 results.append(run_simulation(options, say))

@@ -1,4 +1,4 @@
-"""The two arms the pipeline is measured against, in the same world, with the same response model and dice.
+"""The arms the pipeline is measured against, in the same world, with the same response model and dice.
 
 - **no reminders**: every invoice is paid as the generator drew it;
 - **fixed ladder**: a reminder 1, 7 and 14 days after each invoice's due date, to everyone, on the
@@ -6,31 +6,64 @@
   stopping only when the invoice is paid or the billing system shows it disputed — no risk score, no
   courtesy note, no caps or quiet days, no grouping of a customer's invoices, promises not listened
   to; a STOP reply is honoured (the law requires it). Its emails bounce and its SMS go undelivered at
-  the sandbox's rates, and an outage of the pipeline stops it too (what fell due then is not sent).
+  the sandbox's rates, and an outage of the pipeline stops it too (what fell due then is not sent);
+- **the same with statements of account** (``fixed_ladder_with_statements``, ``statements_only``): a
+  business sends its monthly statements whatever its dunning does, so these arms get the pipeline's
+  statement schedule played out in their own accounts — on each customer's billing cycle day (the
+  first weekday from it), to every customer of the cycle owing something undisputed in that arm, one
+  message listing every such invoice, by email, else by SMS when the policy sends SMS summaries; none
+  for a cycle day or a sending day the outage took. The pipeline also spaces statements by its rules of
+  contact; these arms do not, as their ladder does not.
 
-Both are simulated directly (no pipeline, no sandbox): the response model only needs to know which
-reminder reached whom, when.
+They are simulated directly (no pipeline, no sandbox): the response model only needs to know which
+message reached whom, when.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from reminder_pipeline.core.policy.config import StatementSms
+from reminder_pipeline.core.statements.cycles import cycle_date
 from reminder_pipeline.simulation.accounts import Accounts, Reached
 from reminder_pipeline.simulation.behaviour import Dice, ReplyKind, ResponseModel
 from reminder_pipeline.simulation.world import World
 
 LADDER_OFFSETS = (1, 7, 14)
 SEND_TIME = time(10)
+WEEKEND = 5
+"""``date.weekday()`` from Saturday on."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message handed to a provider: a ladder step about one invoice, or a statement of account."""
+
+    channel: str
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+    at: datetime
+    statement: bool = False
 
 
 @dataclass
 class Arm:
     name: str
     accounts: Accounts
-    messages: list[tuple[str, str, str, datetime]] = field(default_factory=list)
-    """(channel, customer_id, invoice_id, sent at) of every message handed to a provider."""
+    messages: list[Sent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The shares of messages that reach nobody: bounced emails, undelivered SMS (the sandbox's rates)."""
+
+    bounce_rate: float
+    undelivered_rate: float
+
+    def lost(self, channel: str, draw: float) -> bool:
+        return draw < (self.bounce_rate if channel == "email" else self.undelivered_rate)
 
 
 def _channels(world: World) -> dict[str, tuple[str, ...]]:
@@ -52,47 +85,94 @@ def no_reminders(world: World, model: ResponseModel, dice: Dice) -> Arm:
     return Arm("no_reminders", accounts)
 
 
-def fixed_ladder(
-    world: World,
-    model: ResponseModel,
-    dice: Dice,
-    bounce_rate: float,
-    undelivered_rate: float,
-    down: tuple[date, ...] = (),
-) -> Arm:
-    """The fixed ladder; on the ``down`` days (the pipeline's outage, if any) it sends nothing either."""
-    accounts = Accounts(world, model, dice)
-    arm = Arm("fixed_ladder", accounts)
-    usable = _channels(world)
-    stopped: set[str] = set()
-    steps: dict[date, list[tuple[str, int]]] = {}
-    for invoice_id, invoice in accounts.invoices.items():
+def _ladder_steps(world: World, down: tuple[date, ...]) -> dict[date, list[tuple[str, int]]]:
+    """Per day, the (invoice, offset) of the ladder's steps that fall on it."""
+    steps: dict[date, list[tuple[str, int]]] = defaultdict(list)
+    for invoice_id, due_day in world.invoices.select("invoice_id", "due_date").iter_rows():
         for offset in LADDER_OFFSETS:
-            day = invoice.due_day + timedelta(days=offset)
+            day = due_day + timedelta(days=offset)
             if world.first_day <= day <= world.last_day and day not in down:
-                steps.setdefault(day, []).append((invoice_id, offset))
-    for day in sorted(steps):
-        at = datetime.combine(day, SEND_TIME, tzinfo=UTC)
-        accounts.payments_until(at)
-        for invoice_id, offset in sorted(steps[day]):
-            invoice = accounts.invoices[invoice_id]
-            if not accounts.is_open(invoice_id) or accounts.disputed(invoice, at):
-                continue
-            options = [
-                c for c in usable.get(invoice.customer_id, ()) if c != "sms" or invoice.customer_id not in stopped
-            ]
-            if not options:
-                continue
-            channel = options[0]
-            arm.messages.append((channel, invoice.customer_id, invoice_id, at))
-            lost = bounce_rate if channel == "email" else undelivered_rate
-            if dice("fate", invoice_id, offset) < lost:
-                continue
-            for reply in accounts.reach(Reached(invoice.customer_id, (invoice_id,), channel, at, before_due=False)):
-                if reply.kind is ReplyKind.STOP:
-                    stopped.add(invoice.customer_id)
-    accounts.payments_until(_end(world))
-    return arm
+                steps[day].append((invoice_id, offset))
+    return steps
+
+
+def _statement_days(world: World, down: tuple[date, ...]) -> dict[date, list[str]]:
+    """Per sending day, the customers whose billing cycle day it is (or the weekend before it was)."""
+    months = sorted({(d.year, d.month) for d in world.days})
+    days: dict[date, list[str]] = defaultdict(list)
+    for customer_id, cycle_day in world.customers.select("customer_id", "billing_cycle_day").iter_rows():
+        if not cycle_day:
+            continue
+        for year, month in months:
+            cycle = cycle_date(int(cycle_day), year, month)
+            send = cycle + timedelta(days=max(0, 7 - cycle.weekday()) if cycle.weekday() >= WEEKEND else 0)
+            if world.first_day <= cycle and send <= world.last_day and cycle not in down and send not in down:
+                days[send].append(customer_id)
+    return days
+
+
+class _Sender:
+    """One arm's messages day by day: the statements of the day, then the ladder's steps, all at 10:00 UTC."""
+
+    def __init__(self, arm: Arm, world: World, dice: Dice, losses: Losses) -> None:
+        self.arm, self.world, self.dice, self.losses = arm, world, dice, losses
+        self.accounts = arm.accounts
+        self.usable = _channels(world)
+        self.stopped: set[str] = set()
+        self.owed: dict[str, list[str]] = defaultdict(list)
+        for invoice in self.accounts.invoices.values():
+            self.owed[invoice.customer_id].append(invoice.invoice_id)
+
+    def run(
+        self,
+        steps: dict[date, list[tuple[str, int]]],
+        statement_days: dict[date, list[str]],
+        statements: StatementSms,
+    ) -> Arm:
+        for day in sorted(set(steps) | set(statement_days)):
+            at = datetime.combine(day, SEND_TIME, tzinfo=UTC)
+            self.accounts.payments_until(at)
+            for customer_id in sorted(statement_days.get(day, ())):
+                self._statement(customer_id, at, statements)
+            for invoice_id, offset in sorted(steps.get(day, ())):
+                self._step(invoice_id, offset, at)
+        self.accounts.payments_until(_end(self.world))
+        return self.arm
+
+    def _statement(self, customer_id: str, at: datetime, sms: StatementSms) -> None:
+        """Every invoice the customer owes undisputed, by email, else by an SMS summary when the policy sends one."""
+        accounts = self.accounts
+        owed = tuple(
+            i
+            for i in sorted(self.owed[customer_id])
+            if accounts.is_open(i) and not accounts.disputed(accounts.invoices[i], at)
+        )
+        usable = self._usable(customer_id)
+        channel = "email" if "email" in usable else ("sms" if sms is StatementSms.SUMMARY and "sms" in usable else None)
+        if owed and channel:
+            self._send(Sent(channel, customer_id, owed, at, statement=True), ("statement", customer_id, at.date()))
+
+    def _step(self, invoice_id: str, offset: int, at: datetime) -> None:
+        """The ladder's step for one open, undisputed invoice, on the customer's preferred channel usable."""
+        invoice = self.accounts.invoices.get(invoice_id)
+        if invoice is None or not self.accounts.is_open(invoice_id) or self.accounts.disputed(invoice, at):
+            return
+        usable = self._usable(invoice.customer_id)
+        if usable:
+            self._send(Sent(usable[0], invoice.customer_id, (invoice_id,), at), (invoice_id, offset))
+
+    def _usable(self, customer_id: str) -> tuple[str, ...]:
+        """The customer's usable channels, the preferred one first, SMS not after a STOP."""
+        return tuple(c for c in self.usable.get(customer_id, ()) if c != "sms" or customer_id not in self.stopped)
+
+    def _send(self, sent: Sent, fate: tuple[object, ...]) -> None:
+        self.arm.messages.append(sent)
+        if self.losses.lost(sent.channel, self.dice("fate", *fate)):
+            return
+        reached = Reached(sent.customer_id, sent.invoice_ids, sent.channel, sent.at, before_due=False)
+        for reply in self.accounts.reach(reached):
+            if reply.kind is ReplyKind.STOP:
+                self.stopped.add(sent.customer_id)
 
 
 def _end(world: World) -> datetime:
@@ -103,11 +183,20 @@ def run_baselines(
     world: World,
     model: ResponseModel,
     dice: Dice,
-    bounce_rate: float,
-    undelivered_rate: float,
+    losses: Losses,
+    statements: StatementSms,
     down: tuple[date, ...] = (),
 ) -> dict[str, Arm]:
+    """Every arm but the pipeline. On the ``down`` days (the pipeline's outage, if any) they send nothing either;
+    ``statements`` is the policy's rule for the statements of customers reachable only by SMS."""
+    steps, cycles = _ladder_steps(world, down), _statement_days(world, down)
+
+    def sending(name: str, ladder: dict[date, list[tuple[str, int]]], cycle: dict[date, list[str]]) -> Arm:
+        return _Sender(Arm(name, Accounts(world, model, dice)), world, dice, losses).run(ladder, cycle, statements)
+
     return {
-        "fixed_ladder": fixed_ladder(world, model, dice, bounce_rate, undelivered_rate, down),
+        "fixed_ladder": sending("fixed_ladder", steps, {}),
         "no_reminders": no_reminders(world, model, dice),
+        "fixed_ladder_with_statements": sending("fixed_ladder_with_statements", steps, cycles),
+        "statements_only": sending("statements_only", {}, cycles),
     }

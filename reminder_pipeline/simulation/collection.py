@@ -11,8 +11,13 @@ ones any arm could remind about):
 - ``messages``, ``messages_per_collected_invoice`` (messages handed to a provider ÷ invoices paid in full
   during the simulated days) and ``message_cost_usd``: an email at :data:`EMAIL_PRICE_USD`, an SMS
   segment at :data:`SMS_SEGMENT_PRICE_USD` (the fixed ladder's SMS at the pipeline's mean segments);
-- ``statements``: of the messages, the statements of account the billing-cycle schedule sent (the
-  baselines send none: what is left, ``messages - statements``, are the reminders to compare).
+- ``statements``: of the messages, the statements of account the billing-cycle schedule sent (the fixed
+  ladder and no reminders send none; ``fixed_ladder_with_statements`` and ``statements_only`` send them as
+  the pipeline's schedule would), and ``reminders``: the rest, ``messages - statements``.
+
+``like_for_like`` sets the pipeline beside the fixed ladder with the same statements: the difference in
+each collection figure, the reminders each sent, and whether the pipeline collected at least as much
+(within 30 days of due and in money) with fewer reminders.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from reminder_pipeline.ledger.schema import outbox
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.simulation.accounts import Accounts, Reached
 from reminder_pipeline.simulation.audit_tables import message_log
-from reminder_pipeline.simulation.baselines import Arm
+from reminder_pipeline.simulation.baselines import Arm, Sent
 from reminder_pipeline.simulation.behaviour import BIT_NO_TEXT, BIT_PERSONALISED_TEXT, Dice, ResponseModel
 from reminder_pipeline.simulation.world import USD_PER_UNIT, World
 
@@ -104,6 +109,7 @@ def _figures(
         "emails": emails,
         "sms": sms,
         "statements": statements,
+        "reminders": emails + sms - statements,
         "messages_per_collected_invoice": round((emails + sms) / paid_in_full, 3) if paid_in_full else None,
         "message_cost_usd": round(emails * EMAIL_PRICE_USD + sms * sms_segments * SMS_SEGMENT_PRICE_USD, 2),
         "cohort_due_invoices": cohort.height,
@@ -148,14 +154,41 @@ def collection_figures(
     )
     arms = {"pipeline": _figures(world, covered, pipeline.paid_frame(), log, segments)}
     for name, arm in baselines.items():
-        sent = pl.DataFrame({"channel": [m[0] for m in arm.messages]}, schema={"channel": pl.String})
-        arms[name] = _figures(world, covered, arm.accounts.paid_frame(), sent, segments)
+        arms[name] = _figures(world, covered, arm.accounts.paid_frame(), _sent_frame(arm.messages), segments)
     return arms | {
+        "like_for_like": like_for_like(arms["pipeline"], arms["fixed_ladder_with_statements"]),
         "prices_usd": {
             "email": EMAIL_PRICE_USD,
             "sms_segment": SMS_SEGMENT_PRICE_USD,
             "sms_segments_each": round(segments, 2),
         },
+    }
+
+
+def _sent_frame(messages: list[Sent]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"channel": [m.channel for m in messages], "statement": [m.statement for m in messages]},
+        schema={"channel": pl.String, "statement": pl.Boolean},
+    )
+
+
+def like_for_like(pipeline: dict[str, Any], ladder: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline against the fixed ladder that sends the same statements of account: the reminders compared."""
+    within = pipeline["collected_within_30_days"], ladder["collected_within_30_days"]
+    points = round(100 * (within[0] - within[1]), 2) if None not in within else None
+    money = (
+        round(100 * (pipeline["collected_usd"] / ladder["collected_usd"] - 1), 2) if ladder["collected_usd"] else None
+    )
+    fewer = ladder["reminders"] - pipeline["reminders"]
+    return {
+        "against": "fixed_ladder_with_statements",
+        "dso_days": round(pipeline["dso"] - ladder["dso"], 1) if None not in (pipeline["dso"], ladder["dso"]) else None,
+        "collected_within_30_days_points": points,
+        "collected_usd_percent": money,
+        "reminders": pipeline["reminders"],
+        "ladder_reminders": ladder["reminders"],
+        "fewer_reminders_percent": round(100 * fewer / ladder["reminders"], 1) if ladder["reminders"] else None,
+        "pipeline_wins": points is not None and money is not None and points >= 0 and money >= 0 and fewer > 0,
     }
 
 

@@ -40,6 +40,8 @@ class Faults:
     kill_environment: dict[str, str]
     restart_url: str | None
     """The PostgreSQL ledger whose connections a restart terminates; None on SQLite."""
+    policy_path: str | None = None
+    """The policy file a killed delivery process is given (None: the shipped one), the simulation's own."""
 
 
 @dataclass
@@ -139,7 +141,7 @@ class DayLoop:
                 killed = kill_delivery_process(
                     KILLED_CHANNEL,
                     self.pipeline.s.ledger.url,
-                    None,
+                    self.faults.policy_path,
                     self.clock(),
                     self.faults.kill_environment,
                     self.journal.accepted,

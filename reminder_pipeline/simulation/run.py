@@ -39,7 +39,7 @@ from reminder_pipeline.providers.twilio import TwilioProvider
 from reminder_pipeline.simulation.accounts import Accounts
 from reminder_pipeline.simulation.audit import audit
 from reminder_pipeline.simulation.audit_tables import Calendar
-from reminder_pipeline.simulation.baselines import run_baselines
+from reminder_pipeline.simulation.baselines import Losses, run_baselines
 from reminder_pipeline.simulation.behaviour import Dice, ResponseModel
 from reminder_pipeline.simulation.bookkeeping import Bookkeeping
 from reminder_pipeline.simulation.clock import DAILY_RUN_TIME, SimClock
@@ -77,6 +77,8 @@ class SimulationOptions:
     train_model: bool = False
     """Train the risk model once; else every day is scored by the rule score (much faster)."""
     model: ResponseModel = field(default_factory=ResponseModel)
+    policy_path: Path | None = None
+    """The reminder policy every part of the simulation follows; None: the shipped one."""
 
     @property
     def ledger_url(self) -> str:
@@ -141,7 +143,7 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
     world = build_world(options.customers, options.days, options.seed)
     schedule = schedule_faults(options.faults, world.days)
     write_feed(world, workdir / "drop")
-    policy, templates = load_policy(None), load_templates(None)
+    policy, templates = load_policy(options.policy_path), load_templates(None)
     link_secret = secrets.token_urlsafe(32)
     books, dice = Bookkeeping(), Dice(options.seed)
     clock = SimClock(datetime.combine(world.history_day, DAILY_RUN_TIME, tzinfo=UTC))
@@ -150,7 +152,7 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
     try:
         with (
             sandbox_process(sandbox_faults, workdir / "sandbox.jsonl", workdir / "sandbox.log") as sandbox,
-            running_web_app(ledger.url, clock, sandbox, workdir) as web,
+            running_web_app(ledger.url, clock, sandbox, workdir, options.policy_path) as web,
         ):
             clock.listen(sandbox.control.set_clock)
             services = Services(
@@ -169,10 +171,11 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
             )  # fmt: skip
             environment = sandbox_environment(sandbox.url, public_url=web.url) | {LINK_SECRET_ENV: link_secret}
             restart_url = ledger.url if ledger.dialect == "postgresql" else None
+            policy_file = str(options.policy_path) if options.policy_path else None
             replies = ReplySender(sandbox, _contacts(world))
             loop = DayLoop(
                 pipeline, accounts, sandbox, Journal(sandbox.journal_path), poster, replies, clock,
-                Faults(schedule, environment, restart_url), say,
+                Faults(schedule, environment, restart_url, policy_file), say,
             )  # fmt: skip
             days_started = time.monotonic()
             try:
@@ -189,14 +192,8 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
         timings["audit"] = time.monotonic() - audit_started
         figures_started = time.monotonic()
         world_rates = FaultSpec.parse(options.faults.sandbox_spec(options.seed))
-        baselines = run_baselines(
-            world,
-            options.model,
-            dice,
-            world_rates.bounce_rate,
-            world_rates.undelivered_rate + world_rates.failed_rate,
-            down=schedule.outage,
-        )
+        losses = Losses(world_rates.bounce_rate, world_rates.undelivered_rate + world_rates.failed_rate)
+        baselines = run_baselines(world, options.model, dice, losses, policy.statements.sms, down=schedule.outage)
         collection = collection_figures(world, ledger, accounts, messages, baselines)
         timings["collection"] = time.monotonic() - figures_started
     finally:
@@ -214,6 +211,7 @@ def run_simulation(options: SimulationOptions, say: Callable[[str], None]) -> di
             "kill_delivery_days": [d.isoformat() for d in schedule.kill_days],
             "db_restart_days": [d.isoformat() for d in schedule.restart_days],
         },
+        "policy": {"path": str(options.policy_path) if options.policy_path else "default", "version": policy.version},
         "counters": audited["counters"],
         "calendar": {
             "last_plan_at": loop.last_plan_at.isoformat() if loop.last_plan_at else None,

@@ -5,7 +5,8 @@ difference: the app's clock (signatures' freshness, when an event was received) 
 one. The simulation writes its clock's anchor to a file at each step (:class:`ClockFile`) and the app
 reads it when it changes: an anchor instant and the system-wide monotonic time it was set at, so that
 both processes' clocks run on together. Run as ``python -m reminder_pipeline.simulation.web_process
---db URL --clock-file PATH``; the secrets come from the environment, as for ``reminders serve``.
+--db URL --clock-file PATH [--policy FILE]`` (the simulation's policy, which the webhooks' fallbacks and
+HELP answers follow); the secrets come from the environment, as for ``reminders serve``.
 """
 
 from __future__ import annotations
@@ -62,10 +63,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--clock-file", required=True, type=Path)
+    parser.add_argument("--policy", type=Path, default=None)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     settings = replace(WebSettings.from_environment(), clock=ClockFile(arguments.clock_file))
-    app = create_app(arguments.db, settings=settings, handlers=handlers_for(load_policy(None)))
+    app = create_app(arguments.db, settings=settings, handlers=handlers_for(load_policy(arguments.policy)))
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

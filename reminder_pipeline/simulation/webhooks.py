@@ -69,8 +69,11 @@ def _environment(sandbox: SandboxProcess, secrets_: dict[str, str]) -> dict[str,
 
 
 @contextmanager
-def running_web_app(ledger_url: str, clock: SimClock, sandbox: SandboxProcess, workdir: Path) -> Iterator[WebApp]:
-    """The web app in its own process on the simulated clock, wired to the sandbox, until the block ends."""
+def running_web_app(
+    ledger_url: str, clock: SimClock, sandbox: SandboxProcess, workdir: Path, policy_path: Path | None = None
+) -> Iterator[WebApp]:
+    """The web app in its own process on the simulated clock, wired to the sandbox, until the block ends; its
+    webhooks follow the policy at ``policy_path`` (None: the shipped one)."""
     payment_secret, inbound_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     clock_file = ClockFile(workdir / "clock.json")
     clock.listen(clock_file.write)
@@ -85,6 +88,8 @@ def running_web_app(ledger_url: str, clock: SimClock, sandbox: SandboxProcess, w
     )
     command = [sys.executable, "-m", "reminder_pipeline.simulation.web_process", "--db", ledger_url]
     command += ["--clock-file", str(clock_file.path)]
+    if policy_path is not None:
+        command += ["--policy", str(policy_path)]
     with (workdir / "web.log").open("ab") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=environment, text=True)  # noqa: S603
     try:

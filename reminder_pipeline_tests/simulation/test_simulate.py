@@ -8,6 +8,7 @@ import json
 import sqlite3
 from datetime import date, datetime
 
+from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.simulation.report import VIOLATIONS
 from reminder_pipeline_tests.simulation.conftest import Run
 
@@ -136,3 +137,23 @@ def test_the_billing_cycle_statements_go_out_once_each_and_are_audited_like_any_
     assert len({m["reminder_key"] for m in sent}) == len(sent)
     assert faulty_run.result["collection"]["pipeline"]["statements"] == len(sent)
     assert faulty_run.result["collection"]["fixed_ladder"]["statements"] == 0
+
+
+def test_the_like_for_like_arms_send_the_statements_and_the_reminders_are_compared(faulty_run: Run) -> None:
+    """A statement of account goes out whatever the dunning: the fixed ladder with the same statements is the arm
+    the pipeline's reminders are compared with; ``reminders`` are the messages that are not statements."""
+    collection = faulty_run.result["collection"]
+    for arm in ("pipeline", "fixed_ladder", "no_reminders", "fixed_ladder_with_statements", "statements_only"):
+        figures = collection[arm]
+        assert figures["reminders"] == figures["messages"] - figures["statements"]
+        assert collection["ranges"][arm]["reminders"] == [figures["reminders"]] * 2
+    assert collection["fixed_ladder_with_statements"]["statements"] > 0
+    assert collection["statements_only"]["reminders"] == 0
+    assert collection["statements_only"]["statements"] > 0
+    compared, ours = collection["like_for_like"], collection["pipeline"]
+    theirs = collection["fixed_ladder_with_statements"]
+    assert compared["against"] == "fixed_ladder_with_statements"
+    assert (compared["reminders"], compared["ladder_reminders"]) == (ours["reminders"], theirs["reminders"])
+    assert compared["collected_usd_percent"] == round(100 * (ours["collected_usd"] / theirs["collected_usd"] - 1), 2)
+    assert compared["seeds_won"] == ([faulty_run.result["seeds"][0]] if compared["pipeline_wins"] else [])
+    assert faulty_run.result["policy"] == {"path": "default", "version": load_policy(None).version}
