@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from reminder_pipeline.cli import main as reminders_cli
+from reminder_pipeline.web.dashboard import settings as dashboard_settings
 from reminder_pipeline_tests.deploy.files import DEPLOY, SECRET_NAME, example_names, load, references
 
 SERVICES = {"postgres", "rabbitmq", "migrate", "code", "webserver", "daemon", "serve", "listen"}
@@ -34,6 +35,12 @@ WEBHOOK_ENV = {
     "TWILIO_AUTH_TOKEN",
     "SENDGRID_WEBHOOK_PUBLIC_KEY",
     "REMINDERS_PAYMENT_WEBHOOK_SECRET",
+}
+DASHBOARD_ENV = {
+    dashboard_settings.SESSION_SECRET_ENV,
+    dashboard_settings.COOKIE_SECURE_ENV,
+    dashboard_settings.REFRESH_ENV,
+    dashboard_settings.SESSIONS_PER_USER_ENV,
 }
 
 
@@ -66,7 +73,8 @@ def test_each_service_gets_the_environment_it_reads(compose: dict[str, Any]) -> 
     assert set(services["migrate"]["environment"]) >= {"REMINDERS_DB_URL", *INSTANCE_ENV}
     for name in ("webserver", "daemon"):
         assert set(services[name]["environment"]) >= INSTANCE_ENV, name
-    assert set(services["serve"]["environment"]) >= WEBHOOK_ENV
+    assert set(services["serve"]["environment"]) >= WEBHOOK_ENV | DASHBOARD_ENV
+    assert ":?" in services["serve"]["environment"][dashboard_settings.SESSION_SECRET_ENV], "sessions must survive"
     assert set(services["listen"]["environment"]) >= {"REMINDERS_DB_URL", "REMINDERS_AMQP_URL"}
     assert "@postgres:5432/reminders" in services["code"]["environment"]["REMINDERS_DB_URL"]
     assert "CREATE DATABASE reminders" in (DEPLOY / "postgres-init" / "10-ledger-database.sql").read_text()
@@ -94,6 +102,11 @@ def test_the_env_example_names_every_variable_the_file_reads(compose: dict[str, 
         name, _, value = line.partition("=")
         if SECRET_NAME.search(name) and not line.startswith("#"):
             assert value == "", f"{name} has a value in the example"
+
+
+def test_both_env_examples_name_the_dashboards_settings() -> None:
+    for example in ("compose.env.example", "env.example"):
+        assert example_names(DEPLOY / example) >= DASHBOARD_ENV, example
 
 
 def test_the_webserver_and_daemon_load_the_code_service_over_grpc(compose: dict[str, Any]) -> None:
