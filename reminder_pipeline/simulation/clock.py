@@ -10,10 +10,12 @@ A business day (UTC, the simulation's business time zone), as the schedules and 
 - 06:00 the daily run: ingest the day's drop, features, risk scores, segments, plan, messages;
 - 07:00 (every day, as its schedule runs an hour after the daily run) the statement run: the statements of
   account of the customers whose billing cycle falls on the day, a courtesy note due then folded in;
-- 06:30, 13:00, 20:00 a delivery run per provider (email and SMS together), each followed 20 minutes
-  later by a second one for the retries and unknown outcomes the first left (the delivery sensor
-  looks every minute); between them every recipient's window is open at least once: Asia and
-  Australia in the morning, Europe and India at midday, the Americas in the evening;
+- 06:30, 07:15, 13:00, 20:00 a delivery run per provider (email and SMS together), each followed 20
+  minutes later by a second one for the retries and unknown outcomes the first left (the delivery
+  sensor looks every minute); between them every recipient's window is open at least once: Asia and
+  Australia in the morning, Europe and India at midday, the Americas in the evening. The 07:15 run is
+  the one the sensor starts after the statement run: without it a statement for Australia or Japan
+  planned at 07:00 for that day's window (it ends at 08:00-10:00 UTC) would wait for 13:00 and expire;
 - 07:00, 12:00, 17:00, 22:00 customers' payments arrive by webhook, and their replies;
 - 23:30 delivery status: events stored but not processed, late ones settled, the daily lookup of
   messages whose final status never came.
@@ -61,7 +63,7 @@ class Moment:
         return f"{self.day.isoformat()} {self.at:%H:%M} {self.step.value}"
 
 
-DELIVERY_TIMES = (time(6, 30), time(13), time(20))
+DELIVERY_TIMES = (time(6, 30), time(7, 15), time(13), time(20))
 CUSTOMER_TIMES = (time(7), time(12), time(17), time(22))
 DAILY_RUN_TIME = time(6)
 STATEMENTS_TIME = time(7)

@@ -4,6 +4,7 @@ cut mid-run and nothing breaks; the folder and the ledger a simulation writes in
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,20 @@ def test_the_same_seed_gives_the_same_simulation(tmp_path: Path) -> None:
     assert _sent(first) == _sent(again)
     assert _outcome(first.result) != _outcome(other.result)
     assert first.counters["sent"] > 20
+
+
+def test_without_faults_no_message_waits_until_its_window_is_over(tmp_path: Path) -> None:
+    """A statement planned at 07:00 for a window that ends before 13:00 UTC (Australia, Japan) goes in the
+    delivery run the sensor starts after the statement run, as in production, instead of expiring unsent."""
+    run = simulate(tmp_path / "simulation", *SMALL, "--seed", "21")
+    with sqlite3.connect(run.workdir / "ledger.sqlite") as ledger:
+        expired = ledger.execute("SELECT ladder, count(*) FROM outbox WHERE status = 'expired' GROUP BY ladder")
+        assert dict(expired.fetchall()) == {}
+        late_windows = ledger.execute(
+            "SELECT count(*) FROM outbox WHERE ladder = 'statement' AND provider_id IS NOT NULL "
+            "AND send_on = business_date AND window_end <= datetime(business_date, '+12 hours')"
+        ).fetchone()[0]
+    assert late_windows > 0, "statements for a window that ends before midday UTC were sent"
 
 
 def test_on_postgresql_lost_connections_and_a_killed_run_break_no_promise(tmp_path: Path, postgres_url: str) -> None:
