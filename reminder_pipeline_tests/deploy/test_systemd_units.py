@@ -9,7 +9,6 @@ import shlex
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +16,11 @@ import httpx
 import pytest
 
 from reminder_pipeline.ledger.store import upgrade_ledger
-from reminder_pipeline.listening.broker_queues import delete_queues, payment_body, publish_all, queue_depth
-from reminder_pipeline.listening.broker_settings import AMQP_URL_ENV, QUEUE_ENV, BrokerSettings, broker_settings
+from reminder_pipeline.listening.broker_queues import payment_body, publish_all, queue_depth
+from reminder_pipeline.listening.broker_settings import AMQP_URL_ENV, QUEUE_ENV, BrokerSettings
 from reminder_pipeline_tests.deploy.files import DEPLOY
 from reminder_pipeline_tests.deploy.processes import BIN, clean_environment, free_port, wait_for
-from reminder_pipeline_tests.listening.test_broker import require_rabbitmq
+from reminder_pipeline_tests.listening.rabbitmq import fresh_queues
 
 UNITS = DEPLOY / "systemd"
 INSTALLED = "/opt/reminder_pipeline"
@@ -102,10 +101,8 @@ def test_the_serve_unit_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
 
 @pytest.fixture
 def queue() -> Iterator[BrokerSettings]:
-    settings = broker_settings(queue=f"reminders.test.{uuid.uuid4().hex[:10]}")
-    require_rabbitmq(settings)
-    yield settings
-    delete_queues(settings)
+    with fresh_queues() as settings:
+        yield settings
 
 
 def test_the_listen_unit_takes_payments_from_the_queue_and_stops_on_sigterm(

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,19 +17,16 @@ from typing import Any
 
 import psycopg2
 import pytest
-from pika.adapters.blocking_connection import BlockingConnection
-from pika.exceptions import AMQPError
 from sqlalchemy import select
 
 from reminder_pipeline.core.outbox import OUTBOX_LOCK, OutboxStatus
 from reminder_pipeline.delivery.service import deliver
 from reminder_pipeline.ledger.schema import inbound_events, payments
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
-from reminder_pipeline.listening.broker import PaymentListener, connection_parameters
+from reminder_pipeline.listening.broker import PaymentListener
 from reminder_pipeline.listening.broker_batch import MessageOutcome
 from reminder_pipeline.listening.broker_messages import parse_payment
 from reminder_pipeline.listening.broker_queues import (
-    delete_queues,
     payment_body,
     publish_all,
     queue_depth,
@@ -42,40 +38,16 @@ from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
 from reminder_pipeline_tests.delivery.conftest import sendgrid_at
 from reminder_pipeline_tests.delivery.crowd import SEND_AT, people, written_day
 from reminder_pipeline_tests.delivery.helpers import rows
+from reminder_pipeline_tests.listening.rabbitmq import fresh_queues, require_rabbitmq
 
 PROJECT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 90.0
 
 
-def broker_answers(settings: BrokerSettings) -> bool:
-    try:
-        BlockingConnection(connection_parameters(settings)).close()
-        return True
-    except AMQPError:
-        return False
-
-
-def require_rabbitmq(settings: BrokerSettings) -> None:
-    """Start the local broker if it does not answer; fail (never skip) if it still does not."""
-    if broker_answers(settings):
-        return
-    for command in (["rabbitmqctl", "start_app"], ["service", "rabbitmq-server", "start"]):
-        subprocess.run(command, check=False, capture_output=True, timeout=180)
-        for _ in range(60):
-            if broker_answers(settings):
-                return
-            time.sleep(1)
-    pytest.fail("RabbitMQ at 127.0.0.1:5672 does not answer and could not be started")
-
-
 @pytest.fixture
 def queues() -> Iterator[BrokerSettings]:
-    name = f"reminders.test.{uuid.uuid4().hex[:10]}"
-    settings = broker_settings(queue=name, batch_size=10)
-    require_rabbitmq(settings)
-    yield settings
-    require_rabbitmq(settings)
-    delete_queues(settings)
+    with fresh_queues(batch_size=10) as settings:
+        yield settings
 
 
 def eventually(condition: Callable[[], bool], what: str) -> None:

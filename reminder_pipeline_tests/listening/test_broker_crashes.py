@@ -14,23 +14,20 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pika.adapters.blocking_connection import BlockingConnection
-from pika.exceptions import AMQPError
 from sqlalchemy import func, select
 
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.ledger.schema import inbound_events, payments
 from reminder_pipeline.ledger.store import Ledger
-from reminder_pipeline.listening.broker import connection_parameters
-from reminder_pipeline.listening.broker_queues import delete_queues, payment_body, publish_all, take_dead_letters
-from reminder_pipeline.listening.broker_settings import BrokerSettings, broker_settings
+from reminder_pipeline.listening.broker_queues import payment_body, publish_all, take_dead_letters
+from reminder_pipeline.listening.broker_settings import BrokerSettings
 from reminder_pipeline_tests.delivery.crowd import people, written_day
 from reminder_pipeline_tests.delivery.helpers import statuses
+from reminder_pipeline_tests.listening.rabbitmq import fresh_queues, require_rabbitmq
 
 PROJECT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 180.0
@@ -38,34 +35,10 @@ CUSTOMERS = 40
 PAYMENTS = 2000
 
 
-def broker_answers(settings: BrokerSettings) -> bool:
-    try:
-        BlockingConnection(connection_parameters(settings)).close()
-        return True
-    except AMQPError:
-        return False
-
-
-def require_rabbitmq(settings: BrokerSettings) -> None:
-    """Start the local broker if it does not answer; fail (never skip) if it still does not."""
-    if broker_answers(settings):
-        return
-    for command in (["rabbitmqctl", "start_app"], ["service", "rabbitmq-server", "start"]):
-        subprocess.run(command, check=False, capture_output=True, timeout=180)
-        for _ in range(60):
-            if broker_answers(settings):
-                return
-            time.sleep(1)
-    pytest.fail("RabbitMQ at 127.0.0.1:5672 does not answer and could not be started")
-
-
 @pytest.fixture
 def queues() -> Iterator[BrokerSettings]:
-    settings = broker_settings(queue=f"reminders.test.{uuid.uuid4().hex[:10]}")
-    require_rabbitmq(settings)
-    yield settings
-    require_rabbitmq(settings)
-    delete_queues(settings)
+    with fresh_queues() as settings:
+        yield settings
 
 
 def eventually(condition: Callable[[], bool], what: str) -> None:
