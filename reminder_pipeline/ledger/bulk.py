@@ -214,6 +214,21 @@ def insert(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
     )
 
 
+FEW_KEYS = 200
+"""Keys bound in an ``IN (...)`` list at most: fewer keys need no staging table (whose CREATE and DROP cost a few
+milliseconds each time, a webhook batch's follow-ups several times)."""
+_BY_FEW_KEYS: dict[tuple[Table, str, tuple[str, ...]], Any] = {}
+
+
+def _by_few_keys(table: Table, key: str, columns: Sequence[str]) -> Any:
+    """``SELECT columns FROM table WHERE key IN (:keys)``, built once per table, key and columns."""
+    found = _BY_FEW_KEYS.get((table, key, tuple(columns)))
+    if found is None:
+        found = select(*[table.c[c] for c in columns]).where(table.c[key].in_(bindparam("keys", expanding=True)))
+        _BY_FEW_KEYS[(table, key, tuple(columns))] = found
+    return found
+
+
 def fetch_by_keys(
     connection: Connection,
     table: Table,
@@ -221,11 +236,14 @@ def fetch_by_keys(
     keys: pl.Series,
     columns: Sequence[str],
 ) -> pl.DataFrame:
-    """Rows of ``table`` whose ``key`` is among ``keys``, as a typed frame."""
+    """Rows of ``table`` whose ``key`` is among ``keys``, as a typed frame (in no particular order)."""
     schema = schema_of(table, columns)
     distinct = keys.drop_nulls().unique()
     if distinct.is_empty():
         return pl.DataFrame(schema=schema)
+    if distinct.len() <= FEW_KEYS:
+        found = connection.execute(_by_few_keys(table, key, columns), {"keys": distinct.to_list()}).all()
+        return pl.DataFrame(found, schema=schema, orient="row")
     staged = stage(connection, pl.DataFrame({key: distinct}), table)
     query = select(*[table.c[c] for c in columns]).join(staged, staged.c[key] == table.c[key])
     rows = connection.execute(query).all()

@@ -84,3 +84,39 @@ def test_every_column_of_the_ledger_has_a_polars_type() -> None:
         types = bulk.schema_of(table, [c.name for c in table.columns])
         assert len(types) == len(table.columns), table.name
     assert bulk.schema_of(schema.risk_scores, ["p_late"]) == {"p_late": pl.Float64()}
+
+
+@pytest.mark.parametrize("wanted", [1, bulk.FEW_KEYS - 1, bulk.FEW_KEYS])
+def test_fetch_by_keys_reads_the_same_rows_with_or_without_a_staging_table(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, wanted: int
+) -> None:
+    """A few keys go in an ``IN`` list, more through a staging table: the same rows and types either way."""
+    count = bulk.FEW_KEYS + 10
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": [f"I{n}" for n in range(count)],
+            "customer_id": ["C"] * count,
+            "issue_date": [date(2026, 1, 1)] * count,
+            "due_date": [date(2026, 1, n % 28 + 1) for n in range(count)],
+            "amount_minor": list(range(count)),
+            "currency": ["EUR"] * count,
+            "source": ["t"] * count,
+        }
+    )
+    keys = pl.Series([f"I{n}" for n in range(0, 2 * wanted, 2)] + ["I0", None, "missing"])
+    columns = ["invoice_id", "due_date", "amount_minor"]
+    with ledger.begin() as connection:
+        upsert(
+            connection,
+            schema.customers,
+            pl.DataFrame({"customer_id": ["C"], "source": ["t"]}),
+            key=["customer_id"],
+            merge={},
+        )
+        upsert(connection, schema.invoices, invoices, key=["invoice_id"], merge={})
+        chosen = fetch_by_keys(connection, schema.invoices, "invoice_id", keys, columns)
+        monkeypatch.setattr(bulk, "FEW_KEYS", 0)
+        staged = fetch_by_keys(connection, schema.invoices, "invoice_id", keys, columns)
+    expected = sorted((f"I{n}", date(2026, 1, n % 28 + 1), n) for n in range(0, 2 * wanted, 2) if n < count)
+    assert sorted(chosen.rows()) == sorted(staged.rows()) == expected
+    assert chosen.schema == staged.schema == bulk.schema_of(schema.invoices, columns)
