@@ -119,9 +119,13 @@ class _Sender:
         self.accounts = arm.accounts
         self.usable = _channels(world)
         self.stopped: set[str] = set()
-        self.owed: dict[str, list[str]] = defaultdict(list)
-        for invoice in self.accounts.invoices.values():
-            self.owed[invoice.customer_id].append(invoice.invoice_id)
+        self.billed: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        """Per customer, (issue date, invoice) of the invoices open on the first day or issued since."""
+        for invoice_id, customer_id, issued in world.invoices.select(
+            "invoice_id", "customer_id", "issue_date"
+        ).iter_rows():
+            if invoice_id in self.accounts.invoices:
+                self.billed[customer_id].append((issued, invoice_id))
 
     def run(
         self,
@@ -140,12 +144,13 @@ class _Sender:
         return self.arm
 
     def _statement(self, customer_id: str, at: datetime, sms: StatementSms) -> None:
-        """Every invoice the customer owes undisputed, by email, else by an SMS summary when the policy sends one."""
+        """Every invoice issued by then that the customer owes undisputed, by email, else by an SMS summary when the
+        policy sends one."""
         accounts = self.accounts
         owed = tuple(
             i
-            for i in sorted(self.owed[customer_id])
-            if accounts.is_open(i) and not accounts.disputed(accounts.invoices[i], at)
+            for issued, i in sorted(self.billed[customer_id], key=lambda b: b[1])
+            if issued <= at.date() and accounts.is_open(i) and not accounts.disputed(accounts.invoices[i], at)
         )
         usable = self._usable(customer_id)
         channel = "email" if "email" in usable else ("sms" if sms is StatementSms.SUMMARY and "sms" in usable else None)

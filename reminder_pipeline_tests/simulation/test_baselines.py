@@ -44,6 +44,8 @@ def _statements(world: World, sms: StatementSms, down: tuple[date, ...] = ()) ->
 def test_statements_go_on_the_cycle_day_or_the_monday_after_to_customers_who_owe(world: World) -> None:
     sent = _statements(world, StatementSms.SUMMARY)
     cycle, email = _cycle_day(world), _email_usable(world)
+    issued = dict(world.invoices.select("invoice_id", "issue_date").iter_rows())
+    customer = dict(world.invoices.select("invoice_id", "customer_id").iter_rows())
     assert len(sent) > 100
     for message in sent:
         day = message.at.date()
@@ -56,6 +58,8 @@ def test_statements_go_on_the_cycle_day_or_the_monday_after_to_customers_who_owe
         assert due <= day <= due + timedelta(days=2), (message, due)
         assert (day - due).days == 0 or due.weekday() >= 5, "only a weekend cycle day waits"
         assert message.invoice_ids, "only to a customer who owes"
+        assert all(issued[i] <= day for i in message.invoice_ids), "only invoices issued by then"
+        assert all(customer[i] == message.customer_id for i in message.invoice_ids)
         assert message.channel == ("email" if email[message.customer_id] else "sms")
     assert max(Counter((m.customer_id, m.at.month) for m in sent).values()) == 1, "one statement a cycle"
     assert any(m.channel == "sms" for m in sent), "SMS-only customers get a summary"
