@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -159,11 +160,10 @@ def _text(value: object, limit: int) -> str | None:
     return str(value)[:limit] if value not in (None, "") else None
 
 
-def parse_twilio_status(body: str, received_at: datetime) -> ProviderEvent:
-    """A status callback's form body (with the callback URL's query appended: ``reminder_key``)."""
-    fields: dict[str, str] = {}
-    for name, value in parse_qsl(body, keep_blank_values=True):
-        fields.setdefault(name, value)
+def parse_twilio_status(body: str, received_at: datetime, form: Mapping[str, str] | None = None) -> ProviderEvent:
+    """A status callback's form body (with the callback URL's query appended: ``reminder_key``); ``form``: the
+    body's fields (the first value of each name), when known already."""
+    fields = dict(reversed(parse_qsl(body, keep_blank_values=True))) if form is None else form
     sid, status = (
         fields.get("MessageSid") or fields.get("SmsSid"),
         fields.get("MessageStatus") or fields.get("SmsStatus"),

@@ -57,7 +57,7 @@ class ProviderHandlers:
 
     def twilio_status(self, connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
         try:
-            parsed = delivery_events.parse_twilio_status(event.body, event.received_at)
+            parsed = delivery_events.parse_twilio_status(event.body, event.received_at, event.form)
         except EventProblem as problem:
             return HandlerOutcome(EventStatus.FAILED, str(problem))
         return _delivery_outcome(delivery_events.apply_events(connection, self.policy, [parsed], now))
@@ -78,7 +78,10 @@ class ProviderHandlers:
         for event in events:
             try:
                 if event.source == EventSource.TWILIO_STATUS:
-                    found, unreadable = [delivery_events.parse_twilio_status(event.body, event.received_at)], 0
+                    found, unreadable = (
+                        [delivery_events.parse_twilio_status(event.body, event.received_at, event.form)],
+                        0,
+                    )
                 else:
                     found, unreadable = delivery_events.parse_sendgrid_events(event.body, event.received_at)
             except EventProblem as problem:

@@ -26,7 +26,7 @@ import logging
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,9 @@ class InboundEvent:
     source: EventSource
     body: str
     received_at: datetime
+    form: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
+    """A form body's fields (the first value of each name) when whoever stored it parsed it already (the web
+    app's Twilio endpoints): its handler need not parse the body again. None: the handler parses ``body``."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -40,6 +40,13 @@ async def body_of(request: Request, intake: Intake) -> bytes:
     return await read_capped(request, intake.settings.max_body_bytes)
 
 
-async def take(intake: Intake, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
+async def take(
+    intake: Intake,
+    source: EventSource,
+    dedupe_key: str,
+    body: str,
+    context: str = "",
+    form: Mapping[str, str] | None = None,
+) -> Taken:
     """:meth:`Intake.take`: the event stored and processed by the app's writer thread, off the event loop."""
-    return await intake.take(source, dedupe_key, body, context)
+    return await intake.take(source, dedupe_key, body, context, form)

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,7 @@ class _Request:
     context: str
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Taken] = field(repr=False)
+    form: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def shown(self) -> str:
@@ -138,8 +139,11 @@ class Intake:
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def take(self, source: EventSource, dedupe_key: str, body: str, context: str = "") -> Taken:
-        """Store the event (committed), then process it; ``context`` (already masked) goes to the log line.
+    async def take(
+        self, source: EventSource, dedupe_key: str, body: str, context: str = "", form: Mapping[str, str] | None = None
+    ) -> Taken:
+        """Store the event (committed), then process it; ``context`` (already masked) goes to the log line, ``form``
+        (the body's fields, when the endpoint parsed them) to its handler (:attr:`InboundEvent.form`).
 
         :class:`Refusal` 503 when the event could not be stored (the sender retries); 400 for a NUL
         character, which no provider sends and PostgreSQL cannot store in text.
@@ -147,7 +151,7 @@ class Intake:
         if "\x00" in dedupe_key or "\x00" in body:
             raise malformed("the request holds a NUL character")
         loop = asyncio.get_running_loop()
-        request = _Request(source, dedupe_key, body, context, loop, loop.create_future())
+        request = _Request(source, dedupe_key, body, context, loop, loop.create_future(), form)
         self._start()
         self._waiting.put(request)
         return await request.future
@@ -222,7 +226,8 @@ class Intake:
                 log.info("%s event %s stored%s: no handler yet, left received", request.source, event_id, request.shown)
                 request.answer(Taken(event_id, EventStatus.RECEIVED), answers)
             else:
-                to_process.append((request, InboundEvent(event_id, request.source, request.body, now), handler))
+                event = InboundEvent(event_id, request.source, request.body, now, request.form)
+                to_process.append((request, event, handler))
         answers.send()
         results = process_events(self.ledger, [(event, handler) for _, event, handler in to_process], now)
         for (request, event, _), done in zip(to_process, results, strict=True):

@@ -48,8 +48,9 @@ def _form(text: str) -> list[tuple[str, str]]:
         raise malformed(f"more than {MAX_FORM_FIELDS} form fields") from None
 
 
-async def _twilio_request(request: Request, intake: Intake) -> tuple[TwilioParams, str]:
-    """The authentic form parameters, and the body to store (the form plus the URL's own parameters)."""
+async def _twilio_request(request: Request, intake: Intake) -> tuple[TwilioParams, str, dict[str, str]]:
+    """The authentic form parameters, the body to store (the form plus the URL's own parameters) and its fields
+    (the first value of each name: what parsing the stored body gives, for the handler)."""
     token = intake.settings.twilio_auth_token
     if not token:
         raise not_configured(TWILIO_AUTH_TOKEN_ENV)
@@ -58,10 +59,17 @@ async def _twilio_request(request: Request, intake: Intake) -> tuple[TwilioParam
     params = TwilioParams(pairs)
     url = called_url(request, intake.settings.public_url)
     check_twilio_signature(token, url, params, request.headers.get(TWILIO_SIGNATURE_HEADER))
+    stored, fields = stored_body(text, pairs, _form(request.url.query))
+    return params, stored, fields
+
+
+def stored_body(text: str, pairs: list[tuple[str, str]], query: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """The body to store — the form ``text`` (parsed: ``pairs``) plus the URL's parameters it does not name — and
+    its fields: the first value of each name, what parsing the stored body gives."""
     named = {name for name, _ in pairs}
-    extra = [(n, v) for n, v in _form(request.url.query) if n not in named]
+    extra = [(n, v) for n, v in query if n not in named]
     stored = text if not extra else (f"{text}&" if text else "") + urlencode(extra)
-    return params, stored
+    return stored, dict(reversed([*pairs, *extra]))
 
 
 def _field(params: TwilioParams, name: str, limit: int, *, required: bool = True) -> str:
@@ -73,18 +81,18 @@ def _field(params: TwilioParams, name: str, limit: int, *, required: bool = True
 
 @webhook
 async def twilio_status(request: Request, intake: Intake) -> Response:
-    params, stored = await _twilio_request(request, intake)
+    params, stored, form = await _twilio_request(request, intake)
     sid = _field(params, "MessageSid", MAX_SID)
     status = _field(params, "MessageStatus", MAX_STATUS)
     error_code = _field(params, "ErrorCode", MAX_ERROR_CODE, required=False)
     context = f"{sid} {status}" + (f" error {error_code}" if error_code else "")
-    taken = await take(intake, EventSource.TWILIO_STATUS, f"{sid}:{status}:{error_code}", stored, context)
+    taken = await take(intake, EventSource.TWILIO_STATUS, f"{sid}:{status}:{error_code}", stored, context, form)
     return taken.response()
 
 
 @webhook
 async def twilio_inbound(request: Request, intake: Intake) -> Response:
-    params, stored = await _twilio_request(request, intake)
+    params, stored, _ = await _twilio_request(request, intake)
     sid = _field(params, "MessageSid", MAX_SID)
     context = f"{sid} from {masked_phone(params.first('From'))}"
     taken = await take(intake, EventSource.TWILIO_INBOUND, sid, stored, context)
