@@ -94,6 +94,7 @@ screenshots: setup
 bench: setup
 	$(RUN) python -m benchmarks.ingest --invoices 1000000
 	$(RUN) python -m benchmarks.daily_run --customers 200000
+	$(RUN) python -m benchmarks.against_floor --customers 2500 25000 100000 --runs 3
 	$(RUN) python -m benchmarks.render --messages 1000000
 	$(RUN) python -m benchmarks.delivery --messages 20000
 	$(RUN) python -m benchmarks.payments --payments 20000 --latency-payments 5000 --rate 500

@@ -102,7 +102,7 @@ CPU_S: dict[str, float] = {}
 """CPU seconds per stage (all the process's threads): on a shared, loaded machine wall time varies, this less."""
 
 
-def _timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
+def timed(timings: dict[str, float], stage: str, work: Callable[[], T]) -> T:
     started, cpu = time.perf_counter(), time.process_time()
     value = work()
     timings[stage] = round(time.perf_counter() - started, 2)
@@ -140,22 +140,22 @@ def run(work: Path) -> dict[str, Any]:
     policy, templates, signer = load_policy(), load_templates(), LinkSigner(LINK_SECRET)
     timings: dict[str, float] = {}
     ledger = fresh_ledger(work)
-    ingested = _timed(timings, "ingest_billing", lambda: ingest(ledger, work))
-    training = _timed(timings, "train_model", lambda: train_and_register(ledger, DAY, run_id=RUN_ID))
-    features = _timed(timings, "features_of_the_day", lambda: dict(features_by_day(ledger, [DAY]))[DAY])
-    risk = _timed(timings, "score", lambda: score_and_record_day(ledger, features, DAY, policy.segmentation))
-    segments = _timed(
+    ingested = timed(timings, "ingest_billing", lambda: ingest(ledger, work))
+    training = timed(timings, "train_model", lambda: train_and_register(ledger, DAY, run_id=RUN_ID))
+    features = timed(timings, "features_of_the_day", lambda: dict(features_by_day(ledger, [DAY]))[DAY])
+    risk = timed(timings, "score", lambda: score_and_record_day(ledger, features, DAY, policy.segmentation))
+    segments = timed(
         timings,
         "segment",
         lambda: segment_and_record_day(ledger, features, DAY, policy.segmentation, policy.version),
     )
     zone = settings.business_timezone()
-    plan = _timed(
+    plan = timed(
         timings,
         "plan_reminders",
         lambda: plan_and_record_day(ledger, policy, DAY, MORNING, run_id=RUN_ID, business_tz=zone),
     )
-    messages = _timed(timings, "render_messages", lambda: render_day(ledger, policy, templates, signer, DAY, MORNING))
+    messages = timed(timings, "render_messages", lambda: render_day(ledger, policy, templates, signer, DAY, MORNING))
     ledger.dispose()
     candidate = training.candidate
     metrics = candidate.metrics["candidate"] or {}
@@ -175,6 +175,9 @@ def run(work: Path) -> dict[str, Any]:
         "scorer": risk.scored.scorer,
         "fallback": risk.fallback,
         "fit_invoices": candidate.n_fit,
+        "classifier_trees": candidate.model.classifier.num_trees() if candidate.model else 0,
+        "days_late_trees": candidate.model.days_late.num_trees() if candidate.model else 0,
+        "early_stopping_rounds": candidate.model.rounds if candidate.model else {},
         "validation_invoices": candidate.n_validation,
         "open_invoices_scored": features.height,
         "customers_segmented": segments.height,
