@@ -94,16 +94,24 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sqlite_write_engine(url: str) -> Engine:
+def _no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def make_sqlite_write_engine(url: str, *, auto_checkpoint: bool = True) -> Engine:
     """An engine whose transactions start with ``BEGIN IMMEDIATE``: they take SQLite's write lock first.
 
     A deferred transaction that reads and then writes cannot wait for another writer in WAL mode
     (its snapshot is stale): it fails with "database is locked". An immediate one waits its turn
-    (``busy_timeout``) and then reads what the previous writer committed.
+    (``busy_timeout``) and then reads what the previous writer committed. Without ``auto_checkpoint`` its
+    commits never checkpoint the write-ahead log: whoever asked for that checkpoints it
+    (:mod:`reminder_pipeline.web.checkpoints`).
     """
     engine = _sqlite_engine(make_url(url))
     event.listen(engine, "connect", _no_implicit_begin)
     event.listen(engine, "begin", _begin_immediate)
+    if not auto_checkpoint:
+        event.listen(engine, "connect", _no_auto_checkpoint)
     return engine
 
 

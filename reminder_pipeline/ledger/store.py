@@ -84,13 +84,17 @@ class Ledger:
     refused with :class:`LedgerUnavailable` saying to run ``reminders db upgrade`` (:func:`upgrade_ledger`).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, auto_checkpoint: bool = True) -> None:
+        """``auto_checkpoint=False``: on SQLite, write transactions leave checkpoints of the write-ahead log to
+        the caller (:func:`~reminder_pipeline.ledger.engine.make_sqlite_write_engine`)."""
         self.url = url
         parsed = parse_url(url)
         if is_file_sqlite(url) and not Path(str(parsed.database)).is_file():
             raise LedgerUnavailable(f"no ledger at {self.display_url}: the file does not exist; {NO_LEDGER_HINT}")
         self.engine: Engine = make_engine(url, create_folder=False)
-        self._write_engine: Engine | None = make_sqlite_write_engine(url) if is_file_sqlite(url) else None
+        self._write_engine: Engine | None = (
+            make_sqlite_write_engine(url, auto_checkpoint=auto_checkpoint) if is_file_sqlite(url) else None
+        )
         try:
             self._check_revision()
         except BaseException:

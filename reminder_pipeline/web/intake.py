@@ -10,6 +10,9 @@ for :func:`~reminder_pipeline.listening.inbox.process_pending` — the guarantee
 time, with two commits per batch instead of two per request (and no writers queueing in SQLite's
 busy handler, which sleeps between tries). A source without a handler leaves its event ``received``.
 
+On a SQLite file the writer's commits do not checkpoint the write-ahead log: the writer does, once the batch
+is answered (:mod:`reminder_pipeline.web.checkpoints`).
+
 The requests of a batch are stored grouped by their handler's group (the delivery events, the payments):
 none of them was answered before the others arrived, so no order among them is lost, and each group's
 events then go to its set-based handler in one run (:mod:`reminder_pipeline.listening.batched`).
@@ -42,6 +45,7 @@ from reminder_pipeline.listening.inbox import (
     process_events,
     store_events,
 )
+from reminder_pipeline.web.checkpoints import WriterLedger
 from reminder_pipeline.web.refusal import Refusal, malformed
 from reminder_pipeline.web.settings import WebSettings
 
@@ -171,6 +175,13 @@ class Intake:
             writer.join()
 
     def _write_until_closed(self) -> None:
+        writing = WriterLedger(self.ledger)
+        try:
+            self._write_batches(writing)
+        finally:
+            writing.close()
+
+    def _write_batches(self, writing: WriterLedger) -> None:
         closing = False
         while not closing:
             first = self._waiting.get()
@@ -188,13 +199,14 @@ class Intake:
                 batch.append(more)
                 size += len(more.body)
             try:
-                self._write(batch)
+                self._write(writing.ledger, batch)
             except Exception as error:  # a bug: every request of the batch still waiting hears of it
                 log.exception("webhook batch of %s request(s) not written", len(batch))
                 for request in batch:
                     request.fail(error)
+            writing.answered()
 
-    def _write(self, batch: list[_Request]) -> None:
+    def _write(self, ledger: Ledger, batch: list[_Request]) -> None:
         now = self.settings.clock()
         valid: list[_Request] = []
         for request in batch:
@@ -208,7 +220,7 @@ class Intake:
             return
         valid.sort(key=lambda r: str(getattr(self.handlers.get(r.source), "group", r.source)))  # stable
         try:
-            with self.ledger.begin_write(INBOX_LOCK, shared=True) as connection:
+            with ledger.begin_write(INBOX_LOCK, shared=True) as connection:
                 stored = store_events(connection, [(r.source, r.dedupe_key, r.body) for r in valid], now)
         except LedgerWriteError as error:
             for request in valid:
@@ -229,7 +241,7 @@ class Intake:
                 event = InboundEvent(event_id, request.source, request.body, now, request.form)
                 to_process.append((request, event, handler))
         answers.send()
-        results = process_events(self.ledger, [(event, handler) for _, event, handler in to_process], now)
+        results = process_events(ledger, [(event, handler) for _, event, handler in to_process], now)
         for (request, event, _), done in zip(to_process, results, strict=True):
             log.info("%s event %s%s: %s %s", request.source, event.event_id, request.shown, done.status, done.detail)
             request.answer(Taken(event.event_id, done.status, done.detail, done.reply), answers)

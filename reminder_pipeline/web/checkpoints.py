@@ -1,0 +1,71 @@
+"""The webhook writer's SQLite write-ahead log checkpointed once a batch is answered, not inside its commits.
+
+SQLite checkpoints in the commit that takes its log past 1,000 pages (``wal_autocheckpoint``): that commit
+copies the log into the database file and waits for its fsyncs, before the batch is processed or answered
+— at full load a checkpoint every few batches, and a large share of the time every request waits. The
+webhook writer's own connections do not checkpoint (a :class:`~reminder_pipeline.ledger.store.Ledger`
+opened with ``auto_checkpoint=False``); the writer runs a PASSIVE checkpoint itself once the batch's answers
+are out, at most every ``INTERVAL_SECONDS`` (the next batch's requests gather meanwhile; SQLite runs it without
+holding Python's lock, so the app goes on answering). Its next write then restarts the log from the start, as
+after SQLite's own checkpoints: the log holds at most what the writer wrote in that interval. It is synced
+at each checkpoint, at least as often as before under load. Other connections (the dashboard's, other
+processes') keep SQLite's own checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from reminder_pipeline.ledger.engine import LedgerUnavailable, is_file_sqlite
+from reminder_pipeline.ledger.store import Ledger, describe_database_error
+
+log = logging.getLogger("reminder_pipeline.web")
+
+INTERVAL_SECONDS = 0.1
+"""The writer checkpoints at most this often: each checkpoint copies the pages written since the last one
+(under load the same pages again and again) and waits for two fsyncs."""
+
+
+class WriterLedger:
+    """The ledger a webhook writer writes through: on a SQLite file one of its own, whose commits leave the
+    checkpoints to :meth:`answered`; otherwise (or should that one not open) the app's, as it is."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._own: Ledger | None = None
+        self._last = float("-inf")
+        self.checkpoints = 0
+        """Checkpoints run (a figure for tests)."""
+        if not is_file_sqlite(ledger.url):
+            return
+        try:
+            self._own = Ledger(ledger.url, auto_checkpoint=False)
+        except (LedgerUnavailable, SQLAlchemyError) as error:
+            log.warning("the webhook writer leaves its checkpoints to SQLite: %s", type(error).__name__)
+            return
+        self.ledger = self._own
+
+    def answered(self) -> None:
+        """A batch was committed and answered: checkpoint the log, unless that was done less than an interval ago."""
+        if self._own is None or time.monotonic() - self._last < INTERVAL_SECONDS:
+            return
+        self._last = time.monotonic()
+        try:
+            connection = self._own.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cursor.close()
+            finally:
+                connection.close()
+        except Exception as error:  # the log is kept: the next checkpoint copies it
+            log.warning("checkpointing the ledger's log failed: %s", describe_database_error(error))
+            return
+        self.checkpoints += 1
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.dispose()
