@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,23 +65,30 @@ def test_commits_without_auto_checkpoint_leave_the_log_to_grow(sqlite_file: Path
         assert _log_bytes(sqlite_file) < 1300 * PAGE
 
 
+@contextmanager
+def _writer(sqlite_file: Path) -> Iterator[tuple[Ledger, WriterLedger]]:
+    """The app's ledger and the webhook writer's, closed afterwards."""
+    with Ledger(f"sqlite:///{sqlite_file}") as app_ledger:
+        writing = WriterLedger(app_ledger)
+        try:
+            yield app_ledger, writing
+        finally:
+            writing.close()
+
+
 def test_an_answered_batch_is_checkpointed_at_most_once_an_interval(
     sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkpoints, "INTERVAL_SECONDS", 3600.0)
-    with Ledger(f"sqlite:///{sqlite_file}") as app_ledger:
-        writing = WriterLedger(app_ledger)
-        try:
-            assert writing.ledger is not app_ledger
-            _write(writing.ledger, 0, 5)
-            assert _checkpointed_events(sqlite_file) == 0
-            writing.answered()
-            assert (writing.checkpoints, _checkpointed_events(sqlite_file)) == (1, 5)
-            _write(writing.ledger, 5, 5)
-            writing.answered()  # within the interval: left in the log
-            assert (writing.checkpoints, _checkpointed_events(sqlite_file)) == (1, 5)
-        finally:
-            writing.close()
+    with _writer(sqlite_file) as (app_ledger, writing):
+        assert writing.ledger is not app_ledger
+        _write(writing.ledger, 0, 5)
+        assert _checkpointed_events(sqlite_file) == 0
+        writing.answered()
+        assert (writing.checkpoints, _checkpointed_events(sqlite_file)) == (1, 5)
+        _write(writing.ledger, 5, 5)
+        writing.answered()  # within the interval: left in the log
+        assert (writing.checkpoints, _checkpointed_events(sqlite_file)) == (1, 5)
 
 
 def test_the_log_restarts_after_each_checkpoint_however_long_the_writer_goes(
@@ -87,16 +96,12 @@ def test_the_log_restarts_after_each_checkpoint_however_long_the_writer_goes(
 ) -> None:
     """100 batches of about 40 pages each: the log never holds more than a few of them."""
     monkeypatch.setattr(checkpoints, "INTERVAL_SECONDS", 0.0)
-    with Ledger(f"sqlite:///{sqlite_file}") as app_ledger:
-        writing = WriterLedger(app_ledger)
-        try:
-            longest = 0
-            for batch in range(100):
-                _write(writing.ledger, batch * 4, 4)
-                writing.answered()
-                longest = max(longest, _log_bytes(sqlite_file))
-        finally:
-            writing.close()
+    longest = 0
+    with _writer(sqlite_file) as (app_ledger, writing):
+        for batch in range(100):
+            _write(writing.ledger, batch * 4, 4)
+            writing.answered()
+            longest = max(longest, _log_bytes(sqlite_file))
         assert writing.checkpoints == 100
         assert longest < 200 * PAGE
         assert _checkpointed_events(sqlite_file) == 400
