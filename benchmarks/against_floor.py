@@ -138,15 +138,16 @@ def exponent(invoices: list[int], seconds: list[float]) -> float | None:
 
 
 def growth(sizes: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Per stage (and the day's total) and side: the exponent of CPU seconds against invoices."""
-    invoices = [s["invoices"] for s in sizes]
+    """Per stage (and the day's total): the exponent of CPU seconds against invoices for each side, over all the
+    sizes and over the two largest (``<side>_largest``: fixed costs weigh less there)."""
     found: dict[str, dict[str, float | None]] = {}
-    for stage in STAGES:
-        found[stage] = {
-            side: exponent(invoices, [s["stages"][stage][f"{side}_cpu_s"] for s in sizes]) for side in SIDES
-        }
-    for name in ("the_day", "all_stages"):
-        found[name] = {side: exponent(invoices, [s["totals"][name][f"{side}_cpu_s"] for s in sizes]) for side in SIDES}
+    for name in (*STAGES, "the_day", "all_stages"):
+        group = "stages" if name in STAGES else "totals"
+        found[name] = {}
+        for suffix, chosen in (("", sizes), ("_largest", sizes[-2:])):
+            invoices = [s["invoices"] for s in chosen]
+            for side in SIDES:
+                found[name][side + suffix] = exponent(invoices, [s[group][name][f"{side}_cpu_s"] for s in chosen])
     return found
 
 
@@ -175,10 +176,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "against_floor")
     parser.add_argument("--out", type=Path, default=HERE)
-    parser.add_argument("--rewrite", action="store_true", help="only write results.md again from results.json")
+    parser.add_argument("--rewrite", action="store_true", help="summarise the runs in results.json again")
     args = parser.parse_args()
     if args.rewrite:
         result = json.loads((args.out / "results.json").read_text())
+        result["sizes"] = [summarise_size(size) for size in result["raw"]]
+        result["growth"] = growth(result["sizes"])
     else:
         started, load_before = time.strftime("%Y-%m-%d %H:%M %Z"), os.getloadavg()
         raw = [measure(n, args.runs, args.work / f"c{n}") for n in args.customers]
