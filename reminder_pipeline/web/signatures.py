@@ -14,11 +14,10 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import urlparse
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from sendgrid.helpers.eventwebhook import EventWebhook
-from twilio.request_validator import RequestValidator, add_port, compare, remove_port
+from twilio.request_validator import RequestValidator
 
 from reminder_pipeline.web.refusal import Refusal, forged, stale, unsigned
 
@@ -34,7 +33,7 @@ class TwilioParams:
     """Form parameters as Twilio's validator reads them (``getall``: every value of a repeated name).
 
     The values of each name are gathered once: the validator asks for each name's values on every
-    signature it computes (up to two per request: the URL without its port, then with it).
+    signature it computes (two per request: the URL with and without its port).
     """
 
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
@@ -59,26 +58,11 @@ class TwilioParams:
         return found[0] if found else None
 
 
-def twilio_signature_valid(validator: RequestValidator, url: str, params: TwilioParams, signature: str) -> bool:
-    """``validator.validate(url, params, signature)`` for form parameters, computing one signature when it matches.
-
-    ``validate`` computes the signature of the URL without its port and with it, and accepts either; this
-    computes the first and only computes the second when the first does not match — the SDK's own
-    ``compute_signature``, ``remove_port``/``add_port`` and ``compare``. (Its ``bodySHA256`` check is for a
-    JSON body given as text, never form parameters.)
-    """
-    parsed = urlparse(url)
-    without_port, with_port = remove_port(parsed), add_port(parsed)
-    if compare(validator.compute_signature(without_port, params), signature):
-        return True
-    return bool(compare(validator.compute_signature(with_port, params), signature))
-
-
 def verify_twilio(token: str, url: str, params: TwilioParams, signature: str | None) -> None:
     """``X-Twilio-Signature`` over the URL Twilio called and the form parameters (twilio's ``RequestValidator``)."""
     if not signature:
         raise unsigned(f"{TWILIO_SIGNATURE_HEADER} header")
-    if len(signature) > MAX_HEADER or not twilio_signature_valid(RequestValidator(token), url, params, signature):
+    if len(signature) > MAX_HEADER or not RequestValidator(token).validate(url, params, signature):
         raise forged(TWILIO_SIGNATURE_HEADER)
 
 
