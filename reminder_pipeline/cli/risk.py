@@ -53,7 +53,7 @@ def _text(result: dict[str, Any], excluded: list[str]) -> str:
         rows.append(f"{name:8}{m['auc']:8.4f}{m['pr_auc']:8.4f}{m['brier']:8.4f}{m['ece']:8.4f}{mark}")
     days = result["days_late"]
     days_line = (
-        f"days late: MAE {days['mae']:.1f} on {days['n']} settled test invoices, "
+        f"days late: MAE {days['mae']:.1f} (rule score's {days['rule_mae']:.1f}) on {days['n']} settled test invoices, "
         f"{days['interval_coverage']:.0%} inside the 80% interval"
         if days.get("n")
         else "days late: no settled test invoices"
