@@ -15,9 +15,12 @@ from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from reminder_pipeline.config_files import load_mapping
-from reminder_pipeline.core.model.evaluation import evaluate_history
+from reminder_pipeline.core.features.build import features_as_of, training_examples
+from reminder_pipeline.core.history import History
+from reminder_pipeline.core.model.evaluation import evaluate_history, validation_start
 from reminder_pipeline.ingestion.history_file import load_history_file
 from reminder_pipeline_tests.core.model.histories.cadences import BY_NAME, CADENCES, draw_history, late_share, path_of
 
@@ -32,17 +35,35 @@ EXPECTED = {
 _results: dict[str, dict[str, Any]] = {}
 
 
+def _history(name: str, ibm_csv: Path, ibm_mapping: Path) -> tuple[History, date, list[str]]:
+    """The history, its split date and the columns left out."""
+    if name == "ibm":
+        return load_history_file(ibm_csv, load_mapping(ibm_mapping)).history, IBM_SPLIT, ["disputed"]
+    cadence = BY_NAME[name]
+    return load_history_file(path_of(cadence)).history, cadence.split, []
+
+
 @pytest.fixture
 def result(request: pytest.FixtureRequest, ibm_csv: Path, ibm_mapping: Path) -> dict[str, Any]:
     name = request.param
     if name not in _results:
-        if name == "ibm":
-            history = load_history_file(ibm_csv, load_mapping(ibm_mapping)).history
-            _results[name] = evaluate_history(history, IBM_SPLIT, ["disputed"])
-        else:
-            cadence = BY_NAME[name]
-            _results[name] = evaluate_history(load_history_file(path_of(cadence)).history, cadence.split)
+        _results[name] = evaluate_history(*_history(name, ibm_csv, ibm_mapping))
     return _results[name]
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_no_look_ahead_on_each_history(name: str, ibm_csv: Path, ibm_mapping: Path) -> None:
+    """The features the gate validates on and the model trains on are the same with the file cut the day
+    before the validation window or the split: nothing known later reaches them."""
+    history, split, _ = _history(name, ibm_csv, ibm_mapping)
+    examples = training_examples(history, history.last_day())  # type: ignore[arg-type]
+    start = validation_start(examples.filter(pl.col("issue_date") < split), split)
+    assert examples["issue_date"].min() < start < split
+    for cut in (start, split):
+        before = examples.filter(pl.col("issue_date") < cut)
+        queries = before.select("invoice_id", pl.col("issue_date").alias("as_of"))
+        expected = features_as_of(history.known_on(cut - timedelta(days=1)), queries).sort("invoice_id")
+        assert_frame_equal(before.select(expected.columns).sort("invoice_id"), expected)
 
 
 @pytest.mark.parametrize("cadence", CADENCES, ids=lambda c: c.name)
