@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.receivables import aging_labels, with_aging
 from reminder_pipeline.dashboard.loading import Sources
 
@@ -144,8 +145,8 @@ def reminder_figures(sources: Sources) -> ReminderFigures:
     count = handed.height
     return ReminderFigures(
         sent=count,
-        delivered=int((sent["status"] == "delivered").sum()),
-        failed=int((sent["status"] == "failed").sum()),
+        delivered=int((sent["status"] == OutboxStatus.DELIVERED).sum()),
+        failed=int((sent["status"] == OutboxStatus.FAILED).sum()),
         reply_rate=replied / count if count else None,
         payment_rate=paid / count if count else None,
     )

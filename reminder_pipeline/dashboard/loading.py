@@ -17,7 +17,7 @@ import polars as pl
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, NOT_HANDED_OVER, OutboxStatus
 from reminder_pipeline.core.planning.pauses import PAUSE_SCHEMA
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, schema_of
@@ -27,7 +27,8 @@ from reminder_pipeline.ledger.receivables import INVOICE_COLUMNS, paid_per_invoi
 HORIZON_DAYS = 250
 """DSO six months back needs 90 days of sales before it: 150 + 90 days, and a little more."""
 CHUNK = 500
-CONTACT_STATUSES = ["sent", "delivered", "failed", "unknown", "unresolved"]
+S = OutboxStatus
+CONTACT_STATUSES = [S.SENT, S.DELIVERED, S.FAILED, S.UNKNOWN, S.UNRESOLVED]
 """Outbox statuses of a reminder that was handed to a provider (or refused by it)."""
 
 INVOICE_SCHEMA = {**schema_of(schema.invoices, INVOICE_COLUMNS), "paid_minor": pl.Int64()}
@@ -139,7 +140,7 @@ def _load_part(connection: Connection, day: date, only: list[str] | None) -> dic
         ),
         "planned": (
             select(out.c.customer_id, out.c.step, out.c.send_on, out.c.channel).where(
-                out.c.status.in_(["planned", "rendered", "held", "retry", "task_open"]), out.c.send_on >= day
+                out.c.status.in_([*NOT_HANDED_OVER, S.TASK_OPEN]), out.c.send_on >= day
             ),
             out.c.customer_id,
             PLANNED_SCHEMA,

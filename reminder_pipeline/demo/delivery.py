@@ -19,11 +19,13 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from reminder_pipeline import settings
-from reminder_pipeline.core.channels import mask_recipient
+from reminder_pipeline.core.channels import CHANNEL_NAMES, mask_recipient
+from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.privacy import mask_text
 from reminder_pipeline.demo.run import DemoPlan
 from reminder_pipeline.ledger.planning import contacts
 from reminder_pipeline.ledger.schema import delivery_attempts, outbox
+from reminder_pipeline.providers.base import SendOutcome
 from reminder_pipeline.providers.sandbox import SandboxConfig, running_sandbox
 from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, sandbox_environment
 
@@ -66,7 +68,7 @@ def _received(plan: DemoPlan, connection: Connection) -> list[str]:
     path = plan.workdir / "sandbox_messages.json"
     received: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
     lines: list[str] = []
-    for channel in ("email", "sms"):
+    for channel in CHANNEL_NAMES:
         message = next((m for m in received if m["channel"] == channel), None)
         if message is None:
             continue
@@ -104,11 +106,13 @@ def delivery_lines(plan: DemoPlan, connection: Connection) -> list[str]:
         orient="row",
     )
     step = ["customer_id", "episode_id", "step"]
-    failed = day.filter(pl.col("status") == "failed").select(*step, pl.col("channel").alias("failed_channel"))
+    failed = day.filter(pl.col("status") == OutboxStatus.FAILED).select(
+        *step, pl.col("channel").alias("failed_channel")
+    )
     fallbacks = day.join(failed, on=step).filter(pl.col("channel") != pl.col("failed_channel")).height
     refused = connection.execute(
         select(delivery_attempts.c.error_code, func.count())
-        .where(delivery_attempts.c.outcome == "rejected")
+        .where(delivery_attempts.c.outcome == SendOutcome.REJECTED)
         .group_by(delivery_attempts.c.error_code)
     ).all()
     outcomes = _outcomes(connection)
@@ -118,9 +122,10 @@ def delivery_lines(plan: DemoPlan, connection: Connection) -> list[str]:
     ]
     lines += [f"  {channel}: {', '.join(states)}" for channel, states in by_channel.items()]
     lines.append(
-        f"  provider answers: {outcomes.get('accepted', 0)} accepted, {outcomes.get('retry', 0)} to retry "
-        f"(429/5xx), {outcomes.get('unknown', 0)} unknown (reconciled, never resent), "
-        f"{outcomes.get('rejected', 0)} refused for good"
+        f"  provider answers: {outcomes.get(SendOutcome.ACCEPTED, 0)} accepted, "
+        f"{outcomes.get(SendOutcome.RETRY, 0)} to retry "
+        f"(429/5xx), {outcomes.get(SendOutcome.UNKNOWN, 0)} unknown (reconciled, never resent), "
+        f"{outcomes.get(SendOutcome.REJECTED, 0)} refused for good"
         + (f" ({', '.join(f'{code}: {n}' for code, n in refused)})" if refused else "")
     )
     lines.append(

@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.core.money import format_money
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.privacy import mask_text
@@ -51,11 +52,11 @@ def share(p: float) -> str:
     return f"{p:.0%}"
 
 
-OUTBOX_LEGEND = {
-    "expired": "its send window closed before it went out (nothing goes out late; planned again next day)",
-    "task_open": "handed to a collector, whose task is still open",
-    "cancelled": "no longer wanted: paid, disputed, opted out or replanned",
-    "held": "failed a message check, never sent",
+OUTBOX_LEGEND: dict[str, str] = {
+    OutboxStatus.EXPIRED: "its send window closed before it went out (nothing goes out late; planned again next day)",
+    OutboxStatus.TASK_OPEN: "handed to a collector, whose task is still open",
+    OutboxStatus.CANCELLED: "no longer wanted: paid, disputed, opted out or replanned",
+    OutboxStatus.HELD: "failed a message check, never sent",
 }
 
 
@@ -117,7 +118,7 @@ def _reminders(plan: DemoPlan, connection: Connection) -> list[str]:
     rendered = messages.filter(pl.col("status") == OutboxStatus.RENDERED)
     states = ", ".join(f"{s}: {n}" for s, n in messages.group_by("status").len().sort("status").iter_rows())
     lines.append(f"  messages written for {day}: {messages.height} ({states or 'none'})")
-    for channel in ("email", "sms"):
+    for channel in CHANNEL_NAMES:
         sample = rendered.filter(pl.col("channel") == channel).head(1)
         for row in sample.iter_rows(named=True):
             lines += ["", f"  One {channel} as written ({row['template']}; payment link token shortened):"]

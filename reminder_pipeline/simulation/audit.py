@@ -37,7 +37,8 @@ import polars as pl
 import pytz
 from phonenumbers import timezone as phone_zones
 
-from reminder_pipeline.core.outbox import STATEMENT_LADDER
+from reminder_pipeline.core.channels import CHANNEL_NAMES
+from reminder_pipeline.core.outbox import STATEMENT_LADDER, OutboxStatus
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.simulation.audit_lost import lost_rows
@@ -191,9 +192,9 @@ def audit(
     local = _local_checks(sent, policy)
     stale = _stale(sent, tables, policy, calendar)
     lost = lost_rows(tables, calendar, workdir)
-    reminders = tables.outbox.filter(pl.col("channel").is_in(["email", "sms"]))
+    reminders = tables.outbox.filter(pl.col("channel").is_in(CHANNEL_NAMES))
     unknown_keys = sent.filter(pl.col("customer_id").is_null()).height
-    recorded = ("sent", "delivered", "failed", "unresolved")
+    recorded = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.FAILED, OutboxStatus.UNRESOLVED)
     counters = {
         "due": reminders["dedupe_key"].n_unique(),
         "sent": tables.messages["reminder_key"].n_unique(),

@@ -25,14 +25,17 @@ from pathlib import Path
 
 import polars as pl
 
-from reminder_pipeline.core.outbox import reminder_keys
+from reminder_pipeline.core.channels import CHANNEL_NAMES
+from reminder_pipeline.core.outbox import OutboxStatus, reminder_keys
+from reminder_pipeline.listening.inbox import EventStatus
 from reminder_pipeline.simulation.audit_tables import Calendar, Tables
 
 LEASE = timedelta(minutes=5)
-WAITING = ("planned", "rendered", "held", "retry")
-IN_FLIGHT = ("sending", "unknown")
-NEED_A_REASON = ("cancelled", "expired", "unresolved")
-KEPT_WITH_A_REASON = ("unmatched", "failed", "processed", "ignored")
+S = OutboxStatus
+WAITING = (S.PLANNED, S.RENDERED, S.HELD, S.RETRY)
+IN_FLIGHT = (S.SENDING, S.UNKNOWN)
+NEED_A_REASON = (S.CANCELLED, S.EXPIRED, S.UNRESOLVED)
+KEPT_WITH_A_REASON = (EventStatus.UNMATCHED, EventStatus.FAILED, EventStatus.PROCESSED, EventStatus.IGNORED)
 
 
 def _undecided(tables: Tables, calendar: Calendar) -> int:
@@ -69,7 +72,7 @@ def _unplanned(tables: Tables) -> int:
 
 
 def _unsettled(tables: Tables, calendar: Calendar) -> int:
-    rows = tables.outbox.filter(pl.col("channel").is_in(["email", "sms"]))
+    rows = tables.outbox.filter(pl.col("channel").is_in(CHANNEL_NAMES))
     last_plan, last_delivery = calendar.last_plan_at, calendar.last_delivery_at
     reason = pl.coalesce(pl.col("status_reason"), pl.col("last_error")).fill_null("")
     lost = rows.filter(pl.col("status").is_in(NEED_A_REASON) & (reason == "")).height

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.ingestion.report import IngestReport
 
 
@@ -72,7 +73,7 @@ class Bookkeeping:
         self.statements["cycle_days"] += 1 if summary.get("owing") else 0
 
     def add_messages(self, summary: dict[str, object]) -> None:
-        _add(self.messages, summary, ("rendered", "held", "cancelled", "email", "sms"))
+        _add(self.messages, summary, ("rendered", "held", "cancelled", *CHANNEL_NAMES))
 
     def add_delivery(self, summary: dict[str, object]) -> None:
         _add(

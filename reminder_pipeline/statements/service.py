@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.checks import message_problems
@@ -48,8 +49,7 @@ class DayStatements:
             "day": self.day.isoformat(),
             "owing": self.decisions.height,
             "planned": going.height,
-            "by_email": int((going["channel"] == "email").sum()),
-            "by_sms": int((going["channel"] == "sms").sum()),
+            **{f"by_{name}": int((going["channel"] == name).sum()) for name in CHANNEL_NAMES},
             "later_day": int((going["send_on"] > self.day).sum()),
             "outbox_added": self.written.inserted + self.written.revived,
             "outbox_unchanged": self.written.unchanged,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
@@ -21,7 +22,10 @@ ACTIVE = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-BY_CHANNEL = {"email": ("sendgrid", email_deliveries), "sms": ("twilio", sms_deliveries)}
+BY_CHANNEL: dict[str, tuple[str, dg.AssetsDefinition]] = {
+    Channel.EMAIL: ("sendgrid", email_deliveries),
+    Channel.SMS: ("twilio", sms_deliveries),
+}
 
 deliveries = dg.define_asset_job(
     "deliveries",
