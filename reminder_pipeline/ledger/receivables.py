@@ -9,6 +9,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection, FromClause, Subquery, Table, and_, case, func, or_, select
 
 from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
+from reminder_pipeline.core.channels import CHANNELS, ChannelSpec
 from reminder_pipeline.core.history import SETTLEMENT_SUFFIX
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, schema_of, stage
@@ -162,34 +163,31 @@ def customer_credits(connection: Connection) -> pl.DataFrame:
     )
 
 
+def reaches(spec: ChannelSpec) -> ColumnElement[bool]:
+    """:func:`~reminder_pipeline.core.channels.reachable` in SQL, over ``customers``: read from the channel
+    registry (an address, no opt-out, consent where needed, not refused for good)."""
+    c = schema.customers.c
+    address, refused = c[spec.address], c[spec.refused]
+    conditions: list[ColumnElement[bool]] = [address.is_not(None), c[spec.opt_out].is_(None)]
+    if spec.consent is not None:
+        conditions.append(c[spec.consent].is_(True))
+    conditions.append(or_(refused.is_(None), refused != address))
+    return and_(*conditions)
+
+
 def customer_reachability(connection: Connection) -> dict[str, int]:
-    """How many customers can be reached by email, by SMS, by neither (consent, opt-outs and refusals applied)."""
+    """How many customers can be reached by each channel, by neither (consent, opt-outs and refusals applied)."""
     c = schema.customers
-    email_ok = and_(
-        c.c.email.is_not(None),
-        c.c.email_opt_out_at.is_(None),
-        or_(c.c.email_refused.is_(None), c.c.email_refused != c.c.email),
-    )
-    sms_ok = and_(
-        c.c.phone.is_not(None),
-        c.c.sms_opt_out_at.is_(None),
-        c.c.sms_consent.is_(True),
-        or_(c.c.phone_refused.is_(None), c.c.phone_refused != c.c.phone),
-    )
+    ok = {channel.value: reaches(spec) for channel, spec in CHANNELS.items()}
     row = connection.execute(
-        select(
-            func.count(),
-            func.sum(case((email_ok, 1), else_=0)),
-            func.sum(case((sms_ok, 1), else_=0)),
-        ).select_from(c)
+        select(func.count(), *(func.sum(case((clause, 1), else_=0)) for clause in ok.values())).select_from(c)
     ).one()
-    total, email, sms = (int(v or 0) for v in row)
-    unreachable_query = select(func.count()).where(~email_ok, ~sms_ok)
+    total, *counts = (int(v or 0) for v in row)
+    unreachable_query = select(func.count()).where(*(~clause for clause in ok.values()))
     unreachable = int(connection.execute(unreachable_query.select_from(c)).scalar_one())
     return {
         "customers": total,
-        "reachable_by_email": email,
-        "reachable_by_sms": sms,
+        **{f"reachable_by_{name}": n for name, n in zip(ok, counts, strict=True)},
         "unreachable": unreachable,
     }
 

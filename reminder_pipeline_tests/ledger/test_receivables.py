@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
-from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD
+from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD, Channel
+from reminder_pipeline.core.channels import CHANNELS, reachable
 from reminder_pipeline.ledger import receivables, schema
 from reminder_pipeline.ledger.store import Ledger
 
@@ -170,6 +171,32 @@ def test_reachability_applies_consent_and_opt_outs(billed: Ledger) -> None:
     with billed.begin() as connection:
         reach = receivables.customer_reachability(connection)
     assert reach == {"customers": 3, "reachable_by_email": 1, "reachable_by_sms": 1, "unreachable": 2}
+
+
+def test_reachability_counts_what_the_channel_registry_reaches(ledger: Ledger) -> None:
+    """The SQL count is the registry's rule (core.channels.reachable), refusals of the current address included."""
+    a, p = "a@example.com", "+4915112345678"
+    contacts = [
+        {"email": a, "email_refused": a},
+        {"email": a, "email_refused": "old@example.com"},
+        {"phone": p, "sms_consent": True, "phone_refused": p},
+        {"phone": p, "sms_consent": True, "phone_refused": "+4915100000000"},
+        {"phone": p, "sms_consent": False},
+        {"email": a, "phone": p, "sms_consent": True, "email_opt_out_at": OPTED_OUT},
+        {},
+    ]
+    rows = [{"customer_id": f"K{i}", "email_refused": None, "phone_refused": None, **c} for i, c in enumerate(contacts)]
+    with ledger.begin() as connection:
+        _customers(connection, *rows)
+        reach = receivables.customer_reachability(connection)
+        stored = pl.DataFrame(connection.execute(select(schema.customers)).mappings().all())
+    by = {channel: stored.select(reachable(channel)).to_series() for channel in CHANNELS}
+    assert reach == {
+        "customers": len(rows),
+        **{f"reachable_by_{channel.value}": int(r.sum()) for channel, r in by.items()},
+        "unreachable": int((~by[Channel.EMAIL] & ~by[Channel.SMS]).sum()),
+    }
+    assert reach == {"customers": 7, "reachable_by_email": 1, "reachable_by_sms": 2, "unreachable": 4}
 
 
 def test_payment_inconsistencies_find_what_ingestion_never_writes(billed: Ledger) -> None:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from reminder_pipeline.core.canonical import Channel
-from reminder_pipeline.core.channels import CHANNEL_NAMES, reachable, with_contact_columns
+from reminder_pipeline.core.channels import CHANNEL_NAMES, CHANNELS, reachable, with_contact_columns
 from reminder_pipeline.core.outbox import (
     NOT_CONTACTS,
     NOT_HANDED_OVER,
@@ -131,8 +131,8 @@ def _channel(policy: Policy) -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit(Channel.SMS.value))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    opted_out = pl.col("email_opt_out_at").is_not_null() | (
-        pl.lit(sms_allowed) & pl.col("sms_opt_out_at").is_not_null()
+    opted_out = pl.col(CHANNELS[Channel.EMAIL].opt_out).is_not_null() | (
+        pl.lit(sms_allowed) & pl.col(CHANNELS[Channel.SMS].opt_out).is_not_null()
     )
     reason = (
         pl.when(channel.is_not_null())
