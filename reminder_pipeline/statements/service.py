@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
@@ -21,6 +22,7 @@ from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.outcomes import failed_checks, rendering_outcomes
 from reminder_pipeline.core.rendering.templates import Templates
 from reminder_pipeline.core.rendering.triage import triage
+from reminder_pipeline.core.statements.lines import statement_lines
 from reminder_pipeline.core.statements.plan import plan_statements
 from reminder_pipeline.core.statements.render import StatementContext, render_statements
 from reminder_pipeline.ledger import receivables
@@ -28,7 +30,13 @@ from reminder_pipeline.ledger.messages import messages_to_render, write_messages
 from reminder_pipeline.ledger.outbox import set_statuses
 from reminder_pipeline.ledger.planning import contacts, open_disputes
 from reminder_pipeline.ledger.receivables import invoice_lines
-from reminder_pipeline.ledger.statements import StatementWrite, statement_inputs, write_statements
+from reminder_pipeline.ledger.statements import (
+    StatementWrite,
+    courtesy_rows,
+    cycle_customers,
+    statement_inputs,
+    write_statements,
+)
 from reminder_pipeline.ledger.store import Ledger
 
 
@@ -109,3 +117,46 @@ def statements_day(
     decisions, written = plan_statements_day(ledger, policy, day, now, business_tz=business_tz)
     rendered, held, cancelled = render_statements_day(ledger, policy, templates, signer, day, now)
     return DayStatements(day, decisions, written, rendered, held, cancelled)
+
+
+@dataclass(frozen=True)
+class CycleDay:
+    """A cycle day of the statement run: its statements, and the archive's lines read once they are written."""
+
+    statements: DayStatements
+    lines: pl.DataFrame
+    """Every open invoice of the cycle's customers on the day (``core.statements.lines.LINE_SCHEMA``)."""
+    cycle_customers: int
+
+    @property
+    def day(self) -> date:
+        return self.statements.day
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "cycle_customers": self.cycle_customers,
+            "with_open_invoices": self.lines["customer_id"].n_unique(),
+            "open_invoices": self.lines.height,
+            "new_invoices": int(self.lines["new_in_cycle"].sum()),
+        }
+
+
+def statement_run_day(
+    ledger: Ledger,
+    policy: Policy,
+    templates: Templates,
+    signer: LinkSigner,
+    day: date,
+    now: datetime,
+    *,
+    business_tz: str,
+) -> CycleDay:
+    """The cycle day's statements planned and written (:func:`statements_day`), then the lines of every open
+    invoice of the cycle's customers as the ledger holds them afterwards, for the archive."""
+    statements = statements_day(ledger, policy, templates, signer, day, now, business_tz=business_tz)
+    with ledger.begin() as connection:
+        cycle = cycle_customers(connection, day)
+        open_now = receivables.open_invoices(connection, day)
+        courtesy = courtesy_rows(connection, cycle["customer_id"])
+    return CycleDay(statements, statement_lines(day, cycle, open_now, courtesy), cycle.height)

@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import Column, Table, types
 
 from reminder_pipeline.core.features.catalogue import FEATURES
-from reminder_pipeline.defs.schedules.cycles import LINE_SCHEMA
+from reminder_pipeline.core.statements.lines import LINE_SCHEMA
 from reminder_pipeline.ledger import schema
 
 DASHBOARD_URL_ENV = "REMINDERS_DASHBOARD_URL"

@@ -7,15 +7,15 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from reminder_pipeline.core.statements.lines import statement_totals
 from reminder_pipeline.core.statements.plan import SKIP_DESCRIPTIONS
 from reminder_pipeline.defs.common.metadata import table, with_money
-from reminder_pipeline.defs.schedules.cycles import statement_totals
-from reminder_pipeline.statements.service import DayStatements
+from reminder_pipeline.statements.service import CycleDay
 
 
-def statements_metadata(
-    lines: pl.DataFrame, per_day: list[dict[str, Any]], days: list[DayStatements], path: Path
-) -> dict[str, Any]:
+def statements_metadata(runs: list[CycleDay], path: Path) -> dict[str, Any]:
+    """The run's last day's statements and archive totals, with one row per day of ``runs``."""
+    lines, per_day, days = runs[-1].lines, [r.figures() for r in runs], [r.statements for r in runs]
     totals = statement_totals(lines)
     shown = (
         with_money(with_money(totals, "overdue_minor", "overdue"), "balance_minor", "balance")

@@ -25,12 +25,10 @@ from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE, retry_when_transient
 from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.schedules.catch_up import LOOKBACK_DAYS, days_tried, first_missed, run_request_for
-from reminder_pipeline.defs.schedules.cycles import LINE_SCHEMA, statement_lines
 from reminder_pipeline.defs.schedules.statement_metadata import statements_metadata
 from reminder_pipeline.defs.schedules.timing import business_date, daily_cron, statements_at
-from reminder_pipeline.ledger import receivables
-from reminder_pipeline.ledger.statements import count_cycle_customers, courtesy_rows, cycle_customers
-from reminder_pipeline.statements.service import statements_day
+from reminder_pipeline.ledger.statements import count_cycle_customers
+from reminder_pipeline.statements.service import statement_run_day
 
 GROUP = "statements"
 
@@ -73,30 +71,16 @@ def billing_cycle_statements(
     """The statement of account of every customer whose billing cycle falls on the day, in the outbox and
     written, at most once per customer and cycle; its lines archived as Parquet."""
     store, rules, words, signer = ledger.open(), policy.load(), templates.load(), links.signer()
-    last, days, per_day, own = pl.DataFrame(schema=LINE_SCHEMA), [], [], []
+    runs, paths, own = [], [], []
     for day in days_in_run(context):
         now = run_instant(config, day)
-        days.append(statements_day(store, rules, words, signer, day, now, business_tz=settings.business_timezone()))
-        with store.begin() as connection:
-            cycle = cycle_customers(connection, day)
-            open_now = receivables.open_invoices(connection, day)
-            courtesy = courtesy_rows(connection, cycle["customer_id"])
-        last = statement_lines(day, cycle, open_now, courtesy)
-        path = statement_store.write(day.isoformat(), last)
-        per_day.append(
-            {
-                "day": day.isoformat(),
-                "cycle_customers": cycle.height,
-                "with_open_invoices": last["customer_id"].n_unique(),
-                "open_invoices": last.height,
-                "new_invoices": int(last["new_in_cycle"].sum()),
-            }
-        )
-        own.append((day, statements_metadata(last, per_day[-1:], days[-1:], path)))
-    sent = days[-1].summary()
+        runs.append(statement_run_day(store, rules, words, signer, day, now, business_tz=settings.business_timezone()))
+        paths.append(statement_store.write(day.isoformat(), runs[-1].lines))
+        own.append((day, statements_metadata(runs[-1:], paths[-1])))
+    sent = runs[-1].statements.summary()
     context.log.info(f"statements for {sent['day']}: {sent['planned']} planned, {sent['rendered']} written")
     record_each_day(context, own)
-    return dg.MaterializeResult(metadata=statements_metadata(last, per_day, days, path))
+    return dg.MaterializeResult(metadata=statements_metadata(runs, paths[-1]))
 
 
 STATEMENTS = billing_cycle_statements.key

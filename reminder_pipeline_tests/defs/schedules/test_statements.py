@@ -12,8 +12,8 @@ import pytest
 from reminder_pipeline.config_files import load_policy
 from reminder_pipeline.core.canonical import Entity
 from reminder_pipeline.core.statements.cycles import cycle_date, cycle_days_on, previous_cycle_date
+from reminder_pipeline.core.statements.lines import Courtesy, courtesy_of_invoices
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.schedules.cycles import Courtesy, courtesy_of_invoices
 from reminder_pipeline.defs.schedules.statements import (
     StatementStore,
     billing_cycle_statements,

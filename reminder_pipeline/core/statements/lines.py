@@ -1,4 +1,4 @@
-"""The statement archive: a cycle day's statements of account as lines, one per open invoice.
+"""The statement archive's lines: a cycle day's statements of account, one line per open invoice.
 
 The cycle closing on a date holds the invoices issued since the previous cycle date
 (:mod:`reminder_pipeline.core.statements.cycles`). A line is an invoice open on the cycle date with
