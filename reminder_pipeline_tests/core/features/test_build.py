@@ -117,3 +117,47 @@ def test_paperless_tells_how_the_invoice_went_out_not_whether_the_customer_switc
     queries = pl.DataFrame({"invoice_id": ["B-paper-0", "C-paper"], "as_of": [D0, D0 + timedelta(200)]})
     features = features_as_of(_delivery_history(), queries)
     assert features["paperless"].to_list() == [0.0, 0.0], "B's later switch must not show on its paper invoice"
+
+
+Rows = list[dict[str, object]]
+
+
+def _one_term_late(customer: str, terms: int, amount_minor: int) -> tuple[Rows, Rows]:
+    """Four invoices of the usual amount, three terms apart; each of the first three paid one term late."""
+    issued = [D0 + timedelta(3 * terms * i) for i in range(4)]
+    invoices = [
+        {
+            "invoice_id": f"{customer}{i}",
+            "customer_id": customer,
+            "issue_date": day,
+            "due_date": day + timedelta(terms),
+            "amount_minor": amount_minor,
+            "currency": "EUR",
+        }
+        for i, day in enumerate(issued)
+    ]
+    payments = [
+        {"invoice_id": f"{customer}{i}", "amount_minor": amount_minor, "paid_date": day + timedelta(2 * terms)}
+        for i, day in enumerate(issued[:3])
+    ]
+    return invoices, payments
+
+
+def test_the_features_in_units_of_the_terms_read_alike_on_weekly_and_monthly_terms() -> None:
+    """Issue 14: features that carry across cadences. Paying one term late, on the usual amount, reads the
+    same on 7-day and on 30-day terms, though the days late and the amounts differ."""
+    weekly, weekly_paid = _one_term_late("W", 7, 20_000)
+    monthly, monthly_paid = _one_term_late("M", 30, 500_000)
+    history = History.of(invoices=pl.DataFrame(weekly + monthly), payments=pl.DataFrame(weekly_paid + monthly_paid))
+    queries = pl.DataFrame({"invoice_id": ["W3", "M3"], "as_of": [D0 + timedelta(63), D0 + timedelta(270)]})
+    w, m = features_as_of(history, queries).sort("invoice_id", descending=True).iter_rows(named=True)
+    assert (w["hist_mean_days_late"], m["hist_mean_days_late"]) == (7.0, 30.0)
+    for row in (w, m):
+        assert row["hist_resolved"] == 3.0
+        assert row["hist_lateness_to_terms"] == pytest.approx(1.0)
+        assert row["hist_days_to_pay_to_terms"] == pytest.approx(2.0)
+        assert row["hist_delay_trend_to_terms"] == pytest.approx(0.0)
+        assert row["hist_late_trend"] == pytest.approx(0.0)
+        assert row["amount_z"] == pytest.approx(0.0)
+    assert w["amount_vs_portfolio"] < 0, "W's invoices are small beside M's, issued in the same 90 days"
+    assert m["amount_vs_portfolio"] == pytest.approx(0.0), "in M3's last 90 days only M invoiced"
