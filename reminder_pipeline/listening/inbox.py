@@ -129,6 +129,12 @@ _MARK_NOW = (
     .where(inbound_events.c.event_id == bindparam("marked"))
     .values(**_MARK_VALUES, processed_at=func.now())
 )
+_MARK_ALIKE = (
+    update(inbound_events)
+    .where(inbound_events.c.event_id.in_(bindparam("marked", expanding=True)))
+    .values(**_MARK_VALUES, processed_at=bindparam("marked_at", type_=inbound_events.c.processed_at.type))
+)
+"""Events marked alike in one statement: an executemany of ``_MARK`` is one statement an event on PostgreSQL."""
 _STORE_MANY: dict[int, TextClause] = {}
 _STATUS = select(inbound_events.c.status).where(inbound_events.c.event_id == bindparam("asked"))
 
@@ -190,12 +196,7 @@ def store_events(
 
 
 def mark(
-    connection: Connection,
-    event_id: int,
-    status: EventStatus,
-    detail: str = "",
-    *,
-    now: datetime | None = None,
+    connection: Connection, event_id: int, status: EventStatus, detail: str = "", *, now: datetime | None = None
 ) -> None:
     """Set an event's status and why (masked: no address or number survives, at most 300 characters)."""
     values = _mark_values(event_id, status, detail)
@@ -300,13 +301,15 @@ def process_events(ledger: Ledger, events: Sequence[tuple[InboundEvent, Handler]
                     done[event.event_id] = Processed(_current_status(connection, event.event_id))
                 elif event.event_id in claimed:
                     to_handle.setdefault(event.event_id, (event, handler))
-            marks: list[dict[str, object]] = []
+            alike: dict[tuple[object, object], list[int]] = {}
             for run in _runs(list(to_handle.values())):
                 for (event, _), outcome in zip(run, _handle_run(connection, run, now), strict=True):
-                    marks.append(_mark_values(event.event_id, outcome.status, outcome.detail) | {"marked_at": now})
+                    values = _mark_values(event.event_id, outcome.status, outcome.detail)
+                    alike.setdefault((values["new_status"], values["new_detail"]), []).append(event.event_id)
                     done[event.event_id] = Processed(outcome.status, redact(outcome.detail), outcome.reply)
-            if marks:
-                connection.execute(_MARK, marks)
+            for (status, detail), marked in alike.items():
+                alike_values = {"marked": marked, "new_status": status, "new_detail": detail, "marked_at": now}
+                connection.execute(_MARK_ALIKE, alike_values)
         return [done[event.event_id] for event, _ in events]
     except Exception as error:
         log.warning(

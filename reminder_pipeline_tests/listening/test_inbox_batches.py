@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Engine, event, select, text
 
 from reminder_pipeline.ledger.schema import inbound_events
 from reminder_pipeline.ledger.store import Ledger
@@ -125,3 +125,35 @@ def test_events_stored_together_are_each_stored_once_with_their_ids_in_order(led
     assert [stored[i] for i in new] == [("payment", f"body {i}") for i in range(1, 150)] + [
         ("stripe", "another source")
     ]
+
+
+def test_events_marked_alike_are_marked_by_one_statement(ledger: Ledger) -> None:
+    """An executemany is one statement an event on PostgreSQL: the marks are grouped by status and detail."""
+    events = _stored(ledger, 12)
+
+    def outcome(connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
+        number = int(event.body.split()[1])
+        if number % 4 == 0:
+            return HandlerOutcome(EventStatus.UNMATCHED, "no such invoice")
+        return HandlerOutcome(EventStatus.PROCESSED, f"{number % 2} new")
+
+    marks: list[str] = []
+
+    def count_marks(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("UPDATE inbound_events SET") and "detail=" in statement:
+            marks.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count_marks)  # SQLite writes go through an engine of their own
+    try:
+        done = process_events(ledger, [(e, outcome) for e in events], NOW)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count_marks)
+    assert len(marks) == 3, "one UPDATE for each (status, detail) the batch's events share"
+    assert [d.status for d in done] == [
+        EventStatus.UNMATCHED if n % 4 == 0 else EventStatus.PROCESSED for n in range(12)
+    ]
+    with ledger.begin() as connection:
+        rows = connection.execute(select(inbound_events.c.dedupe_key, inbound_events.c.detail)).all()
+    assert {str(k): d for k, d in rows} == {
+        f"P-{n}": "no such invoice" if n % 4 == 0 else f"{n % 2} new" for n in range(12)
+    }
