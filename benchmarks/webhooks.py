@@ -83,7 +83,7 @@ class Options:
     profile: bool
     phases: tuple[str, ...] = tuple(PHASES)
     workers: int = 1
-    """``reminders serve --workers`` on PostgreSQL (SQLite keeps one writer: always one process)."""
+    """``reminders serve --workers`` (on SQLite the processes take turns writing)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def served(db_url: str, secrets: BenchSecrets, work: Path, special: list[str], w
     options of :mod:`benchmarks.webhook_server` (profiled, no handlers)."""
     port = _free_port()
     arguments = ["serve", "--port", str(port), "--db", db_url]
-    if workers > 1 and db_url.startswith("postgresql"):
+    if workers > 1:
         arguments += ["--workers", str(workers)]
     runner = ["-m", "benchmarks.webhook_server", *special] if special else ["-m", "reminder_pipeline.cli"]
     environment = _clean_environment() | secrets.server_environment(PUBLIC_URL)
@@ -304,9 +304,7 @@ def main() -> None:
     parser.add_argument("--payment-share", type=float, default=0.25, help="Customers paying in the mixed phase.")
     parser.add_argument("--concurrency", type=int, default=32, help="Connections the providers keep open.")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument(
-        "--workers", type=int, default=1, help="Server processes on PostgreSQL (SQLite: always one writer)."
-    )
+    parser.add_argument("--workers", type=int, default=1, help="Server processes (reminders serve --workers).")
     parser.add_argument("--phases", default=",".join(PHASES), help="Which phases to run (all by default).")
     parser.add_argument(
         "--no-baseline", action="store_true", help="Skip the run with handlers that do nothing (the web path alone)."

@@ -15,6 +15,16 @@ from reminder_pipeline.cli.base import UserMistake, examples, main, open_ledger
 DEFAULT_PORT = 8000
 
 
+def _host_name(_context: click.Context, parameter: click.Parameter, value: str) -> str:
+    """A name the resolver can be asked about: ``not..a..host`` (an empty label) raised UnicodeError inside
+    uvicorn, a traceback; a name that merely does not resolve is uvicorn's to report."""
+    try:
+        value.encode("idna")
+    except UnicodeError as error:
+        raise click.BadParameter(f"{value!r} is not a host name or address", param=parameter) from error
+    return value
+
+
 @main.command(
     epilog=examples(
         "reminders serve",
@@ -22,14 +32,14 @@ DEFAULT_PORT = 8000
     )
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, callback=_host_name, help="The address to listen on.")
 @click.option("--db", "db_url", help="Ledger database URL (default: $REMINDERS_DB_URL or the embedded SQLite file).")
 @click.option(
     "--workers",
     type=click.IntRange(1, 32),
     default=1,
     show_default=True,
-    help="Server processes (PostgreSQL only: SQLite keeps one writer).",
+    help="Server processes sharing the port (on SQLite they take turns writing).",
 )
 def serve(port: int, host: str, db_url: str | None, workers: int) -> None:
     """Serve the webhooks: Twilio status and inbound SMS, SendGrid events and Inbound Parse, payments, Stripe.
@@ -38,7 +48,7 @@ def serve(port: int, host: str, db_url: str | None, workers: int) -> None:
     REMINDERS_PAYMENT_WEBHOOK_SECRET, REMINDERS_STRIPE_WEBHOOK_SECRET, REMINDERS_INBOUND_PARSE_USER and
     _PASSWORD; REMINDERS_PUBLIC_URL is the address providers call (for Twilio's signature behind a proxy).
     An endpoint whose secret is not set answers 503. With --workers N, N processes share the port,
-    each with its own writer (on PostgreSQL, whose row locks keep them apart).
+    each with its own writer: on PostgreSQL row locks keep them apart, on a SQLite file they take turns.
     """
     from reminder_pipeline.listening.inbox import process_pending
     from reminder_pipeline.web import WebSettings, create_app
@@ -48,8 +58,6 @@ def serve(port: int, host: str, db_url: str | None, workers: int) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with open_ledger(db_url, upgrade=True) as ledger:
         url = ledger.url
-        if workers > 1 and ledger.dialect != "postgresql":
-            raise UserMistake("--workers needs a PostgreSQL ledger: SQLite has one writer")
         pending = process_pending(ledger, datetime.now(UTC))
     try:
         app = create_app(url, settings=WebSettings.from_environment())

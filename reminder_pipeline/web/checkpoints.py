@@ -10,13 +10,25 @@ holding Python's lock, so the app goes on answering). Its next write then restar
 after SQLite's own checkpoints: the log holds at most what the writer wrote in that interval. It is synced
 at each checkpoint, at least as often as before under load. Other connections (the dashboard's, other
 processes') keep SQLite's own checkpoints.
+
+Several server processes on one SQLite file (``reminders serve --workers N``) take turns: each holds a lock on
+a file beside the ledger (``flock``) for the whole of a batch, its store and its processing. SQLite's write
+lock alone would keep them apart too, but a writer waiting for it sleeps in SQLite's busy handler (1, 2, 5,
+10, 15 ms...) and wakes after the other has long finished; one waiting on the file lock wakes when it is
+released, and takes every request that gathered meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminder_pipeline.ledger.engine import LedgerUnavailable, is_file_sqlite
@@ -39,14 +51,29 @@ class WriterLedger:
         self._last = float("-inf")
         self.checkpoints = 0
         """Checkpoints run (a figure for tests)."""
+        self._turns: Path | None = None
         if not is_file_sqlite(ledger.url):
             return
+        self._turns = turns_file(ledger.url)
         try:
             self._own = Ledger(ledger.url, auto_checkpoint=False)
         except (LedgerUnavailable, SQLAlchemyError) as error:
             log.warning("the webhook writer leaves its checkpoints to SQLite: %s", type(error).__name__)
             return
         self.ledger = self._own
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """This process's turn to write a batch, among the server processes on the same SQLite file."""
+        if self._turns is None:
+            yield
+            return
+        descriptor = os.open(self._turns, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
 
     def answered(self) -> None:
         """A batch was committed and answered: checkpoint the log, unless that was done less than an interval ago."""
@@ -69,3 +96,9 @@ class WriterLedger:
     def close(self) -> None:
         if self._own is not None:
             self._own.dispose()
+
+
+def turns_file(url: str) -> Path:
+    """The file the webhook writers of one SQLite ledger lock in turn: beside it, named after it."""
+    database = Path(str(make_url(url).database)).resolve()
+    return database.with_name(database.name + ".webhook-writer.lock")

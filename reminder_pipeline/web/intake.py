@@ -187,24 +187,29 @@ class Intake:
             first = self._waiting.get()
             if first is None:
                 return
-            batch, size = [first], len(first.body)
-            while len(batch) < MAX_BATCH_REQUESTS and size < MAX_BATCH_BYTES:
+            with writing.turn():  # what arrives while another process writes joins this batch
+                batch, closing = self._gather(first)
                 try:
-                    more = self._waiting.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    closing = True
-                    break
-                batch.append(more)
-                size += len(more.body)
-            try:
-                self._write(writing.ledger, batch)
-            except Exception as error:  # a bug: every request of the batch still waiting hears of it
-                log.exception("webhook batch of %s request(s) not written", len(batch))
-                for request in batch:
-                    request.fail(error)
+                    self._write(writing.ledger, batch)
+                except Exception as error:  # a bug: every request of the batch still waiting hears of it
+                    log.exception("webhook batch of %s request(s) not written", len(batch))
+                    for request in batch:
+                        request.fail(error)
             writing.answered()
+
+    def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
+        """``first`` and the requests waiting behind it, up to the batch's bounds; True: the app is closing."""
+        batch, size = [first], len(first.body)
+        while len(batch) < MAX_BATCH_REQUESTS and size < MAX_BATCH_BYTES:
+            try:
+                more = self._waiting.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+            size += len(more.body)
+        return batch, False
 
     def _write(self, ledger: Ledger, batch: list[_Request]) -> None:
         now = self.settings.clock()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -117,3 +118,29 @@ def test_a_postgresql_ledger_is_written_as_it_is(postgres_url: str) -> None:
         writing.answered()
         assert writing.checkpoints == 0
         writing.close()
+
+
+def test_writers_of_one_sqlite_file_take_turns(sqlite_file: Path) -> None:
+    """Two writers (as two server processes have: each its own open file) never write a batch at once; the
+    second starts the moment the first ends. The lock file sits beside the ledger."""
+    with _writer(sqlite_file) as (_, first), _writer(sqlite_file) as (_, second):
+        order: list[str] = []
+
+        def wait_for_turn() -> None:
+            with second.turn():
+                order.append("second")
+
+        with first.turn():
+            order.append("first")
+            waiting = threading.Thread(target=wait_for_turn)
+            waiting.start()
+            waiting.join(timeout=0.5)
+            assert waiting.is_alive(), "the second writer waits while the first writes"
+            order.append("first done")
+        waiting.join(timeout=10)
+        assert order == ["first", "first done", "second"]
+
+
+def test_the_turns_are_taken_on_a_file_beside_the_ledger(sqlite_file: Path) -> None:
+    with _writer(sqlite_file) as (_, writing), writing.turn():
+        assert checkpoints.turns_file(f"sqlite:///{sqlite_file}").exists()
