@@ -72,8 +72,14 @@ def _valid_arguments(folder: Path) -> dict[CommandPath, dict[str, str]]:
 
 BAD_VALUES: dict[CommandPath, list[tuple[str, str]]] = {
     ("db", "upgrade"): [],
-    ("serve",): [("--port", "70000"), ("--workers", "0")],
-    ("listen",): [("--prefetch", "0"), ("--batch-size", "5000")],
+    ("serve",): [("--port", "70000"), ("--workers", "0"), ("--host", "not..a..host")],
+    ("listen",): [
+        ("--prefetch", "0"),
+        ("--batch-size", "5000"),
+        ("--amqp-url", "notaurl"),
+        ("--amqp-url", "http://127.0.0.1/"),
+        ("--amqp-url", "amqp://127.0.0.1:notaport/"),
+    ],
     ("replies", "classify"): [("--today", "2026-13-01")],
     ("sandbox",): [("--port", "70000"), ("--faults", "error_rate=2"), ("--faults", "bogus")],
     ("deliver",): [("--channel", "fax"), ("--at", "tomorrow"), ("--batch-size", "0"), ("--per-second", "0")],
@@ -154,9 +160,10 @@ def cases(tmp_path: Path, closed_port: int) -> list[Case]:
         for param in command.params:
             if isinstance(param, click.Option) and isinstance(param.type, click.Path):
                 found.append((path, _arguments(path, command, base | {param.opts[0]: wrong_path}), {}, param.opts[0]))
-            if param.name == "db_url":
+            if param.name in ("db_url", "ledger_url"):  # simulate's --db: a fresh ledger, never $REMINDERS_DB_URL
                 for url in _bad_urls(tmp_path, closed_port).values():
                     found.append((path, _arguments(path, command, base | {"--db": url}), {}, "ledger"))
+            if param.name == "db_url":
                 without_db = {k: v for k, v in base.items() if k != "--db"}
                 bad_env = {settings.DB_URL_ENV: "sqlit:///x.sqlite"}
                 found.append(

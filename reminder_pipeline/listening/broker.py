@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
@@ -94,8 +95,19 @@ class ListenReport:
         }
 
 
+AMQP_URL_SHAPE = "amqp://USER:PASSWORD@HOST:5672/%2F (or amqps://)"
+
+
 def connection_parameters(settings: BrokerSettings) -> pika.URLParameters:
-    parameters = pika.URLParameters(settings.amqp_url)
+    """pika's parameters for ``settings.amqp_url``; a URL that is not amqp:// or amqps://, or that pika cannot
+    read, is a ValueError saying so (pika itself took http:// for amqp:// and failed on a URL without a path
+    with an IndexError)."""
+    if urlsplit(settings.amqp_url).scheme not in ("amqp", "amqps"):
+        raise ValueError(f"an AMQP URL is {AMQP_URL_SHAPE}")
+    try:
+        parameters = pika.URLParameters(settings.amqp_url)
+    except IndexError as error:  # pika reads the virtual host from a path it assumes is there
+        raise ValueError(f"an AMQP URL is {AMQP_URL_SHAPE}") from error
     parameters.connection_attempts = 1
     parameters.socket_timeout = 5
     if parameters.blocked_connection_timeout is None:
