@@ -15,8 +15,7 @@ from reminder_pipeline.cli.progress import bars
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNEL_NAMES
 from reminder_pipeline.providers.base import Provider, ProviderLimits
-
-LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable
+from reminder_pipeline.settings import LINK_SECRET_ENV
 
 
 def provider_from_environment(channel: Channel, limits: ProviderLimits, as_json: bool = False) -> Provider:

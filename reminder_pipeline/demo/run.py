@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from reminder_pipeline import settings
-from reminder_pipeline.defs.reminders.resources import LINK_SECRET_ENV
 from reminder_pipeline.demo.files import write_drop_folder
 from reminder_pipeline.demo.generator import generate_demo_data
 from reminder_pipeline.progress import Track, untracked
@@ -105,7 +104,7 @@ class DemoPlan:
             settings.DROP_DIR_ENV: str(self.drop),
             settings.PARTITIONS_START_ENV: self.start.isoformat(),
             settings.SOURCE_CONFIG_ENV: "",
-            LINK_SECRET_ENV: self.link_secret,
+            settings.LINK_SECRET_ENV: self.link_secret,
         }
 
     def environment(self) -> dict[str, str]:

@@ -36,6 +36,7 @@ from reminder_pipeline.providers.settings import (
     sandbox_environment,
 )
 from reminder_pipeline.providers.twilio import TwilioProvider
+from reminder_pipeline.settings import LINK_SECRET_ENV
 from reminder_pipeline.simulation.accounts import Accounts
 from reminder_pipeline.simulation.audit import audit
 from reminder_pipeline.simulation.audit_tables import Calendar
@@ -53,7 +54,6 @@ from reminder_pipeline.simulation.webhooks import PaymentPoster, ReplySender, ru
 from reminder_pipeline.simulation.world import World, build_world
 
 MARKER = ".reminders-simulation"
-LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable: a killed delivery process signs with it
 LIMITS = ProviderLimits(concurrency=16, per_second=500.0, timeout_seconds=CLIENT_TIMEOUT_SECONDS)
 
 

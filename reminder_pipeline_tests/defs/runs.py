@@ -9,10 +9,10 @@ from typing import Any
 import dagster as dg
 
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.policy import PolicyResource
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
+from reminder_pipeline.defs.common.providers import SendGridResource, TwilioResource
 from reminder_pipeline.defs.ingestion.resources import DropFolderSource
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.risk.resources import FeatureStore
 from reminder_pipeline.providers.settings import DEMO_CREDENTIALS, SANDBOX_FROM_EMAIL, SANDBOX_FROM_NUMBER
 from reminder_pipeline_tests.ingestion.helpers import write_csv

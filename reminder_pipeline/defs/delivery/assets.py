@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.policy import PolicyResource
+from reminder_pipeline.defs.common.providers import SendGridResource, TwilioResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.delivery.metadata import delivery_metadata
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.delivery.follow_up import FollowUp
 from reminder_pipeline.delivery.service import DeliveryOptions, deliver
 from reminder_pipeline.ledger.delivery import due_counts, sent_messages

@@ -10,12 +10,12 @@ from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.templates import Templates
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.policy import PolicyResource
+from reminder_pipeline.defs.common.providers import SendGridResource, TwilioResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.delivery.assets import DeliveryConfig, delivery_clock
-from reminder_pipeline.defs.delivery.resources import SendGridResource, TwilioResource
 from reminder_pipeline.defs.listening.metadata import read_summary, status_metadata
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.ledger.store import Ledger
 from reminder_pipeline.listening.delivery_events import settle_pending

@@ -12,8 +12,8 @@ from reminder_pipeline import settings
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.partitions import business_days
+from reminder_pipeline.defs.common.providers import SendGridResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
-from reminder_pipeline.defs.delivery.resources import SendGridResource
 from reminder_pipeline.ledger.operations import live_payments_since
 from reminder_pipeline.providers.base import OutgoingMessage, SendOutcome
 from reminder_pipeline.providers.redaction import redact

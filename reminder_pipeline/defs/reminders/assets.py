@@ -13,11 +13,11 @@ from reminder_pipeline import settings
 from reminder_pipeline.core.rendering.checks import CHECKS
 from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.partitions import daily_asset_options, days_in_run, record_each_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
 from reminder_pipeline.defs.reminders.metadata import check_results, failing_by_check, messages_metadata, plan_metadata
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.reminders.service import plan_and_record_day, render_day
 
 GROUP = "reminders"

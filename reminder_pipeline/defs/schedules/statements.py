@@ -20,10 +20,10 @@ import polars as pl
 from reminder_pipeline import settings
 from reminder_pipeline.defs.common.clock import ClockConfig, run_instant
 from reminder_pipeline.defs.common.ledger import LedgerResource
+from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.partitions import business_days, days_in_run, record_each_day
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE, retry_when_transient
-from reminder_pipeline.defs.reminders.resources import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.schedules.catch_up import LOOKBACK_DAYS, days_tried, first_missed, run_request_for
 from reminder_pipeline.defs.schedules.statement_metadata import statements_metadata
 from reminder_pipeline.defs.schedules.timing import business_date, daily_cron, statements_at

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from reminder_pipeline.defs.common.ledger import LedgerResource
-from reminder_pipeline.defs.delivery.resources import SendGridResource
+from reminder_pipeline.defs.common.providers import SendGridResource
 from reminder_pipeline.defs.operations.checks import quiet_provider
 from reminder_pipeline.defs.operations.sensors import (
     OPERATOR_EMAIL_ENV,

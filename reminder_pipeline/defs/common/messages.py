@@ -1,4 +1,5 @@
-"""Resources of the reminders domain: the message templates and the secret that signs links."""
+"""What every domain writing messages shares (reminders, statements, delivery's fallbacks, listening's lookups):
+the message templates and the secret that signs links."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ import dagster as dg
 from reminder_pipeline.config_files import load_templates
 from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.templates import Templates
-
-LINK_SECRET_ENV = "REMINDERS_LINK_SECRET"  # noqa: S105 - the name of the variable, not a secret
-TEMPLATES_ENV = "REMINDERS_TEMPLATES"
 
 
 class LinkSignerResource(dg.ConfigurableResource):

@@ -1,4 +1,5 @@
-"""Resources of the delivery domain: the email and SMS providers, from the provider settings in the environment."""
+"""The email and SMS providers, from the provider settings in the environment: delivery sends through them,
+listening looks messages up, operations alerts the operator."""
 
 from reminder_pipeline.providers.resources import (
     SendGridResource,
