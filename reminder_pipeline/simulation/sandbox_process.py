@@ -65,6 +65,18 @@ class SandboxProcess:
     journal_path: Path
 
 
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, as a deploy stops a process; killed if it has not ended within ``STOP_SECONDS``."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 @contextmanager
 def sandbox_process(faults: str, journal: Path, log: Path) -> Iterator[SandboxProcess]:
     """``reminders sandbox --port 0`` with ``faults``, until the block ends (then SIGTERM, as a deploy stops it)."""
@@ -85,11 +97,4 @@ def sandbox_process(faults: str, journal: Path, log: Path) -> Iterator[SandboxPr
         control.wait_until_ready(START_SECONDS)
         yield SandboxProcess(url, control, journal)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)

@@ -37,7 +37,7 @@ from reminder_pipeline.providers.settings import (
 from reminder_pipeline.simulation.accounts import Payment, Reply
 from reminder_pipeline.simulation.behaviour import Dice
 from reminder_pipeline.simulation.clock import SimClock
-from reminder_pipeline.simulation.sandbox_process import STOP_SECONDS, SandboxProcess
+from reminder_pipeline.simulation.sandbox_process import SandboxProcess, stop
 from reminder_pipeline.simulation.web_process import READY, ClockFile
 from reminder_pipeline.web.settings import (
     INBOUND_PARSE_PASSWORD_ENV,
@@ -106,14 +106,7 @@ def running_web_app(
         )
         yield WebApp(url, payment_secret)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
 
 
 @dataclass
