@@ -315,7 +315,7 @@ def failures_by_code(connection: Connection) -> pl.DataFrame:
     ).all()
     frame = pl.DataFrame(
         [(c, p, (e or "").split(":", 1)[0] or "unknown") for c, p, e in rows],
-        schema={"channel": pl.String, "provider": pl.String, "error_code": pl.String},
+        schema={**schema_of(outbox, ["channel", "provider"]), "error_code": pl.String()},
         orient="row",
     )
     return frame.group_by("channel", "provider", "error_code").len("messages").sort("channel", "error_code")

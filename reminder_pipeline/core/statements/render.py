@@ -180,9 +180,7 @@ def _write(frame: pl.DataFrame, lines: pl.DataFrame, totals: pl.DataFrame, conte
                 "subject": render(f"{language}/statement_email_subject.txt.j2", False, values).strip()
                 if email
                 else None,
-                "body_text": render(
-                    f"{language}/statement_{'email' if email else 'sms'}.txt.j2", False, values
-                ).strip(),
+                "body_text": render(f"{language}/statement_{row['channel']}.txt.j2", False, values).strip(),
                 "body_html": render(f"{language}/statement_email.html.j2", True, values) if email else None,
                 "amount_text": values["total"],
                 "invoice_ids": [line["invoice_id"] for line in per_line[row["outbox_id"]]],
