@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from reminder_pipeline.cli import main
-from reminder_pipeline_tests.test_cli_mistakes import COMMANDS
+from reminder_pipeline_tests.cli_commands import COMMANDS
 
 
 def _groups(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

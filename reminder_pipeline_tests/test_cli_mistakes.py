@@ -11,7 +11,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -20,21 +19,8 @@ from click.testing import CliRunner, Result
 
 from reminder_pipeline import settings
 from reminder_pipeline.cli import main
+from reminder_pipeline_tests.cli_commands import COMMANDS, CommandPath
 from reminder_pipeline_tests.ingestion.helpers import write_csv
-
-CommandPath = tuple[str, ...]
-
-
-def _commands(group: click.Group, path: CommandPath = ()) -> Iterator[tuple[CommandPath, click.Command]]:
-    for name, command in sorted(group.commands.items()):
-        if isinstance(command, click.Group):
-            yield from _commands(command, (*path, name))
-        else:
-            yield (*path, name), command
-
-
-COMMANDS = dict(_commands(main))
-
 
 HISTORY = "invoice_id,customer_id,issue_date,due_date,amount,currency,paid_date\n" + "\n".join(
     f"I{n},C{n % 7},2025-{1 + n % 12:02}-01,2025-{1 + n % 12:02}-28,{100 + n}.00,EUR," for n in range(60)
