@@ -11,7 +11,9 @@ offender with the limit:
   does I/O (relative imports resolved, imports under ``TYPE_CHECKING`` included: the core stays
   free of them);
 - ``core_io_calls``: no module under ``reminder_pipeline/core/`` opens files, reads or writes them
-  through ``pathlib`` or reads the environment (core takes text or parsed objects; the edge reads).
+  through ``pathlib`` or reads the environment (core takes text or parsed objects; the edge reads);
+- ``cross_test_imports`` (over ``reminder_pipeline_tests/``): no module imports a test module
+  (``test_*.py``): what tests share lives in a helper module or a conftest.
 
 Each rule is also run on small synthetic sources, so that it is known to catch what it is for.
 """
@@ -27,6 +29,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = "reminder_pipeline"
+TESTS = "reminder_pipeline_tests"
 MAX_MODULE_LINES = 400
 MAX_ASSET_BODY_LINES = 40
 ASSET_DECORATORS = frozenset({"asset", "multi_asset"})
@@ -74,6 +77,10 @@ def module_of(path: Path) -> Module:
 
 def package_modules() -> list[Module]:
     return [module_of(p) for p in sorted((PROJECT / PACKAGE).rglob("*.py"))]
+
+
+def suite_modules() -> list[Module]:
+    return [module_of(p) for p in sorted((PROJECT / TESTS).rglob("*.py"))]
 
 
 # --- the rules: each takes one module and returns its violations, each naming the file and the limit ---
@@ -210,6 +217,32 @@ def core_io_calls(module: Module) -> list[str]:
     return [message for _, message in sorted(found)]
 
 
+def _test_module_in(name: str) -> str | None:
+    """``reminder_pipeline_tests.listening.test_inbox`` for any name at or under that test module."""
+    parts = name.split(".")
+    if parts[0] != TESTS:
+        return None
+    for index, part in enumerate(parts):
+        if part.startswith("test_"):
+            return ".".join(parts[: index + 1])
+    return None
+
+
+def cross_test_imports(module: Module) -> list[str]:
+    if not module.under(TESTS):
+        return []
+    found: dict[int, str] = {}
+    for line, name in _imported(module, ast.parse(module.source, module.path)):
+        imported = _test_module_in(name)
+        if imported is not None and imported != module.name:
+            found.setdefault(line, imported)
+    return [
+        f"{module.path}:{line} imports the test module {name}: no module imports a test module "
+        "(move what they share into a helper module or a conftest fixture)"
+        for line, name in sorted(found.items())
+    ]
+
+
 Rule = Callable[[Module], list[str]]
 RULES: dict[str, Rule] = {
     "module_size": module_size,
@@ -225,6 +258,13 @@ def test_the_package_keeps_its_layout(rule: str) -> None:
     assert len(modules) > 50, f"only {len(modules)} modules found under {PROJECT / PACKAGE}"
     violations = [v for module in modules for v in RULES[rule](module)]
     assert not violations, f"{rule}: {len(violations)} violation(s)\n" + "\n".join(violations)
+
+
+def test_the_tests_import_no_test_module() -> None:
+    modules = suite_modules()
+    assert len(modules) > 50, f"only {len(modules)} modules found under {PROJECT / TESTS}"
+    violations = [v for module in modules for v in cross_test_imports(module)]
+    assert not violations, f"cross_test_imports: {len(violations)} violation(s)\n" + "\n".join(violations)
 
 
 # --- each rule on synthetic sources: it catches what it is for, and leaves the rest alone ---
@@ -309,3 +349,31 @@ def test_core_io_calls_leave_pure_code_and_other_layers_alone() -> None:
     pure = "import os\n\nSEP = os.sep\n\n\ndef f(text: str) -> list[str]:\n    return text.splitlines()\n"
     assert core_io_calls(synthetic(f"{PACKAGE}/core/a.py", pure)) == []
     assert core_io_calls(synthetic(f"{PACKAGE}/config_files.py", "x = open('f').read()\n")) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from reminder_pipeline_tests.listening.test_inbox_batches import Effects, _statuses\n",
+        "from .test_inbox_batches import Effects\n",
+        "from ..listening import test_inbox_batches\n",
+        "import reminder_pipeline_tests.listening.test_inbox_batches as batches\n",
+    ],
+)
+def test_cross_test_imports_catch_a_test_module_imported(source: str) -> None:
+    (message,) = cross_test_imports(synthetic(f"{TESTS}/listening/test_batched_handlers.py", source))
+    assert message.startswith(
+        f"{TESTS}/listening/test_batched_handlers.py:1 imports the test module {TESTS}.listening.test_inbox_batches:"
+    )
+
+
+def test_cross_test_imports_leave_helpers_conftests_and_the_package_alone() -> None:
+    shared = (
+        "from reminder_pipeline_tests.listening.batches import Effects\n"
+        "from reminder_pipeline_tests.delivery.conftest import FakeClock\n"
+        "from reminder_pipeline.listening.inbox import process_events\n"
+        "import pytest\n"
+    )
+    assert cross_test_imports(synthetic(f"{TESTS}/listening/test_batched_handlers.py", shared)) == []
+    package = "from reminder_pipeline_tests.listening.test_inbox import x\n"
+    assert cross_test_imports(synthetic(f"{PACKAGE}/listening/inbox.py", package)) == []

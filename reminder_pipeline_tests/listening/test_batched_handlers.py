@@ -24,7 +24,7 @@ from reminder_pipeline.listening.inbox import (
     store_event,
     store_events,
 )
-from reminder_pipeline_tests.listening.test_inbox_batches import Effects, _statuses
+from reminder_pipeline_tests.listening.batches import Effects, event_statuses
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
 
@@ -65,7 +65,7 @@ def test_consecutive_events_of_a_group_go_to_its_batched_handler_in_one_call(
     assert batched.runs == [3, 2], "a group's run is cut by an event of another handler"
     assert alone.calls == Counter({events[3].event_id: 1})
     assert not caplog.records, "processed together, never alone"
-    statuses = _statuses(ledger)
+    statuses = event_statuses(ledger)
     assert {statuses[f"{s}-{i}"] for i, s in enumerate(sources)} == {EventStatus.PROCESSED}
 
 
@@ -76,7 +76,7 @@ def test_a_poisonous_event_in_a_run_fails_alone_and_the_others_are_processed(led
     assert [d.status for d in done] == [EventStatus.PROCESSED] * 2 + [EventStatus.FAILED] + [EventStatus.PROCESSED] * 2
     assert "RuntimeError" in done[2].detail
     assert batched.runs == [5], "the run was tried together once, then each event alone"
-    statuses = _statuses(ledger)
+    statuses = event_statuses(ledger)
     assert statuses["payment-2"] == EventStatus.FAILED
     effects = {k: v for k, v in statuses.items() if k.startswith("effect-of-")}
     assert sorted(effects) == [f"effect-of-body {i}" for i in (0, 1, 3, 4)], "the poisonous event's effect undone"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, event, select, text
+from sqlalchemy import Connection, Engine, event, select
 
 from reminder_pipeline.ledger.schema import inbound_events
 from reminder_pipeline.ledger.store import Ledger
@@ -22,6 +22,7 @@ from reminder_pipeline.listening.inbox import (
     store_event,
     store_events,
 )
+from reminder_pipeline_tests.listening.batches import Effects, event_statuses
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
 
@@ -32,36 +33,12 @@ def _stored(ledger: Ledger, count: int) -> list[InboundEvent]:
     return [InboundEvent(int(i or 0), EventSource.PAYMENT, f"body {n}", NOW) for n, i in enumerate(ids)]
 
 
-def _statuses(ledger: Ledger) -> dict[str, str]:
-    with ledger.begin() as connection:
-        rows = connection.execute(select(inbound_events.c.dedupe_key, inbound_events.c.status)).all()
-    return {str(key): str(status) for key, status in rows}
-
-
-class Effects:
-    """A handler that leaves an event of its own as its effect, and breaks on the bodies it is told to."""
-
-    def __init__(self, breaks: str = "", database_error: str = "") -> None:
-        self.breaks = breaks
-        self.database_error = database_error
-        self.calls: Counter[int] = Counter()
-
-    def __call__(self, connection: Connection, event: InboundEvent, now: datetime) -> HandlerOutcome:
-        self.calls[event.event_id] += 1
-        store_event(connection, EventSource.BROKER, f"effect-of-{event.body}", event.body, now)
-        if event.body == self.breaks:
-            raise RuntimeError(f"{event.body} broke it")
-        if event.body == self.database_error:
-            connection.execute(text("SELECT * FROM no_such_table"))
-        return HandlerOutcome(EventStatus.PROCESSED, "done")
-
-
 def test_events_processed_together_each_commit_with_their_effects(ledger: Ledger) -> None:
     events = _stored(ledger, 5)
     handler = Effects()
     results = process_events(ledger, [(e, handler) for e in events], NOW)
     assert [r.status for r in results] == [EventStatus.PROCESSED] * 5
-    statuses = _statuses(ledger)
+    statuses = event_statuses(ledger)
     assert all(statuses[f"P-{i}"] == EventStatus.PROCESSED for i in range(5))
     assert all(f"effect-of-body {i}" in statuses for i in range(5))
     assert handler.calls == Counter(dict.fromkeys((e.event_id for e in events), 1))
@@ -78,7 +55,7 @@ def test_a_handler_that_breaks_undoes_its_own_event_only(ledger: Ledger) -> None
         EventStatus.PROCESSED,
     ]
     assert results[1].detail == "the payment handler failed: RuntimeError"
-    statuses = _statuses(ledger)
+    statuses = event_statuses(ledger)
     assert statuses["P-1"] == EventStatus.FAILED
     assert "effect-of-body 1" not in statuses, "its effect rolled back to its savepoint"
     assert {"effect-of-body 0", "effect-of-body 2", "effect-of-body 3"} <= set(statuses)
@@ -89,7 +66,7 @@ def test_an_event_meeting_a_database_error_is_left_received_and_the_others_proce
     handler = Effects(database_error="body 1")
     results = process_events(ledger, [(e, handler) for e in events], NOW)
     assert [r.status for r in results] == [EventStatus.PROCESSED, EventStatus.RECEIVED, EventStatus.PROCESSED]
-    statuses = _statuses(ledger)
+    statuses = event_statuses(ledger)
     assert statuses["P-1"] == EventStatus.RECEIVED, "left for process_pending"
     assert "effect-of-body 1" not in statuses
     assert {"effect-of-body 0", "effect-of-body 2"} <= set(statuses)
