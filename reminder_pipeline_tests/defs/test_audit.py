@@ -159,6 +159,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
             tags=partition_range(START, AUDITED[0] - timedelta(days=1)),
         )
         assert history.success
+        audited_messages = 0
         for index, day in enumerate(AUDITED):
             if index == PROMISES_ON:
                 with engine.begin() as connection:
@@ -172,9 +173,10 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
             )
             assert result.success, day
             with engine.begin() as connection:
-                _audit_amounts(connection, day)
+                audited_messages += _audit_amounts(connection, day)
                 _deliver(connection, day, rng)
     engine.dispose()
+    assert audited_messages > 500, "every day's amounts were checked against the ledger"
     return workdir
 
 
@@ -246,21 +248,26 @@ def _candidate_zones(time_zone: str | None, phone: str | None, country: str | No
 
 
 def test_every_send_window_is_daytime_in_every_zone_the_recipient_may_be_in(ledger: Connection) -> None:
+    """Every window planned, sent or not (a message left to expire had its window too)."""
     rows = _rows(
         ledger,
-        "SELECT o.outbox_id, o.send_on, o.window_start, o.window_end, c.time_zone, c.phone, c.country FROM outbox o"
-        " JOIN customers c ON c.customer_id = o.customer_id WHERE o.channel != 'collector' AND o.status = 'sent'",
+        "SELECT o.outbox_id, o.status, o.send_on, o.window_start, o.window_end, c.time_zone, c.phone, c.country"
+        " FROM outbox o JOIN customers c ON c.customer_id = o.customer_id WHERE o.channel != 'collector'",
     )
     assert len(rows) > 100
+    assert {r["status"] for r in rows} >= {"sent", "expired"}
+    unsure = 0
     for row in rows:
         zones = _candidate_zones(row["time_zone"], row["phone"], row["country"])
         assert zones, row["outbox_id"]
+        unsure += len(zones) > 1
         for zone in zones:
             start = _instant(row["window_start"]).astimezone(ZoneInfo(zone))
             end = _instant(row["window_end"]).astimezone(ZoneInfo(zone))
             assert start.date() == end.date() == _day(row["send_on"]), (zone, row)
             assert start.time() >= EARLIEST, (zone, row)
             assert end.time() <= LATEST, (zone, row)
+    assert unsure > 5, "messages to customers without a zone in a country or region of several zones"
 
 
 def test_one_message_a_day_and_the_weekly_cap(ledger: Connection) -> None:
@@ -312,3 +319,21 @@ def test_nothing_for_a_paid_or_disputed_invoice_an_opted_out_channel_or_a_pendin
         ledger, "SELECT COUNT(*) AS n FROM customers WHERE sms_opt_out_at IS NOT NULL OR email_opt_out_at IS NOT NULL"
     )
     assert opted[0]["n"] >= 40
+
+
+def test_the_run_holds_the_partial_payments_and_disputes_the_audit_is_about(ledger: Connection) -> None:
+    """Without them the amount and dispute checks above would hold of any run."""
+    partial = _rows(
+        ledger,
+        "SELECT COUNT(*) AS n FROM outbox o JOIN reminder_messages m ON m.outbox_id = o.outbox_id"
+        " WHERE m.amount_minor > 0 AND m.amount_minor < (SELECT SUM(i.amount_minor) FROM invoices i"
+        " JOIN json_each(o.invoice_ids) j ON j.value = i.invoice_id)",
+    )
+    assert partial[0]["n"] > 10, "messages for what is left of a partly paid invoice"
+    disputed_mid_episode = _rows(
+        ledger,
+        "SELECT COUNT(*) AS n FROM disputes d WHERE d.opened_on >= :first AND EXISTS (SELECT 1 FROM outbox o"
+        " JOIN json_each(o.invoice_ids) j ON j.value = d.invoice_id WHERE o.business_date < d.opened_on)",
+        first=AUDITED[0],
+    )
+    assert disputed_mid_episode[0]["n"] > 0, "an invoice already reminded of is disputed during the run"
