@@ -1,255 +1,32 @@
-"""The package's shape, read from its source with ``ast`` (nothing is imported).
+"""The package's shape (``reminder_pipeline_tests/layout.py``'s rules, read with ``ast``: nothing is imported).
 
-One test per rule, over the whole package, so a failure says which rule broke and lists every
-offender with the limit:
-
-- ``module_size``: no module under ``reminder_pipeline/`` is longer than 400 lines;
-- ``asset_size``: no function decorated as a Dagster asset (``@dg.asset``, ``@dg.multi_asset``,
-  ``@asset``, ``@multi_asset``, called or not) in ``reminder_pipeline/defs/`` has a body longer
-  than 40 lines, its docstring not counted (assets gather resources and call a service);
-- ``core_imports``: no module under ``reminder_pipeline/core/`` imports a library or a layer that
-  does I/O (relative imports resolved, imports under ``TYPE_CHECKING`` included: the core stays
-  free of them);
-- ``core_io_calls``: no module under ``reminder_pipeline/core/`` opens files, reads or writes them
-  through ``pathlib`` or reads the environment (core takes text or parsed objects; the edge reads);
-- ``cross_test_imports`` (over ``reminder_pipeline_tests/``): no module imports a test module
-  (``test_*.py``): what tests share lives in a helper module or a conftest.
-
-Each rule is also run on small synthetic sources, so that it is known to catch what it is for.
+One test per rule, over the whole package (and over the tests for ``cross_test_imports``), so a failure
+says which rule broke and lists every offender with the limit. Each rule is also run on small synthetic
+sources, so that it is known to catch what it is for, and to leave the rest alone.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
-PACKAGE = "reminder_pipeline"
-TESTS = "reminder_pipeline_tests"
-MAX_MODULE_LINES = 400
-MAX_ASSET_BODY_LINES = 40
-ASSET_DECORATORS = frozenset({"asset", "multi_asset"})
-DAGSTER_MODULE_ALIASES = frozenset({"dg", "dagster"})
-CORE_FORBIDDEN_IMPORTS = (
-    "sqlalchemy",
-    "dagster",
-    "reminder_pipeline.ledger",
-    "reminder_pipeline.providers",
-    "reminder_pipeline.defs",
-    "requests",
-    "urllib.request",
-    "socket",
-    "sendgrid",
-    "twilio",
-    "subprocess",
+from reminder_pipeline_tests.layout import (
+    COMPOSING_DOMAIN,
+    MAX_ASSET_BODY_LINES,
+    MAX_MODULE_LINES,
+    PACKAGE,
+    PROJECT,
+    RULES,
+    TESTS,
+    asset_size,
+    core_imports,
+    core_io_calls,
+    cross_test_imports,
+    domain_imports,
+    module_size,
+    package_modules,
+    suite_modules,
+    synthetic,
 )
-FILE_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes"})
-ENVIRONMENT_FUNCTIONS = frozenset({"getenv", "putenv", "unsetenv"})
-
-
-@dataclass(frozen=True)
-class Module:
-    path: str
-    """Relative to the project, e.g. ``reminder_pipeline/core/money.py``."""
-    name: str
-    """Dotted, e.g. ``reminder_pipeline.core.money`` (a package's ``__init__`` is the package)."""
-    source: str
-
-    @property
-    def is_package(self) -> bool:
-        return self.path.endswith("__init__.py")
-
-    def under(self, folder: str) -> bool:
-        return self.path.startswith(folder.rstrip("/") + "/")
-
-
-def module_of(path: Path) -> Module:
-    relative = path.relative_to(PROJECT)
-    parts = list(relative.with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return Module(relative.as_posix(), ".".join(parts), path.read_text(encoding="utf-8"))
-
-
-def package_modules() -> list[Module]:
-    return [module_of(p) for p in sorted((PROJECT / PACKAGE).rglob("*.py"))]
-
-
-def suite_modules() -> list[Module]:
-    return [module_of(p) for p in sorted((PROJECT / TESTS).rglob("*.py"))]
-
-
-# --- the rules: each takes one module and returns its violations, each naming the file and the limit ---
-
-
-def module_size(module: Module) -> list[str]:
-    lines = len(module.source.splitlines())
-    if lines <= MAX_MODULE_LINES:
-        return []
-    return [f"{module.path}: {lines} lines (limit {MAX_MODULE_LINES} lines per module)"]
-
-
-def _decorator_name(decorator: ast.expr) -> str | None:
-    """``asset`` for ``@asset``, ``@dg.asset``, ``@dg.asset(...)``, ``@dagster.asset(...)``; else None."""
-    target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    if isinstance(target, ast.Name):
-        return target.id
-    if (
-        isinstance(target, ast.Attribute)
-        and isinstance(target.value, ast.Name)
-        and target.value.id in DAGSTER_MODULE_ALIASES
-    ):
-        return target.attr
-    return None
-
-
-def _body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
-    body = function.body
-    first = body[0] if body else None
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        body = body[1:]
-    if not body:
-        return 0
-    return (body[-1].end_lineno or body[-1].lineno) - body[0].lineno + 1
-
-
-def asset_size(module: Module) -> list[str]:
-    if not module.under(f"{PACKAGE}/defs"):
-        return []
-    found = []
-    for node in ast.walk(ast.parse(module.source, module.path)):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        if not any(_decorator_name(d) in ASSET_DECORATORS for d in node.decorator_list):
-            continue
-        lines = _body_lines(node)
-        if lines > MAX_ASSET_BODY_LINES:
-            found.append(
-                f"{module.path}:{node.lineno} asset {node.name}: body of {lines} lines "
-                f"(limit {MAX_ASSET_BODY_LINES} lines per asset function, docstring not counted)"
-            )
-    return found
-
-
-def _imported(module: Module, tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """``(line, dotted name)`` of everything the module imports; ``from a import b`` gives ``a`` and ``a.b``."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module.name.split(".") if module.is_package else module.name.split(".")[:-1]
-                anchor = package[: len(package) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            yield node.lineno, base
-            for alias in node.names:
-                yield node.lineno, f"{base}.{alias.name}"
-
-
-def _forbidden(name: str) -> str | None:
-    for banned in CORE_FORBIDDEN_IMPORTS:
-        if name == banned or name.startswith(banned + "."):
-            return banned
-    return None
-
-
-def core_imports(module: Module) -> list[str]:
-    if not module.under(f"{PACKAGE}/core"):
-        return []
-    found: dict[tuple[int, str], str] = {}
-    for line, name in _imported(module, ast.parse(module.source, module.path)):
-        banned = _forbidden(name)
-        if banned is not None:
-            found.setdefault((line, banned), name)
-    return [
-        f"{module.path}:{line} imports {name}: core may import nothing doing I/O "
-        f"(forbidden: {', '.join(CORE_FORBIDDEN_IMPORTS)})"
-        for (line, _), name in sorted(found.items())
-    ]
-
-
-def _io_call(node: ast.AST) -> str | None:
-    """What the node does that is I/O: ``open()``, ``os.environ``, ``os.getenv()``, ``path.read_text()``..."""
-    if isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Name) and node.func.id == "open":
-            return "open()"
-        if isinstance(node.func, ast.Attribute):
-            if node.func.attr in FILE_METHODS:
-                return f".{node.func.attr}()"
-            owner = node.func.value
-            if isinstance(owner, ast.Name) and owner.id == "os" and node.func.attr in ENVIRONMENT_FUNCTIONS:
-                return f"os.{node.func.attr}()"
-    if (
-        isinstance(node, ast.Attribute)
-        and node.attr in {"environ", "environb"}
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "os"
-    ):
-        return f"os.{node.attr}"
-    if isinstance(node, ast.ImportFrom) and node.module == "os":
-        names = {a.name for a in node.names} & {"environ", "environb", *ENVIRONMENT_FUNCTIONS}
-        if names:
-            return "from os import " + ", ".join(sorted(names))
-    return None
-
-
-def core_io_calls(module: Module) -> list[str]:
-    if not module.under(f"{PACKAGE}/core"):
-        return []
-    found = []
-    for node in ast.walk(ast.parse(module.source, module.path)):
-        what = _io_call(node)
-        if what is not None:
-            line = getattr(node, "lineno", 0)
-            found.append(
-                (
-                    line,
-                    f"{module.path}:{line} uses {what}: core reads no files and no environment (take text or "
-                    "parsed objects; resources and config_files read them)",
-                )
-            )
-    return [message for _, message in sorted(found)]
-
-
-def _test_module_in(name: str) -> str | None:
-    """``reminder_pipeline_tests.listening.test_inbox`` for any name at or under that test module."""
-    parts = name.split(".")
-    if parts[0] != TESTS:
-        return None
-    for index, part in enumerate(parts):
-        if part.startswith("test_"):
-            return ".".join(parts[: index + 1])
-    return None
-
-
-def cross_test_imports(module: Module) -> list[str]:
-    if not module.under(TESTS):
-        return []
-    found: dict[int, str] = {}
-    for line, name in _imported(module, ast.parse(module.source, module.path)):
-        imported = _test_module_in(name)
-        if imported is not None and imported != module.name:
-            found.setdefault(line, imported)
-    return [
-        f"{module.path}:{line} imports the test module {name}: no module imports a test module "
-        "(move what they share into a helper module or a conftest fixture)"
-        for line, name in sorted(found.items())
-    ]
-
-
-Rule = Callable[[Module], list[str]]
-RULES: dict[str, Rule] = {
-    "module_size": module_size,
-    "asset_size": asset_size,
-    "core_imports": core_imports,
-    "core_io_calls": core_io_calls,
-}
 
 
 @pytest.mark.parametrize("rule", list(RULES))
@@ -268,13 +45,6 @@ def test_the_tests_import_no_test_module() -> None:
 
 
 # --- each rule on synthetic sources: it catches what it is for, and leaves the rest alone ---
-
-
-def synthetic(path: str, source: str) -> Module:
-    parts = path.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        parts.pop()
-    return Module(path, ".".join(parts), source)
 
 
 def _asset_source(decorator: str, body_lines: int) -> str:
@@ -377,3 +147,48 @@ def test_cross_test_imports_leave_helpers_conftests_and_the_package_alone() -> N
     assert cross_test_imports(synthetic(f"{TESTS}/listening/test_batched_handlers.py", shared)) == []
     package = "from reminder_pipeline_tests.listening.test_inbox import x\n"
     assert cross_test_imports(synthetic(f"{PACKAGE}/listening/inbox.py", package)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "named"),
+    [
+        (
+            f"{PACKAGE}/defs/listening/assets.py",
+            "from reminder_pipeline.defs.delivery.assets import DeliveryConfig, delivery_clock\n",
+            "reminder_pipeline.defs.delivery.assets",
+        ),
+        (
+            f"{PACKAGE}/defs/listening/automation.py",
+            "from ..delivery.automation import ACTIVE\n",
+            "reminder_pipeline.defs.delivery.automation",
+        ),
+        (
+            f"{PACKAGE}/defs/risk/assets.py",
+            "from reminder_pipeline.defs import ingestion\n",
+            "reminder_pipeline.defs.ingestion",
+        ),
+        (
+            f"{PACKAGE}/defs/common/policy.py",
+            "from reminder_pipeline.defs.reminders.assets import reminder_plan\n",
+            "reminder_pipeline.defs.reminders.assets",
+        ),
+    ],
+)
+def test_domain_imports_catch_a_domain_importing_another(path: str, source: str, named: str) -> None:
+    (message,) = domain_imports(synthetic(path, source))
+    assert message.startswith(f"{path}:1 imports {named}: a domain imports no other domain")
+
+
+def test_domain_imports_leave_common_own_modules_the_composer_and_other_layers_alone() -> None:
+    own = (
+        "from reminder_pipeline.defs.common.clock import moving_clock\n"
+        "from reminder_pipeline.defs.listening.metadata import status_metadata\n"
+        "from .metadata import read_summary\n"
+        "from reminder_pipeline.listening.inbox import process_pending\n"
+    )
+    assert domain_imports(synthetic(f"{PACKAGE}/defs/listening/assets.py", own)) == []
+    composing = "from reminder_pipeline.defs.ingestion.resources import BillingSourceResource\n"
+    assert domain_imports(synthetic(f"{PACKAGE}/defs/{COMPOSING_DOMAIN}/automation.py", composing)) == []
+    gathering = "from reminder_pipeline.defs import delivery, listening\n"
+    assert domain_imports(synthetic(f"{PACKAGE}/defs/__init__.py", gathering)) == []
+    assert domain_imports(synthetic(f"{PACKAGE}/cli/main.py", composing)) == []

@@ -1,5 +1,6 @@
-"""What every domain shares: business-day partitions, the run clock, metadata helpers, retries, and the
-resources more than one domain uses: the ledger, the policy, the templates and link signer, the providers."""
+"""What every domain shares: business-day partitions, the run clocks, the runs still going, metadata helpers,
+retries, and the resources more than one domain uses: the ledger, the policy, the templates and link signer,
+the providers."""
 
 import os
 

@@ -6,6 +6,10 @@ missed during an outage are caught up by the schedule's next tick in the same ru
 (``defs/schedules/catch_up.py``), or by the operator's backfill over the missed range (one run,
 OPERATIONS.md): the plan of a day whose send window is over sends nothing, and the next live day
 plans only the highest step now due.
+
+This domain composes the others, and is the only one that imports them: their assets, the schedules'
+timing, and ingestion's billing source, which the drop folder sensor watches. The billing source stays
+in ``defs/ingestion``: ingestion alone reads it (``defs/common`` holds what several domains use).
 """
 
 import json

@@ -1,11 +1,8 @@
 """The deliveries: one asset per provider, each in its own pool, draining the due outbox of its channel."""
 
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-
 import dagster as dg
 
+from reminder_pipeline.defs.common.clock import moving_clock
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.policy import PolicyResource
@@ -32,15 +29,6 @@ class DeliveryConfig(dg.Config):
     """Stop after this many batches (None: when nothing is due)."""
 
 
-def delivery_clock(config: DeliveryConfig) -> Callable[[], datetime]:
-    if not config.run_at:
-        return lambda: datetime.now(UTC)
-    start, began = datetime.fromisoformat(config.run_at), time.monotonic()
-    if start.tzinfo is None:
-        raise ValueError(f"run_at {config.run_at!r} needs a UTC offset, e.g. 2026-03-10T12:00:00+01:00")
-    return lambda: start.astimezone(UTC) + timedelta(seconds=time.monotonic() - began)
-
-
 @retry_when_transient
 def _deliver(
     context: dg.AssetExecutionContext,
@@ -59,7 +47,7 @@ def _deliver(
         promise_grace_days=rules.contact.promise_grace_days,
         sender_name=rules.sender.name,
     )
-    clock = delivery_clock(config)
+    clock = moving_clock(config.run_at)
     report = deliver(store, provider, clock, options, follow_up=follow_up)
     context.log.info(f"{provider.name}: " + ", ".join(f"{k} {v}" for k, v in report.summary().items() if v))
     with store.begin() as connection:

@@ -11,17 +11,11 @@ import dagster as dg
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
+from reminder_pipeline.defs.common.runs import run_going
 from reminder_pipeline.defs.delivery.assets import email_deliveries, sms_deliveries
 from reminder_pipeline.ledger.delivery import due_counts
 
 PROVIDER_TAG = "reminders/provider"
-ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 BY_CHANNEL: dict[str, tuple[str, dg.AssetsDefinition]] = {
     Channel.EMAIL: ("sendgrid", email_deliveries),
     Channel.SMS: ("twilio", sms_deliveries),
@@ -35,11 +29,6 @@ deliveries = dg.define_asset_job(
 )
 
 
-def _running(instance: dg.DagsterInstance, provider: str) -> bool:
-    runs = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE, tags={PROVIDER_TAG: provider}), limit=1)
-    return bool(runs)
-
-
 def delivery_requests(instance: dg.DagsterInstance, due: dict[str, int]) -> dg.SensorResult:
     """A run request per provider with rows due and no run of its own queued or running."""
     requests, skipped = [], []
@@ -47,7 +36,7 @@ def delivery_requests(instance: dg.DagsterInstance, due: dict[str, int]) -> dg.S
         provider, asset = BY_CHANNEL[channel]
         if not count:
             continue
-        if _running(instance, provider):
+        if run_going(instance, {PROVIDER_TAG: provider}):
             skipped.append(f"{provider}: a run is already going ({count} due)")
             continue
         requests.append(dg.RunRequest(asset_selection=[asset.key], tags={PROVIDER_TAG: provider}))

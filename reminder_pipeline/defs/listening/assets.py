@@ -1,6 +1,5 @@
 """Delivery status: what providers said of every message, and the daily lookup of those they never spoke of."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -9,12 +8,12 @@ from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.rendering.links import LinkSigner
 from reminder_pipeline.core.rendering.templates import Templates
+from reminder_pipeline.defs.common.clock import moving_clock
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.messages import LinkSignerResource, TemplatesResource
 from reminder_pipeline.defs.common.policy import PolicyResource
 from reminder_pipeline.defs.common.providers import SendGridResource, TwilioResource
 from reminder_pipeline.defs.common.retries import retry_when_transient
-from reminder_pipeline.defs.delivery.assets import DeliveryConfig, delivery_clock
 from reminder_pipeline.defs.listening.metadata import read_summary, status_metadata
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.ledger.store import Ledger
@@ -34,10 +33,6 @@ class StatusConfig(dg.Config):
     """An ISO 8601 instant to act as if it were then (demos, simulations); empty: the real clock."""
     lookup_after_hours: float = DEFAULT_AFTER.total_seconds() / 3600
     """The lookup: messages still without a final status this long after their send."""
-
-
-def _clock(config: StatusConfig) -> Callable[[], datetime]:
-    return delivery_clock(DeliveryConfig(run_at=config.run_at))
 
 
 def render_fallbacks(ledger: Ledger, policy: Policy, templates: Templates, signer: LinkSigner, now: datetime) -> int:
@@ -75,7 +70,7 @@ def delivery_status(
 ) -> dg.MaterializeResult:
     """Where every message ended (delivered, failed, waiting), from the providers' callbacks and events:
     stored events not processed yet are processed first, late ones settled, fallbacks written."""
-    now = _clock(config)()
+    now = moving_clock(config.run_at)()
     metadata = _status(ledger.open(), policy.load(), templates.load(), links.signer(), now)
     context.log.info(f"delivered {metadata['delivered']}, failed {metadata['failed']}")
     return dg.MaterializeResult(metadata=metadata)  # type: ignore[arg-type]
@@ -94,7 +89,7 @@ def delivery_status_lookups(
 ) -> dg.MaterializeResult:
     """The daily reconciliation: messages still without a final status hours after their send, looked up
     at the provider; a final status found there settles the row as its callback would have."""
-    store, rules, now = ledger.open(), policy.load(), _clock(config)()
+    store, rules, now = ledger.open(), policy.load(), moving_clock(config.run_at)()
     after = timedelta(hours=config.lookup_after_hours)
     reports = [_look_up(store, rules, p.provider(), now, after) for p in (twilio, sendgrid)]
     metadata = _status(store, rules, templates.load(), links.signer(), now)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from reminder_pipeline import settings
 from reminder_pipeline.defs.common.ledger import LedgerResource
 from reminder_pipeline.defs.common.retries import NO_RUN_RETRY_ON_STEP_FAILURE
-from reminder_pipeline.defs.delivery.automation import ACTIVE
+from reminder_pipeline.defs.common.runs import run_going
 from reminder_pipeline.defs.listening.assets import delivery_status, delivery_status_lookups
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.listening.delivery_events import DECISIVE
@@ -67,8 +67,7 @@ def status_request(instance: dg.DagsterInstance, found: Waiting, cursor: int) ->
     """A refresh when there is news or work, unless one is queued or running (the same state: one run)."""
     if not found.work(cursor):
         return dg.SensorResult(skip_reason="no new provider event", cursor=str(found.latest_event))
-    going = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE, tags={STATUS_TAG: "refresh"}), limit=1)
-    if going:
+    if run_going(instance, {STATUS_TAG: "refresh"}):
         return dg.SensorResult(skip_reason="a delivery status refresh is already going", cursor=str(cursor))
     request = dg.RunRequest(run_key=found.run_key())
     return dg.SensorResult(run_requests=[request], cursor=str(found.latest_event))
