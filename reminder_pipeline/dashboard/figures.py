@@ -11,8 +11,9 @@ Definitions, per currency, as of day ``d``:
   yet due now) × 100;
 - **average days delinquent** — DSO − best possible DSO (receivables not yet due ÷ invoiced × 90);
 - **collected** — payments dated in the last 30 days;
-- **aging** — what is outstanding by days past due: not yet due, 1–30, 31–60, 61–90, 90+
-  (``core.receivables``' buckets).
+- **aging** — what is outstanding by days past due, in the buckets the policy's aging edges make
+  (``segmentation.aging_edges``, as the segments and the ingestion summary have them: with the
+  shipped policy's 7, 30, 60, not yet due, 1–7, 8–30, 31–60, 60+; ``core.receivables``).
 
 And for reminders handed to a provider in the last 30 days: how many were sent, delivered and
 failed, and the share followed within 7 days by a reply, and by a payment, from that customer.
@@ -20,6 +21,7 @@ failed, and the share followed within 7 days by a reply, and by a payment, from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -33,10 +35,6 @@ DSO_DAYS = 90
 WINDOW_DAYS = 30
 TREND_POINTS = 6
 FOLLOW_UP_DAYS = 7
-AGING_EDGES = (30, 60, 90)
-AGING_BUCKETS = aging_labels(AGING_EDGES)
-"""Not yet due, 1-30, 31-60, 61-90, 90+ days past due: the usual receivables aging, whatever the policy's
-segmentation edges are."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,8 @@ class ReminderFigures:
 @dataclass(frozen=True)
 class Figures:
     day: date
+    aging_buckets: list[str]
+    """The aging buckets in order, as ``aging_labels`` names them (the keys of each ``aging_minor``)."""
     currencies: list[CurrencyFigures] = field(default_factory=list)
     reminders: ReminderFigures = field(default_factory=ReminderFigures)
 
@@ -111,10 +111,11 @@ def _dso(receivable: int, sold: int) -> float | None:
     return None if sold <= 0 else receivable / sold * DSO_DAYS
 
 
-def aging(balances: pl.DataFrame, day: date) -> pl.DataFrame:
-    """``currency, bucket, balance_minor`` of open balances by days past due on ``day``."""
+def aging(balances: pl.DataFrame, day: date, edges: Sequence[int]) -> pl.DataFrame:
+    """``currency, bucket, balance_minor`` of open balances by days past due on ``day``, in the buckets
+    ``edges`` make."""
     return (
-        with_aging(balances.filter(pl.col("balance_minor") > 0), day, AGING_EDGES)
+        with_aging(balances.filter(pl.col("balance_minor") > 0), day, edges)
         .group_by("currency", pl.col("aging_bucket").alias("bucket"))
         .agg(pl.col("balance_minor").sum())
     )
@@ -152,8 +153,8 @@ def reminder_figures(sources: Sources) -> ReminderFigures:
     )
 
 
-def figures(sources: Sources) -> Figures:
-    """Every headline figure as of ``sources.day``."""
+def figures(sources: Sources, aging_edges: Sequence[int]) -> Figures:
+    """Every headline figure as of ``sources.day``; the aging in the buckets of the policy's ``aging_edges``."""
     d = sources.day
     inv, pay = sources.invoices, sources.payments
     now = balances_at(inv, pay, d)
@@ -174,7 +175,7 @@ def figures(sources: Sources) -> Figures:
         .agg(pl.col("amount_minor").sum())
     )
     collected_by = {r["currency"]: int(r["amount_minor"]) for r in collected.iter_rows(named=True)}
-    aged = aging(now, d)
+    aged, buckets_in_order = aging(now, d, aging_edges), aging_labels(aging_edges)
     currencies = sorted(set(receivable) | set(collected_by))
     result = []
     for currency in currencies:
@@ -201,7 +202,7 @@ def figures(sources: Sources) -> Figures:
                 ],
                 cei=(begin + sold - total) / denominator * 100 if denominator > 0 else None,
                 average_days_delinquent=None if dso is None or best is None else dso - best,
-                aging_minor={b: buckets.get(b, 0) for b in AGING_BUCKETS},
+                aging_minor={b: buckets.get(b, 0) for b in buckets_in_order},
             )
         )
-    return Figures(day=d, currencies=result, reminders=reminder_figures(sources))
+    return Figures(day=d, aging_buckets=buckets_in_order, currencies=result, reminders=reminder_figures(sources))

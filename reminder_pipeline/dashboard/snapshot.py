@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -73,17 +73,20 @@ class Snapshot:
         ledger: Ledger,
         today: Callable[[], date],
         *,
+        aging_edges: Sequence[int],
         promise_grace_days: int = 3,
         poll_seconds: float = 1.0,
         full_seconds: float = 300.0,
     ) -> None:
         self.ledger = ledger
         self.today = today
+        self.aging_edges = list(aging_edges)
+        """The policy's aging edges: the overview's aging buckets."""
         self.grace = promise_grace_days
         self.poll_seconds = poll_seconds
         self.full_seconds = full_seconds
         empty = nothing(today())
-        self.state = State(empty, accounts(empty), figures(empty))
+        self.state = State(empty, accounts(empty), figures(empty, self.aging_edges))
         self.cursor = Cursor()
         self._lock = threading.Lock()
         self._changed = threading.Condition()
@@ -99,7 +102,7 @@ class Snapshot:
             cursor = self._positions(connection)
             sources = load_sources(connection, day)
         frame = accounts(sources, promise_grace_days=self.grace)
-        shown = figures(sources)
+        shown = figures(sources, self.aging_edges)
         with self._lock:
             self.cursor = cursor
             self.state = State(sources, frame, shown, self.state.version + 1, time.monotonic(), self.state.changes)
@@ -121,7 +124,7 @@ class Snapshot:
             **{name: patched(getattr(state.sources, name), getattr(fresh, name)) for name in _FRAMES},
         )
         frame = patched(state.accounts, accounts(fresh, promise_grace_days=self.grace))
-        shown = figures(merged)
+        shown = figures(merged, self.aging_edges)
         with self._lock:
             self.state = State(merged, frame, shown, state.version + 1, state.loaded_at, state.changes)
         self._publish(Change(self.state.version, kinds, sorted(customer_ids)))

@@ -13,6 +13,7 @@ from reminder_pipeline.dashboard.figures import figures
 from reminder_pipeline.dashboard.loading import Sources, nothing
 
 D = date(2026, 6, 30)
+EDGES = [30, 60, 90]
 
 
 def _sources(invoices: list[tuple], payments: list[tuple] = (), **frames: pl.DataFrame) -> Sources:  # type: ignore[assignment]
@@ -58,13 +59,32 @@ def test_outstanding_overdue_aging_and_collected() -> None:
             ("I4", "B", _days(150), 3_000, "EUR"),
         ],
     )
-    shown = {c.currency: c for c in figures(sources).currencies}
+    shown = {c.currency: c for c in figures(sources, EDGES).currencies}
     eur = shown["EUR"]
     assert eur.outstanding_minor == 6_000 + 2_000 + 5_000
     assert eur.overdue_minor == 8_000
     assert eur.collected_30d_minor == 4_000
     assert eur.aging_minor == {NOT_YET_DUE: 5_000, "1-30": 2_000, "31-60": 0, "61-90": 6_000, "90+": 0}
     assert shown["USD"].aging_minor["31-60"] == 700
+
+
+def test_the_aging_is_in_the_buckets_of_the_edges_given() -> None:
+    sources = _sources(
+        [
+            ("I1", "A", _days(100), _days(70), 10_000, "EUR"),  # 70 days late
+            ("I2", "A", _days(20), _days(5), 2_000, "EUR"),  # 5 days late
+            ("I3", "B", _days(10), D + timedelta(days=20), 5_000, "EUR"),  # current
+            ("I5", "C", _days(40), _days(35), 700, "USD"),  # 35 days late
+        ],
+    )
+    shipped = figures(sources, [7, 30, 60])
+    assert shipped.aging_buckets == [NOT_YET_DUE, "1-7", "8-30", "31-60", "60+"]
+    eur, usd = shipped.currencies
+    assert eur.aging_minor == {NOT_YET_DUE: 5_000, "1-7": 2_000, "8-30": 0, "31-60": 0, "60+": 10_000}
+    assert usd.aging_minor == {NOT_YET_DUE: 0, "1-7": 0, "8-30": 0, "31-60": 700, "60+": 0}
+    two = figures(sources, [4, 40])
+    assert two.aging_buckets == [NOT_YET_DUE, "1-4", "5-40", "40+"]
+    assert two.currencies[0].aging_minor == {NOT_YET_DUE: 5_000, "1-4": 0, "5-40": 2_000, "40+": 10_000}
 
 
 def test_dso_cei_and_average_days_delinquent() -> None:
@@ -77,7 +97,7 @@ def test_dso_cei_and_average_days_delinquent() -> None:
         ],
         [("I1", "A", _days(10), 4_000, "EUR")],
     )
-    eur = figures(sources).currencies[0]
+    eur = figures(sources, EDGES).currencies[0]
     assert eur.dso == pytest.approx(13_000 / 7_000 * 90)
     assert eur.average_days_delinquent == pytest.approx(13_000 / 7_000 * 90 - 5_000 / 7_000 * 90)
     # 30 days ago: I1 open for 10,000 (the payment came later); invoiced since: 7,000.
@@ -114,7 +134,7 @@ def test_reminder_outcomes_and_the_rates_after_a_reminder() -> None:
         messages=messages,
         replies=replies,
     )
-    result = figures(sources).reminders
+    result = figures(sources, EDGES).reminders
     assert (result.sent, result.delivered, result.failed) == (3, 1, 1)
     assert result.reply_rate == pytest.approx(1 / 3)  # A replied after; C's reply came before its reminder
     assert result.payment_rate == pytest.approx(1 / 3)  # B paid five days after

@@ -67,6 +67,7 @@ def make_dashboard(
     snapshot = Snapshot(
         ledger,
         today,
+        aging_edges=settings.aging_edges,
         promise_grace_days=settings.promise_grace_days,
         poll_seconds=settings.poll_seconds,
         full_seconds=settings.full_seconds,

@@ -15,20 +15,13 @@ from reminder_pipeline.core.money import to_major
 from reminder_pipeline.core.receivables import NOT_YET_DUE
 from reminder_pipeline.dashboard.accounts import QUEUE_LABELS, Queue
 from reminder_pipeline.dashboard.customer import customer_record
-from reminder_pipeline.dashboard.figures import AGING_BUCKETS
+from reminder_pipeline.dashboard.figures import Figures
 from reminder_pipeline.dashboard.table import Filters, page_of
 from reminder_pipeline.dashboard.table import worklist as queue_rows
 from reminder_pipeline.web.dashboard.auth import Session
 from reminder_pipeline.web.dashboard.formatting import Formatter, negotiate
 from reminder_pipeline.web.masking import masked_email, masked_phone
 
-AGING_LABELS = {
-    NOT_YET_DUE: "not yet due",
-    "1-30": "1–30 days",
-    "31-60": "31–60 days",
-    "61-90": "61–90 days",
-    "90+": "over 90 days",
-}
 COLUMNS = [
     ("p_late", "Risk"),
     ("owed", "Owed"),
@@ -64,15 +57,25 @@ def _digits(frame: pl.DataFrame) -> dict[str, int]:
     return {str(c): get_currency_precision(str(c)) for c in frame["currency"].unique().drop_nulls().to_list()}
 
 
-def _chart_data(figures: Any) -> dict[str, dict[str, Any]]:
+def aging_label(bucket: str) -> str:
+    """How the overview names an aging bucket: ``1-30`` as ``1–30 days``, ``60+`` as ``over 60 days``."""
+    if bucket == NOT_YET_DUE:
+        return bucket
+    if bucket.endswith("+"):
+        return f"over {bucket.removesuffix('+')} days"
+    return f"{bucket.replace('-', '–')} days"
+
+
+def _chart_data(figures: Figures) -> dict[str, dict[str, Any]]:
     charts = {}
+    buckets = figures.aging_buckets
     for c in figures.currencies:
         charts[c.currency] = {
             "aging": {
                 "type": "bar",
                 "label": c.currency,
-                "labels": [AGING_LABELS[b] for b in AGING_BUCKETS],
-                "values": [float(to_major(c.aging_minor[b], c.currency)) for b in AGING_BUCKETS],
+                "labels": [aging_label(b) for b in buckets],
+                "values": [float(to_major(c.aging_minor[b], c.currency)) for b in buckets],
             },
             "dso": {
                 "type": "line",
@@ -94,8 +97,8 @@ async def overview(request: Request, session: Session) -> Response:
         nav="overview",
         figures=figures,
         charts=_chart_data(figures),
-        aging_buckets=AGING_BUCKETS,
-        aging_labels=AGING_LABELS,
+        aging_buckets=figures.aging_buckets,
+        aging_labels={b: aging_label(b) for b in figures.aging_buckets},
     )
 
 

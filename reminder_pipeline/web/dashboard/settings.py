@@ -1,5 +1,5 @@
 """What the dashboard needs, from the environment: the session-signing secret, cookie flags, refresh pace,
-how many sessions a user may hold."""
+how many sessions a user may hold, and from the policy: the promise grace, the aging buckets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from reminder_pipeline.collections.sessions import SESSIONS_PER_USER
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.yaml_config import ConfigError
 from reminder_pipeline.listening.handlers import POLICY_ENV
 
@@ -43,6 +44,9 @@ class DashboardSettings:
     session (one query for all the streams of a process, see :mod:`reminder_pipeline.web.dashboard.watch`)."""
     promise_grace_days: int = 3
     """Days after a promised date before the promise counts as broken: the policy's, as the plan waits."""
+    aging_edges: tuple[int, ...] = field(default_factory=lambda: _aging_edges(load_policy()))
+    """Days overdue that end each aging bucket of the overview: the policy's (the shipped one's by default),
+    as the segments and the ingestion summary have them."""
     login_failures_per_user: int = 5
     login_failures_per_address: int = 30
     login_window_seconds: float = 900.0
@@ -59,14 +63,19 @@ class DashboardSettings:
         flag = env.get(COOKIE_SECURE_ENV, "").strip().lower()
         secure = flag in {"1", "true", "yes"} if flag else bool(public_url and public_url.startswith("https://"))
         refresh = float(env.get(REFRESH_ENV) or 300)
-        grace = load_policy(env.get(POLICY_ENV) or None).contact.promise_grace_days
+        policy = load_policy(env.get(POLICY_ENV) or None)
         settings = cls(
             cookie_secure=secure,
             full_seconds=refresh,
-            promise_grace_days=grace,
+            promise_grace_days=policy.contact.promise_grace_days,
+            aging_edges=_aging_edges(policy),
             sessions_per_user=_sessions_per_user(env.get(SESSIONS_PER_USER_ENV, "").strip()),
         )
         return replace(settings, session_secret=secret) if secret else settings
+
+
+def _aging_edges(policy: Policy) -> tuple[int, ...]:
+    return tuple(policy.segmentation.aging_edges)
 
 
 def _sessions_per_user(value: str) -> int:

@@ -1,4 +1,5 @@
-"""The dashboard's settings from the environment: a promise is broken after the policy's grace, as the plan has it."""
+"""The dashboard's settings from the environment: a promise is broken after the policy's grace, as the plan has it,
+and the overview's aging buckets are the policy's."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ def test_the_promise_grace_is_the_policys(tmp_path: Path) -> None:
     assert DashboardSettings.from_environment({POLICY_ENV: str(policy)}).promise_grace_days == 9
     shipped = load_policy().contact.promise_grace_days
     assert DashboardSettings.from_environment({}).promise_grace_days == shipped
+
+
+def test_the_aging_edges_are_the_policys(tmp_path: Path) -> None:
+    text = Path(DEFAULT_POLICY).read_text(encoding="utf-8")
+    assert "aging_edges: [7, 30, 60]" in text
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text.replace("aging_edges: [7, 30, 60]", "aging_edges: [10, 45]"), encoding="utf-8")
+    assert DashboardSettings.from_environment({POLICY_ENV: str(policy)}).aging_edges == (10, 45)
+    shipped = tuple(load_policy().segmentation.aging_edges)
+    assert DashboardSettings.from_environment({}).aging_edges == shipped
+    assert DashboardSettings().aging_edges == shipped
