@@ -24,6 +24,7 @@ from sqlalchemy import Connection, CursorResult, func, insert, select, update
 
 from reminder_pipeline.collections.sessions import hold_session
 from reminder_pipeline.collections.users import Role, User
+from reminder_pipeline.core.history import PromiseStatus
 from reminder_pipeline.core.outbox import OUTBOX_LOCK
 from reminder_pipeline.ledger import listening as queries
 from reminder_pipeline.ledger.receivables import paid_per_invoice
@@ -191,7 +192,7 @@ def _apply(connection: Connection, action: Action, user: User, day: date, action
                 "amount_minor": action.amount_minor,
                 "currency": action.currency,
                 "made_on": day,
-                "status": "pending",
+                "status": PromiseStatus.PENDING.value,
                 "source": source,
             },
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 import polars as pl
 
@@ -32,6 +33,26 @@ INVOICE_COLUMNS = {
 }
 PAYMENT_COLUMNS = {"invoice_id": pl.String(), "amount_minor": pl.Int64(), "paid_date": pl.Date(), "method": pl.String()}
 DISPUTE_COLUMNS = {"invoice_id": pl.String(), "opened_on": pl.Date(), "resolved_on": pl.Date()}
+
+
+class PromiseStatus(StrEnum):
+    """Where a promise to pay stands (``promises_to_pay.status``, the ``status`` of ``History.promises``).
+
+    A reply or a collector records a promise ``pending``; a pending promise whose date and grace have
+    passed counts as broken where it is read, its row unchanged. ``kept``, ``cancelled`` and ``broken``
+    are honoured wherever a row holds them."""
+
+    PENDING = "pending"
+    KEPT = "kept"
+    """Paid as promised."""
+    CANCELLED = "cancelled"
+    """Withdrawn: as if never made."""
+    BROKEN = "broken"
+    """Not kept: no longer waited for, and counted against the customer."""
+
+
+PROMISES_OVER = (PromiseStatus.KEPT, PromiseStatus.CANCELLED)
+"""Promises that are over: nothing waits for them and nothing counts them (a broken one still counts)."""
 PROMISE_COLUMNS = {
     "customer_id": pl.String(),
     "promised_date": pl.Date(),

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from reminder_pipeline.core.history import PromiseStatus
 from reminder_pipeline.dashboard.figures import balances_at
 from reminder_pipeline.dashboard.loading import Sources
 
@@ -135,9 +136,9 @@ def _promises(sources: Sources, grace_days: int) -> pl.DataFrame:
         .select(
             "customer_id",
             "promised_date",
-            pl.when(lapsed | (pl.col("status") == "broken"))
-            .then(pl.lit("broken"))
-            .otherwise(pl.lit("pending"))
+            pl.when(lapsed | (pl.col("status") == PromiseStatus.BROKEN.value))
+            .then(pl.lit(PromiseStatus.BROKEN.value))
+            .otherwise(pl.lit(PromiseStatus.PENDING.value))
             .alias("promise"),
         )
     )
@@ -145,9 +146,12 @@ def _promises(sources: Sources, grace_days: int) -> pl.DataFrame:
 
 def _queue() -> pl.Expr:
     waiting = (
-        (pl.col("promise") == "pending").fill_null(False) | pl.col("disputed") | pl.col("paused_until").is_not_null()
+        (pl.col("promise") == PromiseStatus.PENDING.value).fill_null(False)
+        | pl.col("disputed")
+        | pl.col("paused_until").is_not_null()
     )
-    at_risk = (pl.col("promise") == "broken").fill_null(False) | (pl.col("unanswered") >= AT_RISK_UNANSWERED)
+    broken = (pl.col("promise") == PromiseStatus.BROKEN.value).fill_null(False)
+    at_risk = broken | (pl.col("unanswered") >= AT_RISK_UNANSWERED)
     return (
         pl.when(waiting)
         .then(pl.lit(Queue.WAITING.value))

@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from reminder_pipeline.core.history import PROMISES_OVER
 from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, NOT_HANDED_OVER, OutboxStatus
 from reminder_pipeline.core.planning.pauses import PAUSE_SCHEMA
 from reminder_pipeline.ledger import schema
@@ -167,7 +168,7 @@ def _load_part(connection: Connection, day: date, only: list[str] | None) -> dic
         "customers": (select(c.c.customer_id, c.c.name, c.c.preferred_channel), c.c.customer_id, CUSTOMER_SCHEMA),
         "promises": (
             select(prom.c.customer_id, prom.c.promised_date, prom.c.status, prom.c.made_on).where(
-                prom.c.status.not_in(["kept", "cancelled"]), prom.c.made_on <= day
+                prom.c.status.not_in([s.value for s in PROMISES_OVER]), prom.c.made_on <= day
             ),
             prom.c.customer_id,
             PROMISE_SCHEMA,

@@ -39,6 +39,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import CHANNELS
+from reminder_pipeline.core.history import PromiseStatus
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline.core.replies import (
     CONFIDENT,
@@ -192,7 +193,7 @@ def _promise(context: _Context, customer_id: str, found: Classification, today: 
         "invoice_id": None,
         "promised_date": promised,
         "made_on": today,
-        "status": "pending",
+        "status": PromiseStatus.PENDING.value,
         "source": context.source,
     }
     queries.record_promise(context.connection, values)

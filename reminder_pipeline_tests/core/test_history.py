@@ -1,4 +1,4 @@
-"""The billing history replayed: settlements, outcomes and balances."""
+"""The billing history replayed: settlements, outcomes and balances; the promise statuses it reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from datetime import date
 import polars as pl
 
 from reminder_pipeline.core.features.build import open_invoices_on, scoring_features
-from reminder_pipeline.core.history import History, outcomes, paid_to_date, settlements
+from reminder_pipeline.core.history import (
+    PROMISES_OVER,
+    History,
+    PromiseStatus,
+    outcomes,
+    paid_to_date,
+    settlements,
+)
+from reminder_pipeline.ledger.schema import promises_to_pay
 
 
 def _history() -> History:
@@ -49,3 +57,25 @@ def test_payment_state_is_derived_once_per_history_and_afresh_for_the_history_of
     earlier = history.known_on(date(2026, 2, 9))
     assert settlements(earlier)["invoice_id"].to_list() == ["ZERO"], "the payment of 10 February not yet made"
     assert sorted(settlements(history)["invoice_id"].to_list()) == ["PAID", "ZERO"]
+
+
+def test_only_promises_broken_count_as_broken_from_their_promised_date() -> None:
+    statuses = [PromiseStatus.BROKEN, PromiseStatus.BROKEN, PromiseStatus.KEPT, PromiseStatus.CANCELLED]
+    promises = pl.DataFrame(
+        {
+            "customer_id": ["C1"] * 5,
+            "promised_date": [date(2026, 3, 1), date(2026, 7, 1), date(2026, 3, 1), date(2026, 3, 1), date(2026, 3, 1)],
+            "made_on": [date(2026, 2, 20)] * 5,
+            "status": [s.value for s in statuses] + [PromiseStatus.PENDING.value],
+        }
+    )
+    plain = _history()
+    history = History.of(customers=plain.customers, invoices=plain.invoices, payments=plain.payments, promises=promises)
+    features = scoring_features(history, date(2026, 6, 1)).row(0, named=True)
+    assert features["broken_promises"] == 1, "the broken promise of 1 July is not broken yet on 1 June"
+
+
+def test_the_promise_statuses_are_the_ledgers() -> None:
+    assert {s.value for s in PromiseStatus} == {"pending", "kept", "cancelled", "broken"}
+    assert promises_to_pay.c.status.server_default.arg == PromiseStatus.PENDING  # type: ignore[union-attr]
+    assert set(PROMISES_OVER) == {PromiseStatus.KEPT, PromiseStatus.CANCELLED}, "a broken promise still counts"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from reminder_pipeline.core.channels import CHANNELS, why_unreachable, with_contact_columns
+from reminder_pipeline.core.history import PROMISES_OVER, PromiseStatus
 from reminder_pipeline.core.outbox import OutboxStatus
 from reminder_pipeline.core.planning.windows import zones_of
 from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND
@@ -48,7 +49,7 @@ CANDIDATE_SCHEMA = {
 def _pending_promises(promises: pl.DataFrame, today: date, grace_days: int) -> pl.DataFrame:
     """customer_id, invoice_id (null: any), made_on of promises still pending on ``today``."""
     return promises.filter(
-        ~pl.col("status").is_in(["kept", "cancelled", "broken"]),
+        ~pl.col("status").is_in([*PROMISES_OVER, PromiseStatus.BROKEN]),
         pl.col("promised_date") + timedelta(days=grace_days) >= today,
     ).select("customer_id", "invoice_id", "made_on")
 

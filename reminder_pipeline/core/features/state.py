@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from reminder_pipeline.core.history import History
+from reminder_pipeline.core.history import History, PromiseStatus
 
 ONE_DAY = timedelta(days=1)
 ADDITIVE = [
@@ -82,7 +82,7 @@ def additive_events(invoices: pl.DataFrame, history: History) -> pl.DataFrame:
     amount = pl.col("amount_minor").cast(pl.Float64)
     after_due = pl.col("due_date") + ONE_DAY
     disputes = history.disputes.join(invoices.select("invoice_id", "customer_id", "settled_date"), on="invoice_id")
-    broken = history.promises.filter(pl.col("status") == "broken")
+    broken = history.promises.filter(pl.col("status") == PromiseStatus.BROKEN.value)
     return pl.concat(
         [
             event(

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.core.delivery.last_look import CANDIDATE_SCHEMA, LastLookReason, last_look
+from reminder_pipeline.core.history import PromiseStatus
 from reminder_pipeline.core.planning.plan import PROMISE_SCHEMA
 
 DAY = date(2026, 3, 10)
@@ -130,6 +131,22 @@ def test_a_promise_made_since_planning_holds_the_send_and_an_older_or_lapsed_one
     assert _look(promises=promise(DAY, DAY + timedelta(days=5), "OTHER"))["status"] == "sending"
     assert _look(promises=promise(DAY - timedelta(days=1), DAY + timedelta(days=5)))["status"] == "sending"
     assert _look(promises=promise(DAY, DAY - timedelta(days=4)))["status"] == "sending"
+
+
+@pytest.mark.parametrize(
+    ("status", "holds"),
+    [
+        (PromiseStatus.PENDING, True),
+        (PromiseStatus.KEPT, False),
+        (PromiseStatus.CANCELLED, False),
+        (PromiseStatus.BROKEN, False),
+    ],
+)
+def test_only_a_pending_promise_holds_the_send(status: PromiseStatus, holds: bool) -> None:
+    row = {"customer_id": "A", "invoice_id": None, "promised_date": DAY + timedelta(days=5), "made_on": DAY}
+    looked = _look(promises=pl.DataFrame([{**row, "status": status.value}], schema=PROMISE_SCHEMA))
+    assert (looked["status_reason"] == LastLookReason.PROMISE) is holds
+    assert looked["status"] == ("cancelled" if holds else "sending")
 
 
 def test_two_rows_for_one_customer_on_one_day_send_only_the_first() -> None:
