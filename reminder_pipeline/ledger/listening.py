@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reminder_pipeline.core.outbox import NOT_HANDED_OVER, OutboxStatus
+from reminder_pipeline.core.tasks import TaskStatus
 from reminder_pipeline.ledger.bulk import fetch, schema_of
 from reminder_pipeline.ledger.receivables import paid_per_invoice
 from reminder_pipeline.ledger.schema import (
@@ -344,5 +345,5 @@ def unmatched_events(connection: Connection) -> int:
 
 
 def open_tasks(connection: Connection) -> dict[str, int]:
-    query = select(tasks.c.kind, func.count()).where(tasks.c.status == "open").group_by(tasks.c.kind)
+    query = select(tasks.c.kind, func.count()).where(tasks.c.status == TaskStatus.OPEN.value).group_by(tasks.c.kind)
     return {str(kind): int(count) for kind, count in connection.execute(query)}

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection
 
+from reminder_pipeline.core.tasks import TaskStatus
 from reminder_pipeline.ledger import listening as queries
 
 
@@ -29,11 +30,6 @@ class TaskKind(StrEnum):
     """A reply from an address or number that matches several customers (never guessed at)."""
     OPT_IN_REQUEST = "opt_in_request"
     """Free text that reads like a wish to hear from us again: only a keyword opts back in by itself."""
-
-
-class TaskStatus(StrEnum):
-    OPEN = "open"
-    DONE = "done"
 
 
 @dataclass(frozen=True)
