@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 import polars as pl
 from sqlalchemy import Connection, func, or_, select
 
-from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, PROMISE_SCHEMA, PlanInputs
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, OutboxStatus
+from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, HANDED_OVER_SCHEMA, PROMISE_SCHEMA, PlanInputs
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, schema_of
 from reminder_pipeline.ledger.outbox import outbox_for_planning
@@ -107,6 +108,24 @@ def segments_of(connection: Connection, day: date) -> pl.DataFrame:
     return fetch(connection, select(*[s.c[c] for c in columns]).where(s.c.business_date == day), columns)
 
 
+def handed_over(connection: Connection, day: date) -> pl.DataFrame:
+    """``HANDED_OVER_SCHEMA``: the invoices of every collector row planned by ``day`` and not cancelled (an open
+    or a closed task: a collector's until paid), read through the status index (collector rows are few)."""
+    o = schema.outbox
+    query = select(o.c.customer_id, o.c.invoice_ids, o.c.business_date).where(
+        o.c.status.in_([OutboxStatus.TASK_OPEN, OutboxStatus.TASK_DONE]),
+        o.c.channel == COLLECTOR_CHANNEL,
+        o.c.business_date <= day,
+    )
+    rows = fetch(connection, query, schema_of(o, ["customer_id", "invoice_ids", "business_date"]))
+    return (
+        rows.with_columns(pl.col("invoice_ids").str.json_decode(pl.List(pl.String())).alias("invoice_id"))
+        .explode("invoice_id")
+        .drop_nulls("invoice_id")
+        .select(list(HANDED_OVER_SCHEMA))
+    )
+
+
 def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int) -> PlanInputs:
     """Everything a day's decisions need from the ledger."""
     invoices = invoices_for_planning(connection, day)
@@ -121,4 +140,5 @@ def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz
         outbox=outbox_for_planning(connection, day, now, horizon_days, invoices["invoice_id"]),
         business_tz=business_tz,
         credits=customer_credits(connection).select(list(CREDIT_SCHEMA)),
+        handed_over=handed_over(connection, day),
     )

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import load_policy
-from reminder_pipeline.core.policy.config import StatementSms
+from reminder_pipeline.core.policy.config import LaterInvoices, StatementSms
 from reminder_pipeline.core.segments import segment_customers, segment_summary
 from reminder_pipeline.core.yaml_config import ConfigError
 
@@ -167,6 +167,15 @@ def test_the_shipped_policy_loads() -> None:
         ),
         (("  sms: summary", "  sms: always"), "line {line}, field 'statements.sms': Input should be 'summary' or"),
         (("  low_risk:", "  statement:"), "field 'ladders.statement': 'statement' names the statements of account"),
+        (
+            ("  later_invoices: new_episode", "  later_invoices: new-episode"),
+            "line {line}, field 'handoff.later_invoices': Input should be 'new_episode' or 'hold'",
+        ),
+        (
+            ("  later_invoices: new_episode", "  later_invoice: hold"),
+            "line {line}, field 'handoff.later_invoice': Extra inputs are not permitted",
+        ),
+        (("handoff:\n  later_invoices: new_episode", "handoff: hold"), "line {line}, field 'handoff': Input should be"),
     ],
 )
 def test_a_bad_policy_is_refused_with_a_pointer(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -205,6 +214,16 @@ def test_the_statements_sms_rule_defaults_to_none_where_a_policy_is_silent(tmp_p
     path = tmp_path / "policy.yaml"
     path.write_text(text.replace("statements:\n  sms: summary\n", "", 1))
     assert load_policy(path).statements.sms == StatementSms.NONE
+
+
+def test_invoices_billed_after_a_hand_off_are_dunned_unless_a_policy_says_hold(tmp_path: Path) -> None:
+    text = Path(load_policy.__globals__["DEFAULT_POLICY"]).read_text()
+    assert load_policy().handoff.later_invoices == LaterInvoices.NEW_EPISODE
+    path = tmp_path / "policy.yaml"
+    path.write_text(text.replace("handoff:\n  later_invoices: new_episode\n", "", 1))
+    assert load_policy(path).handoff.later_invoices == LaterInvoices.NEW_EPISODE, "silent: the default"
+    path.write_text(text.replace("  later_invoices: new_episode", "  later_invoices: hold", 1))
+    assert load_policy(path).handoff.later_invoices == LaterInvoices.HOLD
 
 
 def test_segments_combine_band_aging_value_and_a_usable_channel() -> None:

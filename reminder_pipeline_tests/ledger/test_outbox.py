@@ -211,6 +211,38 @@ def test_a_customer_who_paid_before_the_day_has_its_unsent_reminders_and_tasks_c
     assert set(_outbox(filled).filter(pl.col("customer_id") == "A")["status"]) == {"task_open"}
 
 
+def test_an_invoice_billed_after_a_hand_off_is_dunned_without_the_collectors_invoices(
+    filled: Ledger, tmp_path: Path
+) -> None:
+    """A's A-1 and A-2 go to a collector; A-1, the episode, is paid, and A-3 is billed: the next day's plan reads
+    the collector's invoices from the task (A-2 too, though its episode is paid) and duns A-3 alone."""
+    late = DAY + timedelta(days=40)
+    _plan(filled, late, _at(late))
+    task = _outbox(filled).filter(pl.col("customer_id") == "A").row(0, named=True)
+    assert (task["channel"], task["status"], task["invoice_ids"]) == ("collector", "task_open", '["A-1","A-2"]')
+    following = late + timedelta(days=1)
+    payment = write_csv(
+        tmp_path / "payments.csv",
+        f"payment_id,invoice_id,amount,currency,paid_date\nP-1,A-1,100.00,EUR,{late.isoformat()}",
+    )
+    billed = write_csv(
+        tmp_path / "invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount,currency\n"
+        f"A-3,A,{late.isoformat()},{(following + timedelta(days=2)).isoformat()},70.00,EUR",
+    )
+    ingest_file(filled, payment, Entity.PAYMENTS)
+    ingest_file(filled, billed, Entity.INVOICES)
+    with filled.begin() as connection:
+        handed = plan_inputs(connection, following, _at(following), business_tz="UTC", horizon_days=8).handed_over
+    assert handed is not None
+    assert sorted(handed.filter(pl.col("customer_id") == "A")["invoice_id"]) == ["A-1", "A-2"]
+    plan, _ = _plan(filled, following, _at(following))
+    row = plan.decisions.filter(pl.col("customer_id") == "A").row(0, named=True)
+    assert (row["decision"], row["step"], row["episode_id"]) == ("send", "courtesy", "A-3")
+    assert (row["invoice_ids"], row["amount_minor"]) == (["A-3"], 7_000)
+    assert _outbox(filled).filter(pl.col("outbox_id") == task["outbox_id"])["status"].item() == "task_open"
+
+
 def test_windows_are_compared_in_utc_whatever_the_sessions_time_zone(filled: Ledger) -> None:
     _plan(filled, DAY, _at(DAY))
     with filled.begin() as connection:

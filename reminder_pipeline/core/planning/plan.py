@@ -1,12 +1,16 @@
 """One decision per customer per day: a ladder step, a channel and a send window — or a reasoned skip.
 
-The dunning episode is the customer's oldest unpaid, undisputed invoice: its due date sets the
-ladder's clock, and the message covers every overdue invoice in its currency (for the balance
-left after partial payments). A step is known by its name in every ladder: ``reminder`` reached
-under the standard ladder is reached under the low-risk one too. How far an episode has gone is
+The dunning episode is the customer's oldest unpaid, undisputed invoice not with a collector: its
+due date sets the ladder's clock, and the message covers every overdue invoice in its currency not
+with a collector (for the balance left after partial payments). The invoices a collector row covers
+(a hand-off, or the task for a message refused for good) are the collector's from the next day until
+paid; as the policy's ``handoff.later_invoices`` says, invoices billed later are dunned as their own
+episode (``new_episode``), or nothing more is planned while the handed-off episode is owed (``hold``).
+A step is known by its name in every ladder: ``reminder`` reached under the standard ladder is
+reached under the low-risk one too. How far an episode has gone is
 the steps it has received, whichever ladder they came from, so a customer moving between risk
 bands continues from there: never a step already reached, never one at or below the largest
-``offset_days`` received, never one before a reached step in the new ladder, and nothing after a
+``offset_days`` received, never one before a reached step in the new ladder, and nothing after its
 hand-off. The step planned is the highest one now due beyond that point, so after missed days
 only that one goes out (promise 5); a broken promise to pay for the episode moves one step
 further. Contacts are counted on the recipient's local dates, earlier and later days alike, the
@@ -39,7 +43,7 @@ from reminder_pipeline.core.planning.ladders import (
 )
 from reminder_pipeline.core.planning.reasons import DESCRIPTIONS, Decision, SkipReason
 from reminder_pipeline.core.planning.windows import send_windows
-from reminder_pipeline.core.policy.config import Policy, StepAction
+from reminder_pipeline.core.policy.config import LaterInvoices, Policy, StepAction
 
 OUTBOX_SCHEMA = {
     "dedupe_key": pl.String(),
@@ -62,6 +66,7 @@ PROMISE_SCHEMA = {
     "made_on": pl.Date(),
     "status": pl.String(),
 }
+HANDED_OVER_SCHEMA = {"customer_id": pl.String(), "invoice_id": pl.String(), "business_date": pl.Date()}
 EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
 
 
@@ -87,6 +92,9 @@ class PlanInputs:
     """The time zone of business days: the day ends at midnight there."""
     credits: pl.DataFrame | None = None
     """``CREDIT_SCHEMA``: money customers paid beyond their invoices, per currency (none when absent)."""
+    handed_over: pl.DataFrame | None = None
+    """``HANDED_OVER_SCHEMA``: the invoices of the collector rows not cancelled (hand-offs, tasks for refused
+    messages), with the business date that planned each (none when absent)."""
 
     @property
     def day_ends(self) -> datetime:
@@ -99,10 +107,22 @@ class Plan:
     outbox: pl.DataFrame
 
 
-def _episodes(inputs: PlanInputs) -> pl.DataFrame:
-    """Per customer with unpaid, undisputed invoices: the episode, the invoices its message covers, the balance."""
+def _with_collector(inputs: PlanInputs, later: LaterInvoices) -> pl.DataFrame:
+    """``invoice_id`` of the invoices a collector has on the day: those of collector rows planned before it (on
+    the day of a hand-off its episode stays the day's, already handed over). None under ``hold``."""
+    if later is LaterInvoices.HOLD or inputs.handed_over is None:
+        return pl.DataFrame(schema={"invoice_id": pl.String()})
+    return inputs.handed_over.filter(pl.col("business_date") < inputs.day).select("invoice_id").unique()
+
+
+def _episodes(inputs: PlanInputs, later: LaterInvoices) -> pl.DataFrame:
+    """Per customer with unpaid, undisputed invoices: the episode, the invoices its message covers, the balance;
+    ``with_collector`` when a collector has some of them (left out of the episode)."""
     owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0)
     undisputed = owed.join(inputs.disputed.select("invoice_id"), on="invoice_id", how="anti")
+    collectors = _with_collector(inputs, later)
+    handed = undisputed.join(collectors, on="invoice_id", how="semi").select("customer_id").unique()
+    undisputed = undisputed.join(collectors, on="invoice_id", how="anti")
     episode = (
         undisputed.sort("due_date", "invoice_id")
         .group_by("customer_id", maintain_order=True)
@@ -126,6 +146,7 @@ def _episodes(inputs: PlanInputs) -> pl.DataFrame:
     return (
         state.join(episode, on="customer_id", how="left")
         .join(covered, on="customer_id", how="left")
+        .join(handed.with_columns(pl.lit(True).alias("with_collector")), on="customer_id", how="left")
         .with_columns((pl.lit(inputs.day) - pl.col("episode_due")).dt.total_days().alias("days_past_due"))
     )
 
@@ -182,6 +203,7 @@ def _skip_reason(inputs: PlanInputs, policy: Policy) -> pl.Expr:
     any_opted_out = opted_out_of(pl.col("first_channel")) | opted_out_of(pl.col("second_channel")).fill_null(False)
     reasons: list[tuple[pl.Expr, SkipReason]] = [
         (~pl.col("still_owes").fill_null(False), SkipReason.PAID),
+        (pl.col("episode_id").is_null() & pl.col("with_collector").fill_null(False), SkipReason.WITH_COLLECTOR),
         (pl.col("episode_id").is_null(), SkipReason.DISPUTED),
         (pl.col("credit_minor").fill_null(0) >= pl.col("amount_minor"), SkipReason.COVERED_BY_CREDIT),
         (pl.col("promise_pending").fill_null(False), SkipReason.PROMISE_PENDING),
@@ -246,7 +268,7 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
         inputs.day_ends,
         policy.contact,
     )
-    episodes = _episodes(inputs)
+    episodes = _episodes(inputs, policy.handoff.later_invoices)
     credits = inputs.credits if inputs.credits is not None else pl.DataFrame(schema=CREDIT_SCHEMA)
     frame = (
         customers.join(episodes, on="customer_id", how="left")

@@ -14,6 +14,7 @@ class Decision(StrEnum):
 class SkipReason(StrEnum):
     PAID = "paid"
     DISPUTED = "disputed"
+    WITH_COLLECTOR = "with_collector"
     COVERED_BY_CREDIT = "covered_by_credit"
     PROMISE_PENDING = "promise_to_pay_pending"
     PAUSED = "paused_by_collector"
@@ -32,6 +33,7 @@ STOP_REASONS = frozenset(
     {
         SkipReason.PAID,
         SkipReason.DISPUTED,
+        SkipReason.WITH_COLLECTOR,
         SkipReason.COVERED_BY_CREDIT,
         SkipReason.PROMISE_PENDING,
         SkipReason.PAUSED,
@@ -44,6 +46,7 @@ STOP_REASONS = frozenset(
 DESCRIPTIONS: dict[str, str] = {
     SkipReason.PAID: "every invoice open on the day has been paid since",
     SkipReason.DISPUTED: "every open invoice is disputed",
+    SkipReason.WITH_COLLECTOR: "every invoice still owed is with a collector (handed over) or disputed",
     SkipReason.COVERED_BY_CREDIT: "the customer's credit (money paid beyond earlier invoices) covers what is owed: "
     "apply or refund it rather than chase",
     SkipReason.PROMISE_PENDING: "a promise to pay is pending (until its date plus grace)",

@@ -45,6 +45,15 @@ class StepAction(StrEnum):
     """A task for a collector instead of a message."""
 
 
+class LaterInvoices(StrEnum):
+    """What happens to a customer's invoices billed after a hand-off to a collector."""
+
+    NEW_EPISODE = "new_episode"
+    """The invoices the hand-off covered are the collector's until paid; later ones are dunned as their own episode."""
+    HOLD = "hold"
+    """Nothing more is planned for the customer until the handed-off episode's invoice is paid."""
+
+
 EARLIEST_OFFSET_DAYS, LATEST_OFFSET_DAYS = -365, 3 * 365
 """A step at most a year before the due date and three years after it; anything further is a typo."""
 MAX_GAP_DAYS = 90
@@ -332,11 +341,16 @@ class StatementRules(_Strict):
     sms: StatementSms = StatementSms.NONE
 
 
+class HandoffRules(_Strict):
+    later_invoices: LaterInvoices = LaterInvoices.NEW_EPISODE
+
+
 class Policy(_Strict):
     version: str
     segmentation: Segmentation
     contact: ContactRules = Field(default_factory=ContactRules)
     statements: StatementRules = Field(default_factory=StatementRules)
+    handoff: HandoffRules = Field(default_factory=HandoffRules)
     ladders: dict[str, Ladder]
     assignments: list[Assignment]
     sender: Sender

@@ -8,7 +8,14 @@ from typing import Any
 import polars as pl
 
 from reminder_pipeline.config_files import load_policy
-from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, OUTBOX_SCHEMA, PROMISE_SCHEMA, PlanInputs, plan_day
+from reminder_pipeline.core.planning.plan import (
+    CREDIT_SCHEMA,
+    HANDED_OVER_SCHEMA,
+    OUTBOX_SCHEMA,
+    PROMISE_SCHEMA,
+    PlanInputs,
+    plan_day,
+)
 from reminder_pipeline.core.policy.config import Policy
 from reminder_pipeline_tests.core.planning.simulation import UTC_DT
 
@@ -57,6 +64,7 @@ def decide(
     outbox: pl.DataFrame | None = None,
     risk_band: str = "medium",
     credits: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    handed_over: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> pl.DataFrame:
     customers = customers or [a_customer()]
     inputs = PlanInputs(
@@ -80,6 +88,7 @@ def decide(
         ),
         outbox=outbox if outbox is not None else pl.DataFrame(schema=OUTBOX_SCHEMA),
         credits=pl.DataFrame(list(credits), schema=CREDIT_SCHEMA),
+        handed_over=pl.DataFrame(list(handed_over), schema=HANDED_OVER_SCHEMA),
     )
     return plan_day(inputs, policy or load_policy()).decisions
 

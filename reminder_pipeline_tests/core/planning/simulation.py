@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time
 
 import polars as pl
 
-from reminder_pipeline.core.outbox import NOT_HANDED_OVER, REVIVABLE, OutboxStatus
+from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, NOT_HANDED_OVER, REVIVABLE, OutboxStatus
 from reminder_pipeline.core.planning.plan import (
+    HANDED_OVER_SCHEMA,
     OUTBOX_SCHEMA,
     PROMISE_SCHEMA,
     PlanInputs,
@@ -98,6 +99,7 @@ class World:
             self.customers,
             self.segments_on(day),
             self.outbox.select(list(OUTBOX_SCHEMA)),
+            handed_over=self.handed_over(),
         )
         plan = plan_day(inputs, policy)
         self.decisions.append(plan.decisions.with_columns(pl.lit(at).alias("planned_at")))
@@ -137,6 +139,19 @@ class World:
             .then(pl.lit(OutboxStatus.SENT.value))
             .otherwise("status")
             .alias("status")
+        )
+
+    def handed_over(self) -> pl.DataFrame:
+        """The invoices of the collector rows, as the ledger gives them to planning (``HANDED_OVER_SCHEMA``)."""
+        tasks = self.outbox.filter(
+            (pl.col("channel") == COLLECTOR_CHANNEL)
+            & pl.col("status").is_in([OutboxStatus.TASK_OPEN, OutboxStatus.TASK_DONE])
+        )
+        return (
+            tasks.explode("invoice_ids")
+            .select("customer_id", pl.col("invoice_ids").alias("invoice_id"), "business_date")
+            .drop_nulls("invoice_id")
+            .cast(HANDED_OVER_SCHEMA)
         )
 
     def sent(self) -> pl.DataFrame:

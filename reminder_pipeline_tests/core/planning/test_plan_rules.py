@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.policy.config import LaterInvoices, Policy
 from reminder_pipeline_tests.core.planning.scenarios import (
     DAY,
     RUN_AT,
@@ -284,3 +285,49 @@ def test_a_broken_promise_does_not_escalate_an_invoice_that_is_not_yet_due() -> 
     assert (row["decision"], row["reason"], row["escalated"]) == ("skip", "no_step_due", False)
     due = only(decide([an_invoice("NEW", 2)], promises=[{**promise, "status": "pending"}]))
     assert (due["decision"], due["escalated"]) == ("send", True), "once overdue, the broken promise counts"
+
+
+HANDED_ON = DAY - timedelta(days=15)
+HANDED_OFF = outbox_of(outbox_row("collector", 45, HANDED_ON, channel="collector", status="task_open"))
+"""The standard ladder handed episode I1 to a collector 15 days ago (at +45), with I2 overdue beside it."""
+WITH_THE_COLLECTOR = [{"customer_id": "C1", "invoice_id": i, "business_date": HANDED_ON} for i in ("I1", "I2")]
+OLD_DEBT = [an_invoice("I1", 60), an_invoice("I2", 40, balance=2_500)]
+
+
+def _holding() -> Policy:
+    base = load_policy()
+    return base.model_copy(update={"handoff": base.handoff.model_copy(update={"later_invoices": LaterInvoices.HOLD})})
+
+
+def test_invoices_billed_after_a_hand_off_are_dunned_as_their_own_episode() -> None:
+    """I3, billed after the hand-off, gets its courtesy note and its reminders like any episode, for its own
+    balance: the collector's I1 and I2 are neither its episode nor in its message."""
+    assert load_policy().handoff.later_invoices is LaterInvoices.NEW_EPISODE, "the default"
+    courtesy = only(
+        decide([*OLD_DEBT, an_invoice("I3", -3, balance=700)], outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR)
+    )
+    assert (courtesy["decision"], courtesy["step"], courtesy["channel"]) == ("send", "courtesy", "email")
+    assert (courtesy["episode_id"], courtesy["invoice_ids"], courtesy["amount_minor"]) == ("I3", ["I3"], 700)
+    later = [*OLD_DEBT, an_invoice("I3", 7, balance=700), an_invoice("I4", 2, balance=300), an_invoice("I5", -20)]
+    reminder = only(decide(later, outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR))
+    assert (reminder["decision"], reminder["step"], reminder["episode_id"]) == ("send", "second_reminder", "I3")
+    assert (reminder["invoice_ids"], reminder["amount_minor"]) == (["I3", "I4"], 1_000)
+    paid_episode = [an_invoice("I1", 60, balance=0), OLD_DEBT[1], an_invoice("I3", 1, balance=700)]
+    row = only(decide(paid_episode, outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR))
+    assert (row["episode_id"], row["invoice_ids"]) == ("I3", ["I3"]), "I2 stays the collector's until paid"
+    only_theirs = only(decide(OLD_DEBT, outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR))
+    assert (only_theirs["decision"], only_theirs["reason"]) == ("skip", "with_collector")
+
+
+def test_under_hold_nothing_is_planned_after_a_hand_off_while_its_episode_is_owed() -> None:
+    for invoice in (an_invoice("I3", -3, balance=700), an_invoice("I3", 7, balance=700)):
+        row = only(decide([*OLD_DEBT, invoice], outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR, policy=_holding()))
+        assert (row["decision"], row["reason"], row["episode_id"]) == ("skip", "no_step_due", "I1")
+
+
+def test_on_the_day_of_a_hand_off_nothing_else_is_planned_for_the_customer() -> None:
+    """Planned again on the day of the hand-off, the day's episode is still the one handed over."""
+    today = outbox_of(outbox_row("collector", 45, DAY, channel="collector", status="task_open"))
+    handed_today = [{**row, "business_date": DAY} for row in WITH_THE_COLLECTOR]
+    row = only(decide([*OLD_DEBT, an_invoice("I3", -3, balance=700)], outbox=today, handed_over=handed_today))
+    assert (row["decision"], row["reason"], row["episode_id"]) == ("skip", "no_step_due", "I1")
