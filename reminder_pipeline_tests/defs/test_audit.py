@@ -12,7 +12,9 @@ drop files, the zone tables and the ledger with its own code and SQL, not the pr
   in (the customer's zone; else every zone of their country, of their number and its region);
 - at most one message per customer per local day, at most the weekly cap in any seven days;
 - every message's amount is the ledger's balance of its invoices that day, written in its text;
-- nothing planned for a paid or disputed invoice, an opted-out channel or a pending promise.
+- nothing planned for a paid or disputed invoice, an opted-out channel or a pending promise;
+- no message names an invoice a collector's task (planned on an earlier day, not cancelled) covers,
+  and invoices billed after a hand-off are reminded (the policy's ``handoff.later_invoices``).
 """
 
 from __future__ import annotations
@@ -337,3 +339,21 @@ def test_the_run_holds_the_partial_payments_and_disputes_the_audit_is_about(ledg
         first=AUDITED[0],
     )
     assert disputed_mid_episode[0]["n"] > 0, "an invoice already reminded of is disputed during the run"
+
+
+def test_no_message_names_an_invoice_a_collector_has(ledger: Connection) -> None:
+    tasks = _rows(
+        ledger,
+        "SELECT customer_id, business_date, invoice_ids FROM outbox"
+        " WHERE channel = 'collector' AND status IN ('task_open', 'task_done')",
+    )
+    held: dict[str, list[tuple[date, set[str]]]] = defaultdict(list)
+    for task in tasks:
+        held[task["customer_id"]].append((_day(task["business_date"]), set(json.loads(task["invoice_ids"]))))
+    after_a_hand_off = 0
+    for row in _sent(ledger):
+        for handed_on, theirs in held.get(row["customer_id"], []):
+            if handed_on < _day(row["business_date"]):
+                after_a_hand_off += 1
+                assert not theirs & set(json.loads(row["invoice_ids"])), ("the collector's", row["outbox_id"])
+    assert after_a_hand_off > 0, "customers handed to a collector were reminded of invoices billed since"
