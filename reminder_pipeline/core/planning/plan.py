@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from reminder_pipeline.core.channels import opted_out_of, reachable_by, with_contact_columns
+from reminder_pipeline.core.history import PROMISES_OVER, PromiseStatus
 from reminder_pipeline.core.outbox import (
     COLLECTOR_CHANNEL,
     OutboxStatus,
@@ -161,7 +162,7 @@ def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int) -> pl
     grace = timedelta(days=grace_days)
     owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0).select("invoice_id", pl.lit(True).alias("_owed"))
     latest = (
-        inputs.promises.filter(pl.col("made_on") <= inputs.day, ~pl.col("status").is_in(["kept", "cancelled"]))
+        inputs.promises.filter(pl.col("made_on") <= inputs.day, ~pl.col("status").is_in(PROMISES_OVER))
         .join(episodes.select("customer_id", "episode_issued"), on="customer_id", how="inner")
         .join(owed, on="invoice_id", how="left")
         .filter(
@@ -176,8 +177,8 @@ def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int) -> pl
     return latest.select(
         "customer_id",
         "promised_date",
-        (~lapsed & (pl.col("status") != "broken")).alias("promise_pending"),
-        pl.when(lapsed | (pl.col("status") == "broken"))
+        (~lapsed & (pl.col("status") != PromiseStatus.BROKEN.value)).alias("promise_pending"),
+        pl.when(lapsed | (pl.col("status") == PromiseStatus.BROKEN.value))
         .then(pl.min_horizontal(pl.col("promised_date") + grace + timedelta(days=1), pl.lit(inputs.day)))
         .alias("promise_broken_on"),
     )
