@@ -14,8 +14,8 @@ processes') keep SQLite's own checkpoints.
 Several server processes on one SQLite file (``reminders serve --workers N``) take turns: each holds a lock on
 a file beside the ledger (``flock``) for the whole of a batch, its store and its processing. SQLite's write
 lock alone would keep them apart too, but a writer waiting for it sleeps in SQLite's busy handler (1, 2, 5,
-10, 15 ms...) and wakes after the other has long finished; one waiting on the file lock wakes when it is
-released, and takes every request that gathered meanwhile.
+10, 15 ms...) and wakes after the other has long finished; one waiting for the file lock tries again every
+half a millisecond, and takes every request that gathered meanwhile.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ from reminder_pipeline.ledger.engine import LedgerUnavailable, is_file_sqlite
 from reminder_pipeline.ledger.store import Ledger, describe_database_error
 
 log = logging.getLogger("reminder_pipeline.web")
+
+TURN_WAIT_SECONDS = 60.0
+"""As long as SQLite's busy timeout: a writer waits no longer for its turn than it would for SQLite's lock."""
+TURN_POLL_SECONDS = 0.0005
 
 INTERVAL_SECONDS = 0.1
 """The writer checkpoints at most this often: each checkpoint copies the pages written since the last one
@@ -64,16 +68,46 @@ class WriterLedger:
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
-        """This process's turn to write a batch, among the server processes on the same SQLite file."""
-        if self._turns is None:
-            yield
-            return
-        descriptor = os.open(self._turns, os.O_RDWR | os.O_CREAT, 0o600)
+        """This process's turn to write a batch, among the server processes on the same SQLite file.
+
+        Waited for at most ``TURN_WAIT_SECONDS``. Without a turn — the lock file cannot be opened or locked
+        (another user's file, a read-only folder, a file system without locks), or another process holds it
+        too long (a frozen one) — the batch is written all the same: SQLite's own lock keeps the writers
+        apart, only the prompt hand-over is lost."""
+        descriptor = self._take_turn()
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(descriptor)  # releases the lock
+            if descriptor is not None:
+                os.close(descriptor)  # releases the lock
+
+    def _take_turn(self) -> int | None:
+        if self._turns is None:
+            return None
+        try:
+            descriptor = os.open(self._turns, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            self._without_turns(error)
+            return None
+        waited_until = time.monotonic() + TURN_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return descriptor
+            except BlockingIOError:
+                if time.monotonic() > waited_until:
+                    log.warning("another server process kept the ledger's writer turn too long: writing without it")
+                    os.close(descriptor)
+                    return None
+                time.sleep(TURN_POLL_SECONDS)
+            except OSError as error:
+                os.close(descriptor)
+                self._without_turns(error)
+                return None
+
+    def _without_turns(self, error: OSError) -> None:
+        log.warning("the webhook writer takes no turns (its lock file: %s): SQLite's lock alone", type(error).__name__)
+        self._turns = None
 
     def answered(self) -> None:
         """A batch was committed and answered: checkpoint the log, unless that was done less than an interval ago."""

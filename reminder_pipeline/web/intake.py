@@ -162,7 +162,7 @@ class Intake:
 
     def _start(self) -> None:
         with self._lock:
-            if self._writer is None:
+            if self._writer is None or not self._writer.is_alive():  # none yet, or one that died
                 self._writer = threading.Thread(target=self._write_until_closed, name="webhook-writer", daemon=True)
                 self._writer.start()
 
@@ -187,14 +187,15 @@ class Intake:
             first = self._waiting.get()
             if first is None:
                 return
-            with writing.turn():  # what arrives while another process writes joins this batch
-                batch, closing = self._gather(first)
-                try:
+            batch = [first]
+            try:
+                with writing.turn():  # what arrives while another process writes joins this batch
+                    batch, closing = self._gather(first)
                     self._write(writing.ledger, batch)
-                except Exception as error:  # a bug: every request of the batch still waiting hears of it
-                    log.exception("webhook batch of %s request(s) not written", len(batch))
-                    for request in batch:
-                        request.fail(error)
+            except Exception as error:  # a bug: every request of the batch still waiting hears of it
+                log.exception("webhook batch of %s request(s) not written", len(batch))
+                for request in batch:
+                    request.fail(error)
             writing.answered()
 
     def _gather(self, first: _Request) -> tuple[list[_Request], bool]:

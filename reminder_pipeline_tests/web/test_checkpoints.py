@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -144,3 +145,29 @@ def test_writers_of_one_sqlite_file_take_turns(sqlite_file: Path) -> None:
 def test_the_turns_are_taken_on_a_file_beside_the_ledger(sqlite_file: Path) -> None:
     with _writer(sqlite_file) as (_, writing), writing.turn():
         assert checkpoints.turns_file(f"sqlite:///{sqlite_file}").exists()
+
+
+def test_a_writer_whose_lock_file_cannot_be_opened_writes_without_turns(
+    sqlite_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's lock file, a read-only folder: the writer goes on (SQLite's own lock keeps writers
+    apart) instead of its thread ending and every webhook after waiting for an answer that never comes."""
+    not_a_file = tmp_path / "a folder"
+    not_a_file.mkdir()
+    monkeypatch.setattr(checkpoints, "turns_file", lambda _url: not_a_file)
+    with _writer(sqlite_file) as (_, writing):
+        for first in range(2):
+            with writing.turn():
+                _write(writing.ledger, first, 1)
+    with Ledger(f"sqlite:///{sqlite_file}") as ledger, ledger.begin() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM inbound_events").scalar_one() == 2
+
+
+def test_a_turn_held_too_long_is_given_up(sqlite_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen process holding the turn delays the others at most as long as SQLite's busy timeout would."""
+    monkeypatch.setattr(checkpoints, "TURN_WAIT_SECONDS", 0.3)
+    with _writer(sqlite_file) as (_, first), _writer(sqlite_file) as (_, second), first.turn():
+        started = time.monotonic()
+        with second.turn():
+            waited = time.monotonic() - started
+    assert 0.3 <= waited < 5
