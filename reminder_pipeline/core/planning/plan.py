@@ -152,15 +152,19 @@ def _episodes(inputs: PlanInputs, later: LaterInvoices) -> pl.DataFrame:
     )
 
 
-def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int) -> pl.DataFrame:
+def _promises(inputs: PlanInputs, episodes: pl.DataFrame, grace_days: int, later: LaterInvoices) -> pl.DataFrame:
     """The latest promise made for the current episode: pending until its date plus grace, then broken.
 
     A promise belongs to the episode when it was made once the episode's invoice existed and, if it
-    names an invoice, that invoice is still owed: a promise kept, or made for an earlier episode,
-    says nothing about this one.
+    names an invoice, that invoice is still owed and not a collector's: a promise kept, made for an earlier
+    episode or about the collector's invoices, says nothing about this one.
     """
     grace = timedelta(days=grace_days)
-    owed = inputs.open_invoices.filter(pl.col("balance_minor") > 0).select("invoice_id", pl.lit(True).alias("_owed"))
+    owed = (
+        inputs.open_invoices.filter(pl.col("balance_minor") > 0)
+        .join(_with_collector(inputs, later), on="invoice_id", how="anti")
+        .select("invoice_id", pl.lit(True).alias("_owed"))
+    )
     latest = (
         inputs.promises.filter(pl.col("made_on") <= inputs.day, ~pl.col("status").is_in(PROMISES_OVER))
         .join(episodes.select("customer_id", "episode_issued"), on="customer_id", how="inner")
@@ -282,7 +286,11 @@ def plan_day(inputs: PlanInputs, policy: Policy) -> Plan:
     frame = (
         frame.join(contacts_around(counted, frame), on=["customer_id", "send_on"], how="left")
         .join(reached, on=["customer_id", "episode_id"], how="left")
-        .join(_promises(inputs, episodes, policy.contact.promise_grace_days), on="customer_id", how="left")
+        .join(
+            _promises(inputs, episodes, policy.contact.promise_grace_days, policy.handoff.later_invoices),
+            on="customer_id",
+            how="left",
+        )
         .with_columns(
             assign_ladder(policy.assignments).alias("ladder"),
             # a broken promise moves an overdue episode one step on, once: unless it was reminded since

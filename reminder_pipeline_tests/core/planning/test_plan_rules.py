@@ -331,3 +331,16 @@ def test_on_the_day_of_a_hand_off_nothing_else_is_planned_for_the_customer() -> 
     handed_today = [{**row, "business_date": DAY} for row in WITH_THE_COLLECTOR]
     row = only(decide([*OLD_DEBT, an_invoice("I3", -3, balance=700)], outbox=today, handed_over=handed_today))
     assert (row["decision"], row["reason"], row["episode_id"]) == ("skip", "no_step_due", "I1")
+
+
+def test_a_promise_about_the_collectors_invoices_says_nothing_about_the_later_episode() -> None:
+    """A collector records a promise on the invoice they hold: I3's episode, billed after the hand-off, is
+    neither paused by it while pending nor escalated once it is broken."""
+    later = {**an_invoice("I3", 8, balance=700), "issue_date": HANDED_ON + timedelta(days=1)}
+    about_i1 = {"customer_id": "C1", "invoice_id": "I1", "made_on": DAY - timedelta(days=2), "status": "pending"}
+    without = only(decide([*OLD_DEBT, later], outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR))
+    for promised in (DAY + timedelta(days=5), DAY - timedelta(days=6)):
+        promise = {**about_i1, "promised_date": promised}
+        row = only(decide([*OLD_DEBT, later], outbox=HANDED_OFF, handed_over=WITH_THE_COLLECTOR, promises=[promise]))
+        assert (row["decision"], row["step"], row["escalated"]) == (without["decision"], without["step"], False)
+    assert (without["decision"], without["episode_id"]) == ("send", "I3")
