@@ -116,7 +116,7 @@ def render_day(
         lines = invoice_lines(connection, rows["invoice_ids"].explode())
         keep, owed, cancelled = triage(rows, lines, people, open_disputes(connection, now.date()))
         rendered = render_messages(keep, owed, RenderContext(policy, templates, signer, now))
-        balances = receivables.open_invoices(connection, receivables.ALL_TIME).select("invoice_id", "balance_minor")
+        balances = receivables.open_balances(connection, rendered["invoice_ids"].explode())
         problems = message_problems(rendered, rows, balances, people, policy)
         rendered = rendered.join(problems, on="outbox_id", how="left").join(
             rows.select("outbox_id", "customer_id"), on="outbox_id", how="left"

@@ -100,6 +100,17 @@ def test_open_invoices_count_the_payments_made_by_the_day(billed: Ledger) -> Non
     assert in_january.schema == receivables.OPEN_INVOICE_SCHEMA
 
 
+def test_open_balances_of_some_invoices_are_those_open_invoices_has_for_all_time(billed: Ledger) -> None:
+    with billed.begin() as connection:
+        ever = receivables.open_invoices(connection, receivables.ALL_TIME).select("invoice_id", "balance_minor")
+        some = receivables.open_balances(connection, pl.Series(["A-1", "A-2", "B-1", "C-1", "C-1", None, "missing"]))
+        nothing = receivables.open_balances(connection, pl.Series([], dtype=pl.String))
+    assert some.sort("invoice_id").rows() == ever.filter(pl.col("invoice_id") != "A-3").sort("invoice_id").rows()
+    assert some.sort("invoice_id").rows() == [("A-1", 6_000), ("C-1", 700)]
+    assert nothing.is_empty()
+    assert nothing.schema == some.schema
+
+
 def test_a_reported_settlement_and_the_recorded_payments_are_the_same_money(billed: Ledger) -> None:
     """A-2 (5000) was reported paid 6000 and recorded as 3000 + 3000: paid 6000, never 12000."""
     with billed.begin() as connection:
