@@ -4,16 +4,17 @@ promises, contacts, segments and the outbox rows its caps and steps depend on.""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from reminder_pipeline.core.outbox import COLLECTOR_CHANNEL, OutboxStatus
 from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA, HANDED_OVER_SCHEMA, PROMISE_SCHEMA, PlanInputs
 from reminder_pipeline.ledger import schema
 from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, schema_of
 from reminder_pipeline.ledger.outbox import outbox_for_planning
-from reminder_pipeline.ledger.receivables import INVOICE_LINE_SCHEMA, customer_credits, paid_per_invoice
+from reminder_pipeline.ledger.receivables import INVOICE_LINE_SCHEMA, paid_sum
 
 CONTACT_SCHEMA = schema_of(
     schema.customers,
@@ -35,31 +36,63 @@ CONTACT_SCHEMA = schema_of(
 )
 
 
+PLANNING_COLUMNS = ["invoice_id", "customer_id", "issue_date", "due_date", "currency", "amount_minor"]
+RECEIVABLES_SCHEMA = {
+    **schema_of(schema.invoices, PLANNING_COLUMNS),
+    "paid_then": pl.Int64(),
+    "balance_minor": pl.Int64(),
+}
+
+
+def _receivables_query(day: date, *, credits: bool) -> Select[Any]:
+    """Invoices issued by ``day`` with ``paid_then`` (by the day before) and ``balance_minor`` (now, unclipped),
+    from one pass over the payments: those open when ``day`` began, and (``credits``) any paid beyond its amount."""
+    inv, pay = schema.invoices, schema.payments
+    paid = (
+        select(
+            pay.c.invoice_id,
+            paid_sum(pay.c.paid_date <= day - timedelta(days=1)).label("paid_then"),
+            paid_sum().label("paid_now"),
+        )
+        .group_by(pay.c.invoice_id)
+        .subquery("paid")
+    )
+    paid_then, paid_now = func.coalesce(paid.c.paid_then, 0), func.coalesce(paid.c.paid_now, 0)
+    was_open = and_(inv.c.issue_date <= day, inv.c.amount_minor - paid_then > 0)
+    return (
+        select(
+            *[inv.c[c] for c in PLANNING_COLUMNS],
+            paid_then.label("paid_then"),
+            (inv.c.amount_minor - paid_now).label("balance_minor"),
+        )
+        .select_from(inv.outerjoin(paid, paid.c.invoice_id == inv.c.invoice_id))
+        .where(or_(was_open, paid_now > inv.c.amount_minor) if credits else was_open)
+    )
+
+
+def _open_then(rows: pl.DataFrame, day: date) -> pl.DataFrame:
+    columns = [c for c in INVOICE_LINE_SCHEMA if c != "amount_minor"]
+    was_open = (pl.col("issue_date") <= day) & (pl.col("amount_minor") - pl.col("paid_then") > 0)
+    return rows.filter(was_open).select(columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
+
+
 def invoices_for_planning(connection: Connection, day: date) -> pl.DataFrame:
     """Invoices open when ``day`` began (issued by then, not paid before it), with the balance the ledger
     shows now: one paid since is still decided on, as paid, and its unsent reminders cancelled."""
-    inv = schema.invoices
-    paid_then = paid_per_invoice(day - timedelta(days=1)).alias("paid_then")
-    paid_now = paid_per_invoice().alias("paid_now")
-    balance_now = inv.c.amount_minor - func.coalesce(paid_now.c.paid, 0)
-    query = (
-        select(
-            inv.c.invoice_id,
-            inv.c.customer_id,
-            inv.c.issue_date,
-            inv.c.due_date,
-            inv.c.currency,
-            balance_now.label("balance_minor"),
-        )
-        .select_from(
-            inv.outerjoin(paid_then, paid_then.c.invoice_id == inv.c.invoice_id).outerjoin(
-                paid_now, paid_now.c.invoice_id == inv.c.invoice_id
-            )
-        )
-        .where(inv.c.issue_date <= day, inv.c.amount_minor - func.coalesce(paid_then.c.paid, 0) > 0)
+    return _open_then(fetch(connection, _receivables_query(day, credits=False), RECEIVABLES_SCHEMA), day)
+
+
+def receivables_for_planning(connection: Connection, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``invoices_for_planning`` and the customers' credits (``CREDIT_SCHEMA``: as ``customer_credits`` adds
+    them up) from one read of the payments."""
+    rows = fetch(connection, _receivables_query(day, credits=True), RECEIVABLES_SCHEMA)
+    credits = (
+        rows.filter(pl.col("balance_minor") < 0)
+        .group_by("customer_id", "currency")
+        .agg((-pl.col("balance_minor")).sum().alias("credit_minor"))
+        .sort("customer_id", "currency")
     )
-    columns = {c: t for c, t in INVOICE_LINE_SCHEMA.items() if c != "amount_minor"}
-    return fetch(connection, query, columns).with_columns(pl.col("balance_minor").clip(lower_bound=0))
+    return _open_then(rows, day), credits.select(list(CREDIT_SCHEMA))
 
 
 KEYS_PER_QUERY = 1_000
@@ -128,7 +161,7 @@ def handed_over(connection: Connection, day: date) -> pl.DataFrame:
 
 def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz: str, horizon_days: int) -> PlanInputs:
     """Everything a day's decisions need from the ledger."""
-    invoices = invoices_for_planning(connection, day)
+    invoices, credits = receivables_for_planning(connection, day)
     return PlanInputs(
         day=day,
         now=now,
@@ -139,6 +172,6 @@ def plan_inputs(connection: Connection, day: date, now: datetime, *, business_tz
         segments=segments_of(connection, day),
         outbox=outbox_for_planning(connection, day, now, horizon_days, invoices["invoice_id"]),
         business_tz=business_tz,
-        credits=customer_credits(connection).select(list(CREDIT_SCHEMA)),
+        credits=credits,
         handed_over=handed_over(connection, day),
     )

@@ -25,20 +25,25 @@ OPEN_INVOICE_SCHEMA = {
 INVOICE_LINE_SCHEMA = {**schema_of(schema.invoices, INVOICE_COLUMNS), "balance_minor": pl.Int64()}
 
 
-def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) -> Subquery:
-    """``invoice_id, paid``: money received per invoice (by ``as_of``; of the invoices in ``only``).
+def paid_sum(counted: ColumnElement[bool] | None = None) -> ColumnElement[int]:
+    """The money an invoice received, as an aggregate over its ``payments`` rows (those ``counted``, else all).
 
     An invoice-history file reports what was paid; a payments feed records each payment. When
     both describe an invoice they describe the same money, so the larger counts, never the sum.
     """
     pay = schema.payments
     reported = func.coalesce(pay.c.method, "") == HISTORY_PAYMENT_METHOD
-    recorded_sum = func.sum(case((reported, 0), else_=pay.c.amount_minor))
-    reported_sum = func.sum(case((reported, pay.c.amount_minor), else_=0))
-    query = select(
-        pay.c.invoice_id,
-        case((recorded_sum >= reported_sum, recorded_sum), else_=reported_sum).label("paid"),
-    ).group_by(pay.c.invoice_id)
+    amount = pay.c.amount_minor if counted is None else case((counted, pay.c.amount_minor), else_=0)
+    recorded_sum = func.sum(case((reported, 0), else_=amount))
+    reported_sum = func.sum(case((reported, amount), else_=0))
+    return case((recorded_sum >= reported_sum, recorded_sum), else_=reported_sum)
+
+
+def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) -> Subquery:
+    """``invoice_id, paid``: money received per invoice (by ``as_of``; of the invoices in ``only``), as
+    ``paid_sum`` counts it."""
+    pay = schema.payments
+    query = select(pay.c.invoice_id, paid_sum().label("paid")).group_by(pay.c.invoice_id)
     if only is not None:
         # as a list the payments' invoice index is searched with: joined, SQLite's planner summed every
         # payment (its invoice index walked whole, for the GROUP BY) and probed ``only`` for each row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -10,7 +10,9 @@ from sqlalchemy import Connection, insert, select
 
 from reminder_pipeline.core.canonical import HISTORY_PAYMENT_METHOD, Channel
 from reminder_pipeline.core.channels import CHANNELS, reachable
+from reminder_pipeline.core.planning.plan import CREDIT_SCHEMA
 from reminder_pipeline.ledger import receivables, schema
+from reminder_pipeline.ledger.planning import invoices_for_planning, receivables_for_planning
 from reminder_pipeline.ledger.store import Ledger
 
 JAN, FEB, MAR = date(2026, 1, 10), date(2026, 2, 10), date(2026, 3, 10)
@@ -137,6 +139,31 @@ def test_customer_credits_add_up_the_excess_per_customer_and_currency(billed: Le
         connection.execute(insert(schema.payments), [_payment("P5", "A-1", "A", 7_000, MAR)])
         credits = receivables.customer_credits(connection)
     assert credits.rows() == [("A", "EUR", 2, 2_000)]
+
+
+@pytest.mark.parametrize("day", [JAN, date(2026, 2, 11), MAR, date(2026, 3, 11)])
+def test_planning_reads_the_open_invoices_and_the_credits_of_a_day_in_one_pass(billed: Ledger, day: date) -> None:
+    """Issued by the day and not paid before it, with the balance now (never below zero); and the credits as
+    ``customer_credits`` adds them up."""
+    with billed.begin() as connection:
+        connection.execute(insert(schema.payments), [_payment("P5", "A-1", "A", 7_000, MAR)])
+        invoices, credits = receivables_for_planning(connection, day)
+        alone = invoices_for_planning(connection, day)
+        paid_then = connection.execute(receivables.paid_per_invoice(day - timedelta(days=1)).select()).all()
+        paid_now = connection.execute(receivables.paid_per_invoice().select()).all()
+        issued = connection.execute(select(schema.invoices.c["invoice_id", "issue_date", "amount_minor"])).all()
+        expected_credits = receivables.customer_credits(connection).select(list(CREDIT_SCHEMA))
+    then, now = dict(paid_then), dict(paid_now)
+    expected = sorted(
+        (invoice, max(amount - now.get(invoice, 0), 0))
+        for invoice, issued_on, amount in issued
+        if issued_on <= day and amount - then.get(invoice, 0) > 0
+    )
+    assert invoices.select("invoice_id", "balance_minor").sort("invoice_id").rows() == expected
+    assert invoices.sort("invoice_id").equals(alone.sort("invoice_id"))
+    assert invoices.columns == [c for c in receivables.INVOICE_LINE_SCHEMA if c != "amount_minor"]
+    assert credits.equals(expected_credits)
+    assert credits.rows() == [("A", "EUR", 2_000)]
 
 
 def test_invoice_lines_show_the_balance_now_never_below_zero(billed: Ledger) -> None:
