@@ -214,6 +214,17 @@ def insert(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
     )
 
 
+def append(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Add the frame's rows to ``table`` straight, no staging table: for a table whose key the database assigns
+    (no key column in ``frame``), where a row can never collide with one already there."""
+    if keys := [c.name for c in table.primary_key.columns if c.name in frame.columns]:
+        raise ValueError(f"append to {table.name}: {keys} given, use insert")
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    for offset in range(0, frame.height, STAGE_CHUNK_ROWS):
+        _fill(connection, table.name, columns, frame.slice(offset, STAGE_CHUNK_ROWS))
+    return frame.height
+
+
 FEW_KEYS = 200
 """Keys bound in an ``IN (...)`` list at most: fewer keys need no staging table (whose CREATE and DROP cost a few
 milliseconds each time, a webhook batch's follow-ups several times)."""
@@ -259,3 +270,24 @@ def json_array(values: pl.Expr) -> pl.Expr:
 def fetch(connection: Connection, query: object, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     rows = connection.execute(query).all()  # type: ignore[call-overload]
     return pl.DataFrame(rows, schema=dict(schema), orient="row")
+
+
+def fetch_table(connection: Connection, table: Table, columns: Sequence[str]) -> pl.DataFrame:
+    """``columns`` of every row of ``table``, typed by the table.
+
+    On SQLite the driver's values go to polars as they come and dates (ISO text there) are parsed by
+    polars: SQLAlchemy's result processing, one row and one date at a time, costs more than the read
+    itself for a whole billing history."""
+    types = schema_of(table, columns)
+    query = select(*[table.c[c] for c in types])
+    if connection.dialect.name != "sqlite" or not all(t in (pl.String, pl.Int64, pl.Date) for t in types.values()):
+        return fetch(connection, query, types)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(query.compile(dialect=connection.dialect)))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    as_text = {c: pl.String() if t == pl.Date else t for c, t in types.items()}
+    frame = pl.DataFrame(rows, schema=as_text, orient="row")
+    return frame.with_columns(pl.col(c).str.to_date("%Y-%m-%d") for c, t in types.items() if t == pl.Date)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import polars as pl
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 
 from reminder_pipeline.core.history import (
     CUSTOMER_COLUMNS,
@@ -16,7 +16,7 @@ from reminder_pipeline.core.history import (
     History,
 )
 from reminder_pipeline.ledger import schema
-from reminder_pipeline.ledger.bulk import fetch, schema_of
+from reminder_pipeline.ledger.bulk import fetch_table
 
 CONTACT_COLUMNS = [
     "customer_id",
@@ -31,8 +31,7 @@ CONTACT_COLUMNS = [
 
 def _all(connection: Connection, table: Table, columns: Iterable[str]) -> pl.DataFrame:
     """``columns`` of every row of ``table``, typed by the table."""
-    types = schema_of(table, list(columns))
-    return fetch(connection, select(*[table.c[c] for c in types]), types)
+    return fetch_table(connection, table, list(columns))
 
 
 def load_history(connection: Connection) -> History:

@@ -4,7 +4,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from reminder_pipeline.core.changes import Merge
 from reminder_pipeline.ledger import bulk, schema
@@ -120,3 +120,34 @@ def test_fetch_by_keys_reads_the_same_rows_with_or_without_a_staging_table(
     expected = sorted((f"I{n}", date(2026, 1, n % 28 + 1), n) for n in range(0, 2 * wanted, 2) if n < count)
     assert sorted(chosen.rows()) == sorted(staged.rows()) == expected
     assert chosen.schema == staged.schema == bulk.schema_of(schema.invoices, columns)
+
+
+def test_fetch_table_reads_what_sqlalchemy_reads(ledger: Ledger) -> None:
+    """The whole-table read that skips SQLAlchemy's row processing on SQLite gives the same typed frame."""
+    customers = pl.DataFrame({"customer_id": ["C", "D"], "paperless_since": [date(2025, 2, 3), None], "source": "t"})
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": ["I1", "I2", "I3"],
+            "customer_id": ["C", "C", "D"],
+            "issue_date": [date(2026, 1, 1), date(2025, 12, 31), date(2026, 2, 28)],
+            "due_date": [date(2026, 1, 31)] * 3,
+            "amount_minor": [0, -5, 2**40],
+            "currency": ["EUR", "JPY", "EUR"],
+            "source": "t",
+        }
+    )
+    columns = {
+        schema.customers: ["customer_id", "paperless_since", "email_opt_out_at", "sms_consent"],
+        schema.invoices: ["invoice_id", "customer_id", "issue_date", "due_date", "amount_minor", "currency"],
+        schema.disputes: ["invoice_id", "opened_on"],
+    }
+    with ledger.begin() as connection:
+        upsert(connection, schema.customers, customers, key=["customer_id"], merge={})
+        upsert(connection, schema.invoices, invoices, key=["invoice_id"], merge={})
+        for table, names in columns.items():
+            types = bulk.schema_of(table, names)
+            expected = bulk.fetch(connection, select(*[table.c[c] for c in names]), types)
+            found = bulk.fetch_table(connection, table, names)
+            assert found.schema == expected.schema
+            assert sorted(found.rows(), key=str) == sorted(expected.rows(), key=str)
+    assert found.is_empty()
