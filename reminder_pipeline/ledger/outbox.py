@@ -24,7 +24,7 @@ from reminder_pipeline.core.outbox import (
 )
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan
 from reminder_pipeline.core.planning.reasons import STOP_REASONS, SkipReason
-from reminder_pipeline.ledger.bulk import fetch, fetch_by_keys, insert, json_array, schema_of, stage, update_from
+from reminder_pipeline.ledger.bulk import append, fetch, fetch_by_keys, json_array, schema_of, stage, update_from
 from reminder_pipeline.ledger.schema import outbox, reminder_decisions
 
 
@@ -92,7 +92,7 @@ def record_decisions(connection: Connection, decisions: pl.DataFrame, *, run_id:
         pl.lit(policy_version).alias("policy_version"),
         pl.col("days_past_due", "step_index", "offset_days").cast(pl.Int64),
     )
-    return insert(connection, reminder_decisions, rows)
+    return append(connection, reminder_decisions, rows)
 
 
 @dataclass(frozen=True)

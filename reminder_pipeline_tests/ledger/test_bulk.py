@@ -66,6 +66,35 @@ def test_values_copy_and_postgres_treat_specially_arrive_intact(ledger: Ledger) 
     assert sorted(rows.rows(), key=repr) == sorted(zip(keys, names, strict=True), key=repr)
 
 
+def test_append_adds_rows_whose_key_the_database_assigns_and_refuses_a_key(ledger: Ledger) -> None:
+    """The audit's rows go straight into the table, typed as a staged insert would write them."""
+    customers = pl.DataFrame([_customer("A", None), _customer("B", None)])
+    decisions = pl.DataFrame(
+        {
+            "business_date": [date(2026, 3, 2)] * 3,
+            "customer_id": ["A", "B", "A"],
+            "run_id": ["r"] * 3,
+            "decision": ["send", "skip", "skip"],
+            "reason": [None, "paid", "\\."],
+            "detail": ["d", "line\nbreak", ""],
+            "invoice_ids": ['["I1"]', "[]", "[]"],
+            "superseded_steps": ["[]"] * 3,
+            "escalated": [True, False, False],
+            "policy_version": ["v"] * 3,
+        }
+    )
+    columns = list(decisions.columns)
+    with ledger.begin() as connection:
+        upsert(connection, schema.customers, customers, key=["customer_id"], merge={})
+        assert bulk.append(connection, schema.reminder_decisions, decisions) == 3
+        assert bulk.append(connection, schema.reminder_decisions, decisions.clear()) == 0
+        table = schema.reminder_decisions
+        rows = connection.execute(select(*[table.c[c] for c in columns]).order_by(table.c.decision_id)).all()
+        with pytest.raises(ValueError, match="decision_id"):
+            bulk.append(connection, table, decisions.with_row_index("decision_id"))
+    assert [tuple(row) for row in rows] == decisions.rows()
+
+
 def test_staging_refuses_to_merge_when_rows_went_missing(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
     fill = bulk._fill
 
