@@ -17,7 +17,7 @@ from reminder_pipeline.core.canonical import Channel
 from reminder_pipeline.core.channels import why_unreachable, with_contact_columns
 from reminder_pipeline.core.planning.windows import zones_of
 from reminder_pipeline.core.policy.config import EARLIEST_SEND, LATEST_SEND, Policy
-from reminder_pipeline.core.rendering.render import MAX_SMS_SEGMENTS
+from reminder_pipeline.core.rendering.render import MAX_SMS_SEGMENTS, RENDER_CHUNK
 
 CHECKS: dict[str, str] = {
     "no_unrendered_placeholder": "no template syntax or unfilled value is left in a subject or body",
@@ -79,12 +79,26 @@ def message_problems(
     contacts: pl.DataFrame,
     policy: Policy,
 ) -> pl.DataFrame:
-    """``outbox_id`` and ``problems`` (the checks each message fails, empty when it may go out).
+    """``outbox_id`` and ``problems`` (the checks each message fails, empty when it may go out), checked
+    ``RENDER_CHUNK`` messages at a time.
 
     ``rendered``: ``RENDERED_SCHEMA``. ``outbox``: outbox_id, customer_id, send_on, window_start,
     window_end. ``ledger_balances``: invoice_id, balance_minor, read from the ledger now.
     ``contacts``: the customers' contact details, consent and opt-outs now.
     """
+    if rendered.height <= RENDER_CHUNK:
+        return _chunk_problems(rendered, outbox, ledger_balances, contacts, policy)
+    return pl.concat(
+        [
+            _chunk_problems(rendered.slice(start, RENDER_CHUNK), outbox, ledger_balances, contacts, policy)
+            for start in range(0, rendered.height, RENDER_CHUNK)
+        ]
+    ).sort("outbox_id")
+
+
+def _chunk_problems(
+    rendered: pl.DataFrame, outbox: pl.DataFrame, ledger_balances: pl.DataFrame, contacts: pl.DataFrame, policy: Policy
+) -> pl.DataFrame:
     owed = (
         rendered.select("outbox_id", "invoice_ids")
         .explode("invoice_ids")

@@ -43,6 +43,8 @@ LINE_SLOTS = frozenset({"invoice_id", "due_date", "amount", "balance", "days"})
 RAW_HTML_SLOTS = frozenset({"invoice_lines"})
 """Slots filled with HTML built from escaped parts: not escaped again."""
 MAX_SMS_SEGMENTS = 2
+RENDER_CHUNK = 50_000
+"""Messages written at a time: only one chunk's working columns (slots, invoice lists, variants) in memory."""
 PAY_WITHIN_DAYS = 7
 """A final notice gives at least this long to pay, even when it goes out late."""
 RENDERED_SCHEMA = {
@@ -322,12 +324,26 @@ def _write(frame: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
 
 
 def render_messages(messages: pl.DataFrame, lines: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
-    """``RENDERED_SCHEMA`` per message.
+    """``RENDERED_SCHEMA`` per message, ``RENDER_CHUNK`` messages at a time.
 
     ``messages``: outbox_id, ladder, step, tone, channel, send_on, currency, name, email, phone, locale.
     ``lines``: outbox_id, invoice_id, due_date, amount_minor, balance_minor — the invoices each message
     covers that are still owed (a message without any is not rendered).
     """
+    if messages.height <= RENDER_CHUNK:
+        return _render_chunk(messages, lines, context)
+    chunks = messages.with_columns((pl.int_range(pl.len()) // RENDER_CHUNK).alias("_chunk"))
+    owned = lines.join(chunks.select("outbox_id", "_chunk"), on="outbox_id", how="inner")
+    lines_of = owned.partition_by("_chunk", as_dict=True, include_key=False)
+    return pl.concat(
+        [
+            _render_chunk(chunk, lines_of.get(key, lines.clear()), context)
+            for key, chunk in chunks.partition_by("_chunk", as_dict=True, include_key=False).items()
+        ]
+    ).sort("outbox_id")
+
+
+def _render_chunk(messages: pl.DataFrame, lines: pl.DataFrame, context: RenderContext) -> pl.DataFrame:
     if messages.is_empty():
         return pl.DataFrame(schema=RENDERED_SCHEMA)
     policy, templates = context.policy, context.templates

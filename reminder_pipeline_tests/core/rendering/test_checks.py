@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from reminder_pipeline.config_files import load_policy
+from reminder_pipeline.core.rendering import checks, render
 from reminder_pipeline.core.rendering.checks import CHECKS, message_problems
 from reminder_pipeline.core.rendering.render import render_messages
 from reminder_pipeline_tests.core.rendering.examples import SEND_ON, golden_set, render_context
@@ -114,6 +115,25 @@ def test_each_fault_is_caught_by_its_check(fault: Any, check: str) -> None:
     assert any(check in found for found in problems.values()), problems
     assert all(set(found) <= {check} for found in problems.values()), "only the faulty check fails"
     assert check in CHECKS
+
+
+def test_in_chunks_the_same_messages_are_written_and_fail_the_same_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def faulty(world: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        late = datetime(2026, 3, 9, tzinfo=UTC)
+        return world | {
+            "rendered": _change(world["rendered"], 5, sms_segments=3),
+            "contacts": _change_contact(world["contacts"], "C2", email_opt_out_at=late),
+        }
+
+    whole = _world()
+    expected = _problems(faulty(whole))
+    monkeypatch.setattr(render, "RENDER_CHUNK", 2)
+    monkeypatch.setattr(checks, "RENDER_CHUNK", 2)
+    chunked = _world()
+    assert chunked["rendered"].equals(whole["rendered"])
+    assert _problems(faulty(chunked)) == expected
+    assert expected[5] == ["sms_at_most_two_segments"]
+    assert expected[2] == ["no_opted_out_channel"]
 
 
 def _append(frame: pl.DataFrame, outbox_id: int, column: str, text: str) -> pl.DataFrame:
