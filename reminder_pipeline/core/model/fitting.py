@@ -52,6 +52,7 @@ class ModelConfig:
     lambda_l2: float = 1.0
     max_rounds: int = 2000
     early_stopping_rounds: int = 150
+    """The classifier's patience: rounds without a better validation loss before boosting stops."""
     valid_share: float = 0.2
     refit: bool = True
     seed: int = 7
@@ -64,6 +65,12 @@ class ModelConfig:
     calibration_half_life_days: float | None = 90.0
     """Recency weighting of the held-out invoices the stacker and the blend are fitted on: calibration
     follows the late share of the last months."""
+
+    @property
+    def days_late_patience(self) -> int:
+        """The days-late head's patience: the classifier's over the same distance of learning (its rate is
+        higher), so that it stops as soon after its best round, not 150 rounds of a faster learner later."""
+        return max(10, round(self.early_stopping_rounds * self.learning_rate / self.days_late_learning_rate))
 
     def params(self, objective: str, rows: int = 0, **extra: Any) -> dict[str, Any]:
         return {
@@ -110,6 +117,8 @@ def _train(
     split: int,
     weight: np.ndarray,
     init: np.ndarray | None = None,
+    *,
+    patience: int,
 ) -> _Fitted:
     import lightgbm as lgb  # here, not at the top: loading the code location should not cost its seconds
 
@@ -138,7 +147,7 @@ def _train(
         train,
         num_boost_round=config.max_rounds,
         valid_sets=[valid],
-        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(patience, verbose=False)],
     )
     rounds = max(1, probe.best_iteration or config.max_rounds)
     if not config.refit:
@@ -190,11 +199,13 @@ def fit_risk_model(examples: pl.DataFrame, features: list[Feature], config: Mode
     prior = fit_prior(examples, late, names, split, weight) if config.prior else None
     init = prior.margin(examples) if prior is not None else None
     classifier_params = config.params("binary", len(x), metric="binary_logloss", **shape)
-    classifier = _train(classifier_params, x, late, categorical, config, split, weight, init)
+    classifier = _train(
+        classifier_params, x, late, categorical, config, split, weight, init, patience=config.early_stopping_rounds
+    )
     days_params = config.params(
         "quantile", len(x), alpha=0.5, metric="quantile", learning_rate=config.days_late_learning_rate
     )
-    days_late = _train(days_params, x, days, categorical, config, split, weight)
+    days_late = _train(days_params, x, days, categorical, config, split, weight, patience=config.days_late_patience)
     tail, tail_late = x[split:], late[split:]
     tail_weight = _calibration_weights(examples[split:], config)
     margin = np.asarray(classifier.probe.predict(tail, raw_score=True), dtype=float)

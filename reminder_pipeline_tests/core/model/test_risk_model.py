@@ -100,3 +100,32 @@ def test_too_little_history_is_refused(ibm) -> None:  # type: ignore[no-untyped-
     examples = training_examples(ibm, date(2013, 12, 31)).head(20)
     with pytest.raises(ValueError, match="too few"):
         fit_risk_model(examples, select_features([]), ModelConfig())
+
+
+class _ClassifiersPatience(ModelConfig):
+    """The days-late head as it was fitted before: waiting as many rounds as the slower classifier."""
+
+    @property
+    def days_late_patience(self) -> int:
+        return self.early_stopping_rounds
+
+
+def test_the_days_late_heads_shorter_patience_fits_the_same_model_in_fewer_rounds(ibm) -> None:  # type: ignore[no-untyped-def]
+    """Its learning rate is higher, so its patience is the classifier's over the same learning distance (56
+    rounds, not 150): the probe stops sooner after its best round, and the model it gives is the same."""
+    examples = training_examples(ibm, date(2013, 12, 31)).filter(pl.col("issue_date") < SPLIT)
+    features = select_features(["disputed"])
+    config = ModelConfig()
+    assert config.days_late_patience == 56 < config.early_stopping_rounds
+    shorter, longer = (
+        fit_risk_model(examples, features, config),
+        fit_risk_model(examples, features, _ClassifiersPatience()),
+    )
+    assert shorter.rounds == longer.rounds
+    assert shorter.days_late.model_to_string() == longer.days_late.model_to_string()
+    assert shorter.classifier.model_to_string() == longer.classifier.model_to_string()
+    assert (shorter.stacker, shorter.blend, shorter.days_late_band) == (
+        longer.stacker,
+        longer.blend,
+        longer.days_late_band,
+    )
