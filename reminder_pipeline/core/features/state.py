@@ -72,15 +72,18 @@ def event(frame: pl.DataFrame, day: pl.Expr, **deltas: pl.Expr | int) -> pl.Data
 
 
 def additive_events(invoices: pl.DataFrame, history: History) -> pl.DataFrame:
+    """Dated changes of the additive state, at most three per invoice: issued, settled, and the day after it
+    was due (overdue unless settled on time by then, and then late; its punctuality known either way).
+    Changes that fall on the same day for the same invoice share a row: the day's sums are the same, with
+    fewer rows to add up."""
     invoices = invoices.join(history.customers.select("customer_id", "paperless_since"), on="customer_id", how="left")
     invoices = invoices.with_columns(
         (pl.col("paperless_since") <= pl.col("issue_date")).fill_null(False).alias("_paperless")
     )
     settled = invoices.filter(pl.col("settled_date").is_not_null())
-    on_time = settled.filter(pl.col("settled_date") <= pl.col("due_date"))
-    became_late = invoices.filter(pl.col("settled_date").is_null() | (pl.col("settled_date") > pl.col("due_date")))
     amount = pl.col("amount_minor").cast(pl.Float64)
-    after_due = pl.col("due_date") + ONE_DAY
+    # settled late (or not yet): overdue from the day after the due date until settled, if ever
+    late = ~(pl.col("settled_date") <= pl.col("due_date")).fill_null(False)
     disputes = history.disputes.join(invoices.select("invoice_id", "customer_id", "settled_date"), on="invoice_id")
     broken = history.promises.filter(pl.col("status") == PromiseStatus.BROKEN.value)
     return pl.concat(
@@ -111,11 +114,18 @@ def additive_events(invoices: pl.DataFrame, history: History) -> pl.DataFrame:
                 .otherwise(0),
                 sum_late_to_terms=days_between(pl.col("settled_date"), pl.col("due_date")) / terms_scale(),
                 sum_pay_to_terms=days_between(pl.col("settled_date"), pl.col("issue_date")) / terms_scale(),
+                n_resolved=(~late).cast(pl.Float64),
+                n_overdue=-late.cast(pl.Float64),
+                amt_overdue=pl.when(late).then(-amount).otherwise(0.0),
             ),
-            event(on_time, pl.col("settled_date"), n_resolved=1),
-            event(became_late, after_due, n_resolved=1, n_late=1),
-            event(invoices, after_due, n_overdue=1, amt_overdue=amount),
-            event(settled, pl.max_horizontal(after_due, pl.col("settled_date")), n_overdue=-1, amt_overdue=-amount),
+            event(
+                invoices,
+                pl.col("due_date") + ONE_DAY,
+                n_resolved=late.cast(pl.Float64),
+                n_late=late.cast(pl.Float64),
+                n_overdue=late.cast(pl.Float64),
+                amt_overdue=pl.when(late).then(amount).otherwise(0.0),
+            ),
             event(disputes, pl.coalesce("opened_on", "settled_date"), n_disputes=1),
             event(broken, pl.col("promised_date"), n_broken=1),
         ]
