@@ -21,7 +21,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg2
 import uvicorn
 
 from benchmarks.dashboard_seed import seed
+from benchmarks.scratch_postgres import scratch_database
 from reminder_pipeline.collections.users import Role, add_user
 from reminder_pipeline.ledger.store import Ledger, upgrade_ledger
 from reminder_pipeline.web import create_app
@@ -42,22 +41,6 @@ from reminder_pipeline.web.settings import WebSettings
 HERE = Path(__file__).parent
 TARGET_MS = 300.0
 PASSWORD = "benchmark password"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
-
-
-@contextmanager
-def _postgres() -> Iterator[str]:
-    name = f"rp_bench_dash_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(**PG)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @contextmanager
@@ -227,7 +210,7 @@ def main() -> None:
                     f"sqlite:///{work}/ledger.sqlite", args.customers, args.invoices, args.repeats
                 )
         else:
-            with _postgres() as url:
+            with scratch_database("rp_bench_dash") as url:
                 results["PostgreSQL"] = measure(url, args.customers, args.invoices, args.repeats)
         print(json.dumps(results, indent=1))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,10 @@ import os
 import platform
 import subprocess
 import sys
-import uuid
 from datetime import date
 from pathlib import Path
 
-import psycopg2
-
+from benchmarks.scratch_postgres import scratch_database
 from reminder_pipeline.demo.files import write_history
 from reminder_pipeline.demo.generator import generate_demo_data
 
@@ -49,17 +47,8 @@ def _measure(db_url: str, files: dict[str, Path]) -> dict[str, object]:
 
 
 def _postgres(files: dict[str, Path]) -> dict[str, object]:
-    name = f"rp_bench_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return _measure(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", files)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database("rp_bench") as url:
+        return _measure(url, files)
 
 
 def _markdown(results: dict[str, dict[str, object]], invoices: int) -> str:
