@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date, timedelta
 
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, InvalidLink, LinkSigner
+from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, InvalidLink, LinkSigner, _keyed_hashes
 
 EXPIRES = date(2026, 4, 9)
 
@@ -58,3 +60,25 @@ def test_tokens_are_exactly_what_itsdangerous_signs() -> None:
     token = _token(LinkSigner("a-long-enough-secret-for-tests"))
     reference = Signer("a-long-enough-secret-for-tests", salt="reminder_pipeline.payment")
     assert token == reference.sign(token.rsplit(".", 1)[0]).decode()
+
+
+def test_many_tokens_are_exactly_what_itsdangerous_signs() -> None:
+    from itsdangerous import Signer
+
+    ids = pl.Series([1, 42, 10**12, 7_000_001])
+    signer = LinkSigner("a-long-enough-secret-for-tests")
+    tokens = signer.tokens(ids, UNSUBSCRIBE, EXPIRES)
+    reference = Signer("a-long-enough-secret-for-tests", salt="reminder_pipeline.unsubscribe")
+    assert tokens.to_list() == [reference.sign(f"{i}.{EXPIRES.toordinal():x}").decode() for i in ids]
+    assert tokens.name == "unsubscribe_token"
+    assert (
+        LinkSigner("a-long-enough-secret-for-tests").tokens(pl.Series([], dtype=pl.Int64), PAYMENT, EXPIRES).is_empty()
+    )
+
+
+@pytest.mark.parametrize("key", [b"short", b"k" * 64, b"a key longer than a block of SHA-1 " * 3])
+def test_the_keyed_hashes_make_the_hmac_of_any_key(key: bytes) -> None:
+    inner, outer = _keyed_hashes(key, hashlib.sha1)
+    inner.update(b"42.b46b8")
+    outer.update(inner.digest())
+    assert outer.digest() == hmac.new(key, b"42.b46b8", hashlib.sha1).digest()
