@@ -133,21 +133,32 @@ def paid_to_date(history: History) -> pl.DataFrame:
     return history.derived["paid_to_date"]
 
 
+def _running_total(amount: str) -> pl.Expr:
+    """Per invoice, of rows sorted by ``invoice_id``: the running total of ``amount`` (integers, so the running
+    total over all rows less its value before the invoice's first row is exact, and costs no window by id)."""
+    total = pl.col(amount).cum_sum()
+    first = (pl.col("invoice_id") != pl.col("invoice_id").shift(1)).fill_null(True)
+    return total - pl.when(first).then(total - pl.col(amount)).forward_fill()
+
+
 def _paid_to_date(history: History) -> pl.DataFrame:
     reported = pl.col("method").fill_null("") == HISTORY_PAYMENT_METHOD
+    amount = pl.col("amount_minor")
     return (
-        history.payments.group_by("invoice_id", "paid_date")
-        .agg(
-            pl.col("amount_minor").filter(~reported).sum().alias("recorded"),
-            pl.col("amount_minor").filter(reported).sum().alias("reported"),
+        history.payments.select(
+            "invoice_id",
+            "paid_date",
+            pl.when(~reported).then(amount).otherwise(0).alias("recorded"),
+            pl.when(reported).then(amount).otherwise(0).alias("reported"),
         )
+        .group_by("invoice_id", "paid_date")
+        .agg(pl.col("recorded", "reported").sum())
         .sort("invoice_id", "paid_date")
-        .with_columns(
-            pl.max_horizontal(
-                pl.col("recorded").cum_sum().over("invoice_id"), pl.col("reported").cum_sum().over("invoice_id")
-            ).alias("paid_to_date")
+        .select(
+            "invoice_id",
+            "paid_date",
+            pl.max_horizontal(_running_total("recorded"), _running_total("reported")).alias("paid_to_date"),
         )
-        .select("invoice_id", "paid_date", "paid_to_date")
     )
 
 
