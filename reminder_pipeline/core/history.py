@@ -188,7 +188,11 @@ def _settlements(history: History) -> pl.DataFrame:
 
 
 def invoices_with_settlement(history: History) -> pl.DataFrame:
-    return history.invoices.join(settlements(history), on="invoice_id", how="left")
+    """The invoices with their ``settled_date`` (null if never), joined once per history."""
+    if "invoices_with_settlement" not in history.derived:
+        joined = history.invoices.join(settlements(history), on="invoice_id", how="left")
+        history.derived["invoices_with_settlement"] = joined
+    return history.derived["invoices_with_settlement"]
 
 
 def outcomes(history: History, end: date) -> pl.DataFrame:
