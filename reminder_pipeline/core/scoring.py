@@ -104,7 +104,7 @@ def score_day(
     ``reason_budget`` (see ``REASON_BUDGET``), the rule score the others at risk.
     """
     if model is not None:
-        p_late, days = model.p_late(features), model.expected_days_late(features)
+        p_late, days = model.scores(features)
     else:
         p_late, days = rule_p_late(features).to_numpy(), rule_days_late(features).to_numpy()
         scorer = RULE_SCORER

@@ -88,9 +88,10 @@ class RiskModel:
     def p_model(self, frame: pl.DataFrame) -> np.ndarray:
         """The stacked, calibrated model alone."""
         x = self.matrix(frame)
-        days = np.asarray(self.days_late.predict(x), dtype=float)
-        margin = self._margin(x, frame)
-        inputs = [margin, days]
+        return self._stacked(x, np.asarray(self.days_late.predict(x), dtype=float), frame)
+
+    def _stacked(self, x: np.ndarray, days: np.ndarray, frame: pl.DataFrame) -> np.ndarray:
+        inputs = [self._margin(x, frame), days]
         if len(self.stacker) == 4:
             inputs.append(logit(rule_p_late(frame, self.features).to_numpy()))
         weights, intercept = np.asarray(self.stacker[:-1]), self.stacker[-1]
@@ -102,7 +103,9 @@ class RiskModel:
 
     def p_blend(self, frame: pl.DataFrame) -> np.ndarray:
         """The model and the rule score blended; the model alone when no blend was fitted."""
-        p_model = self.p_model(frame)
+        return self._blended(self.p_model(frame), frame)
+
+    def _blended(self, p_model: np.ndarray, frame: pl.DataFrame) -> np.ndarray:
         if self.blend is None:
             return p_model
         w_model, w_rule, intercept = self.blend
@@ -110,6 +113,14 @@ class RiskModel:
 
     def p_late(self, frame: pl.DataFrame) -> np.ndarray:
         return self.p_blend(frame) if self.scorer is Scorer.BLEND else self.p_model(frame)
+
+    def scores(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``p_late`` and ``expected_days_late`` of each row, from one feature matrix and one pass of the
+        days-late head (the stacker reads it too)."""
+        x = self.matrix(frame)
+        days = np.asarray(self.days_late.predict(x), dtype=float)
+        p_model = self._stacked(x, days, frame)
+        return (self._blended(p_model, frame) if self.scorer is Scorer.BLEND else p_model), days
 
     def using(self, scorer: Scorer) -> RiskModel:
         """The same model giving the model's or the blend's P(late)."""
