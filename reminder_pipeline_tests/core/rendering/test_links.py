@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date, timedelta
 
 import polars as pl
 import pytest
 
-from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, InvalidLink, LinkSigner, _keyed_hashes
+from reminder_pipeline.core.rendering.links import PAYMENT, UNSUBSCRIBE, InvalidLink, LinkSigner
 
 EXPIRES = date(2026, 4, 9)
 
@@ -74,11 +72,3 @@ def test_many_tokens_are_exactly_what_itsdangerous_signs() -> None:
     assert (
         LinkSigner("a-long-enough-secret-for-tests").tokens(pl.Series([], dtype=pl.Int64), PAYMENT, EXPIRES).is_empty()
     )
-
-
-@pytest.mark.parametrize("key", [b"short", b"k" * 64, b"a key longer than a block of SHA-1 " * 3])
-def test_the_keyed_hashes_make_the_hmac_of_any_key(key: bytes) -> None:
-    inner, outer = _keyed_hashes(key, hashlib.sha1)
-    inner.update(b"42.b46b8")
-    outer.update(inner.digest())
-    assert outer.digest() == hmac.new(key, b"42.b46b8", hashlib.sha1).digest()
