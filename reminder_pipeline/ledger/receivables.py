@@ -53,11 +53,10 @@ def paid_per_invoice(as_of: date | None = None, only: FromClause | None = None) 
     return query.subquery()
 
 
-def open_invoices(connection: Connection, as_of: date, only: FromClause | None = None) -> pl.DataFrame:
-    """Invoices issued by ``as_of`` with a balance left after payments made by ``as_of`` (of the invoices
-    in ``only``, a table with their ``invoice_id``)."""
+def open_invoices(connection: Connection, as_of: date) -> pl.DataFrame:
+    """Invoices issued by ``as_of`` with a balance left after payments made by ``as_of``."""
     inv = schema.invoices
-    paid = paid_per_invoice(as_of, only)
+    paid = paid_per_invoice(as_of)
     paid_minor = func.coalesce(paid.c.paid, 0)
     query = (
         select(
@@ -73,21 +72,14 @@ def open_invoices(connection: Connection, as_of: date, only: FromClause | None =
         .select_from(inv.outerjoin(paid, paid.c.invoice_id == inv.c.invoice_id))
         .where(inv.c.issue_date <= as_of, inv.c.amount_minor - paid_minor > 0)
     )
-    if only is not None:
-        query = query.where(inv.c.invoice_id.in_(select(only.c.invoice_id)))
     return fetch(connection, query, OPEN_INVOICE_SCHEMA)
 
 
 def open_balances(connection: Connection, invoice_ids: pl.Series) -> pl.DataFrame:
     """``invoice_id, balance_minor`` of those of these invoices still owed after every payment the ledger
-    knows, as ``open_invoices(connection, ALL_TIME)`` has them, without reading every open invoice."""
-    distinct = invoice_ids.drop_nulls().unique()
-    if distinct.is_empty():
-        return pl.DataFrame(schema={c: OPEN_INVOICE_SCHEMA[c] for c in ("invoice_id", "balance_minor")})
-    staged = stage(connection, pl.DataFrame({"invoice_id": distinct}), schema.invoices)
-    found = open_invoices(connection, ALL_TIME, only=staged).select("invoice_id", "balance_minor")
-    staged.drop(connection)
-    return found
+    knows (their ``invoice_lines`` with a balance left), without reading every open invoice."""
+    lines = invoice_lines(connection, invoice_ids.drop_nulls().unique())
+    return lines.filter(pl.col("balance_minor") > 0).select("invoice_id", "balance_minor")
 
 
 def row_counts(connection: Connection) -> dict[str, int]:
