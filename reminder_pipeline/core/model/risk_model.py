@@ -112,7 +112,7 @@ class RiskModel:
         return sigmoid(w_model * logit(p_model) + w_rule * logit(self.p_rule(frame)) + intercept)
 
     def p_late(self, frame: pl.DataFrame) -> np.ndarray:
-        return self.p_blend(frame) if self.scorer is Scorer.BLEND else self.p_model(frame)
+        return self.scores(frame)[0]
 
     def scores(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """``p_late`` and ``expected_days_late`` of each row, from one feature matrix and one pass of the
