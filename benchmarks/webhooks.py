@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from typing import Any
 import httpx
 
 from benchmarks.cpu_usage import CpuWindow
+from benchmarks.scratch_postgres import scratch_database
 from benchmarks.webhook_audit import audit, db_backend_pids, events_left_received
 from benchmarks.webhook_plan import Expected, plan, together
 from benchmarks.webhook_report import markdown
@@ -263,23 +263,14 @@ def measure(db_url: str, work: Path, options: Options, *, handlers: bool = True)
     return {"seed_seconds": round(seeded.seconds, 1), "phases": phases, "audit": checked}
 
 
-def _postgres_database() -> tuple[str, str]:
-    name = f"bench_webhooks_{uuid.uuid4().hex[:8]}"
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    return name, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-
-
 @contextmanager
 def ledger_url(backend: str, work: Path, name: str) -> Iterator[str]:
     """A new ledger's URL: a SQLite file in ``work``, or a PostgreSQL database dropped afterwards."""
     if backend == "sqlite":
         yield f"sqlite:///{work}/{name}.sqlite"
         return
-    database, url = _postgres_database()
-    try:
+    with scratch_database("bench_webhooks") as url:
         yield url
-    finally:
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database], check=False)
 
 
 def run(backends: list[str], options: Options, keep: Path | None, baseline: bool) -> dict[str, Any]:
