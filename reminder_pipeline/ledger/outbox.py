@@ -24,6 +24,7 @@ from reminder_pipeline.core.outbox import (
 )
 from reminder_pipeline.core.planning.plan import OUTBOX_SCHEMA, Plan
 from reminder_pipeline.core.planning.reasons import STOP_REASONS, SkipReason
+from reminder_pipeline.core.planning.shards import ALL_CUSTOMERS, Shard
 from reminder_pipeline.ledger.bulk import append, fetch, fetch_by_keys, json_array, schema_of, stage, update_from
 from reminder_pipeline.ledger.schema import outbox, reminder_decisions
 
@@ -122,18 +123,19 @@ def upsert_outbox(connection: Connection, rows: pl.DataFrame, *, keep: frozenset
     staged.drop(connection)
 
 
-def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
+def _stale_rows(connection: Connection, plan: Plan, day: date, shard: Shard) -> pl.DataFrame:
     """``outbox_id, status, status_reason`` of rows the new decisions no longer want.
 
     Unsent rows: the day's own that were not planned again, and any of a customer told to stop or
     with nothing open any more. Open collector tasks of a customer who has paid everything. A statement
     of account is no ladder step: only nothing owed any more cancels it here (the last look does the rest).
+    Only ``shard``'s customers' rows: another shard's customers are not in these decisions.
     """
     columns = schema_of(outbox, ["outbox_id", "customer_id", "dedupe_key", "business_date", "status", "ladder"])
     query = select(*[outbox.c[c] for c in columns]).where(
         outbox.c.status.in_([*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN]), outbox.c.business_date <= day
     )
-    candidates = fetch(connection, query, columns)
+    candidates = shard.members(fetch(connection, query, columns))
     decided = plan.decisions.select("customer_id", "reason")
     frame = candidates.join(decided, on="customer_id", how="left").with_columns(
         pl.col("customer_id").is_in(decided["customer_id"].implode()).alias("_decided")
@@ -160,8 +162,11 @@ def _stale_rows(connection: Connection, plan: Plan, day: date) -> pl.DataFrame:
     )
 
 
-def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version: str) -> OutboxWrite:
-    """The day's reminders into the outbox, at most once per dedupe key; unsent rows no longer wanted cancelled."""
+def write_plan(
+    connection: Connection, plan: Plan, day: date, *, policy_version: str, shard: Shard = ALL_CUSTOMERS
+) -> OutboxWrite:
+    """The day's reminders into the outbox, at most once per dedupe key; unsent rows no longer wanted cancelled
+    (of ``shard``'s customers: the plan decided only them)."""
     rows = plan.outbox.with_columns(
         json_array(pl.col("invoice_ids")).alias("invoice_ids"),
         pl.lit(policy_version).alias("policy_version"),
@@ -171,7 +176,7 @@ def write_plan(connection: Connection, plan: Plan, day: date, *, policy_version:
     revived = existing.filter(pl.col("status").is_in(REVIVABLE)).height
     if rows.height:
         upsert_outbox(connection, rows)
-    stale = _stale_rows(connection, plan, day)
+    stale = _stale_rows(connection, plan, day, shard)
     cancelled = update_from(
         connection, outbox, stale, key="outbox_id", only_if=("status", (*NOT_HANDED_OVER, OutboxStatus.TASK_OPEN))
     )
