@@ -3,7 +3,8 @@
 Synthetic messages in every shipped language plus a fallback locale, by email and SMS, in every
 tone, covering one to four invoices each (some partly paid). Timed: ``render_messages`` (money and
 dates for the locale, signed links, the templates filled over columns, SMS parts counted, the
-compact SMS fallback) and ``message_problems`` (the blocking checks). Results go to
+compact SMS fallback) and ``message_problems`` (the blocking checks), a chunk at a time as ``render_day`` does
+(``render_in_chunks``; the chunks' bodies are dropped where the ledger would store them). Results go to
 benchmarks/results/render.{json,md}. Target: a million messages well under a minute on 2 cores.
 """
 
@@ -25,8 +26,9 @@ import polars as pl
 from reminder_pipeline.config_files import load_policy, load_templates
 from reminder_pipeline.core.planning.windows import local_window
 from reminder_pipeline.core.rendering.checks import message_problems
+from reminder_pipeline.core.rendering.chunks import render_in_chunks
 from reminder_pipeline.core.rendering.links import LinkSigner
-from reminder_pipeline.core.rendering.render import RenderContext, render_messages
+from reminder_pipeline.core.rendering.render import RenderContext
 
 HERE = Path(__file__).resolve().parent
 DAY = date(2026, 3, 10)
@@ -81,9 +83,6 @@ def run(count: int) -> dict[str, Any]:
     messages, lines = synthetic(count)
     policy = load_policy()
     context = RenderContext(policy, load_templates(), LinkSigner("benchmark-secret-not-a-real-one"), NOW)
-    started = time.perf_counter()
-    rendered = render_messages(messages, lines, context)
-    render_s = time.perf_counter() - started
     window = policy.contact.send_window
     windows = pl.DataFrame(
         [{"locale": loc, "window": local_window(DAY, (zone,), window.start, window.end)} for loc, zone in ZONES.items()]
@@ -103,10 +102,20 @@ def run(count: int) -> dict[str, Any]:
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sms_opt_out_at"),
         pl.lit(True).alias("sms_consent"),
     )
+    balances = lines.select("invoice_id", "balance_minor")
+    check_s = 0.0
+
+    def check(chunk: pl.DataFrame) -> pl.DataFrame:
+        nonlocal check_s
+        started = time.perf_counter()
+        problems = message_problems(chunk, outbox, balances, contacts, policy)
+        check_s += time.perf_counter() - started
+        return problems
+
     started = time.perf_counter()
-    problems = message_problems(rendered, outbox, lines.select("invoice_id", "balance_minor"), contacts, policy)
-    check_s = time.perf_counter() - started
-    failing = problems.filter(pl.col("problems").list.len() > 0)
+    rendered = render_in_chunks(messages, lines, context, check, lambda chunk: None).messages
+    render_s = time.perf_counter() - started - check_s
+    failing = rendered.filter(pl.col("problems").list.len() > 0)
     sms = rendered.filter(pl.col("channel") == "sms")
     return {
         "messages": rendered.height,

@@ -49,16 +49,13 @@ def wrapped(text: str, width: int = PREVIEW_WIDTH) -> str:
     return "\n".join(textwrap.fill(line, width) if line.strip() else "" for line in text.splitlines())
 
 
-def _preview(rendered: pl.DataFrame, people: pl.DataFrame) -> str:
-    """One message per language and channel, with names, addresses, numbers and link tokens masked."""
-    if rendered.is_empty():
+def _preview(firsts: pl.DataFrame, people: pl.DataFrame) -> str:
+    """The sample messages (one per language and channel), with names, addresses, numbers and link tokens masked."""
+    if firsts.is_empty():
         return "_no messages_"
-    samples = (
-        rendered.join(people.select("customer_id", "name", "email", "phone"), on="customer_id", how="left")
-        .group_by("language", "channel", maintain_order=True)
-        .first()
-        .sort("language", "channel")
-    )
+    samples = firsts.join(
+        people.select("customer_id", "name", "email", "phone"), on="customer_id", how="left", maintain_order="left"
+    ).sort("language", "channel")
     blocks = []
     for row in samples.iter_rows(named=True):
         who = {"name": row["name"], "email": row["email"], "phone": row["phone"]}
@@ -98,7 +95,7 @@ def messages_metadata(days: list[DayMessages]) -> dict[str, Any]:
         "by_language_and_channel": _counts(rendered, "language", "channel"),
         "sms_segments": _counts(sms, "sms_encoding", "sms_segments"),
         "per_day": table(pl.DataFrame([d.summary() for d in days]).tail(31)),
-        "preview": dg.MetadataValue.md(_preview(rendered, last.people)),
+        "preview": dg.MetadataValue.md(_preview(last.samples, last.people)),
     }
 
 
