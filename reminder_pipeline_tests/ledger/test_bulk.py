@@ -180,3 +180,37 @@ def test_fetch_table_reads_what_sqlalchemy_reads(ledger: Ledger) -> None:
             assert found.schema == expected.schema
             assert sorted(found.rows(), key=str) == sorted(expected.rows(), key=str)
     assert found.is_empty()
+
+
+def test_append_writes_what_an_insert_of_the_same_rows_writes(ledger: Ledger) -> None:
+    """COPY on PostgreSQL (executemany on SQLite) against SQLAlchemy's INSERT: the same rows read back,
+    types and awkward text included."""
+    texts = ["tab\there", "back\\slash", "quo\"te's", "new\nline\r\n", "\\.", "\\N", "", "ünï 🧾 ∑"]
+    n = len(texts)
+    aware = pl.datetime(2026, 3, 29, 0, 59, 59, 999_999, time_zone="UTC") + pl.duration(minutes=pl.int_range(n))
+    decisions = pl.select(
+        business_date=pl.lit(date(2026, 3, 29)),
+        customer_id=pl.lit("A"),
+        run_id=pl.Series(texts),
+        decision=pl.lit("send"),
+        reason=pl.Series([None, *texts[1:]]),
+        detail=pl.Series(texts),
+        send_on=pl.Series([date(1999, 12, 31), None] * (n // 2)),
+        window_start=aware.dt.convert_time_zone("Europe/Berlin").dt.convert_time_zone("UTC"),
+        window_end=pl.when(pl.int_range(n) % 3 == 0).then(aware),
+        invoice_ids=pl.Series(['["I\\"1", "ü"]', "[]"] * (n // 2)),
+        amount_minor=pl.Series([2**62, -1, 0, None] * (n // 4), dtype=pl.Int64),
+        superseded_steps=pl.lit("[]"),
+        escalated=pl.Series([True, False] * (n // 2)),
+        policy_version=pl.lit("v"),
+    )
+    table = schema.reminder_decisions
+    columns = [table.c[c] for c in decisions.columns]
+    with ledger.begin() as connection:
+        upsert(connection, schema.customers, pl.DataFrame([_customer("A", None)]), key=["customer_id"], merge={})
+        bulk.append(connection, table, decisions)
+        connection.execute(table.insert(), decisions.to_dicts())
+        rows = [tuple(r) for r in connection.execute(select(*columns).order_by(table.c.decision_id)).all()]
+    assert rows[:n] == rows[n:]
+    if ledger.dialect == "postgresql":
+        assert rows[n:] == decisions.rows()
